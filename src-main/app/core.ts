@@ -1,0 +1,77 @@
+import { join } from 'node:path';
+import { toErrorDTO, validateRequest, type AppEvent, type CommandName, type Output, type Result } from '../contract/index.js';
+import { Store } from '../store/store.js';
+import { resolveHome } from '../store/paths.js';
+import { TaskRunner } from '../tasks/runner.js';
+import { EventBus } from './event-bus.js';
+import { makeHandlers, type Handlers } from './handlers.js';
+import { version } from './version.js';
+
+export interface CoreOptions {
+  door: 'web' | 'electron' | 'cli';
+  home?: string;
+  electronUserData?: string;
+}
+
+/**
+ * The composition root: one store, one bus, one task runner and the services,
+ * shared by every door. Doors call `invoke` and listen with `onEvent`.
+ */
+export class Core {
+  readonly home: string;
+  readonly store: Store;
+  readonly bus: EventBus;
+  readonly runner: TaskRunner;
+  readonly startedAt = Date.now();
+  private readonly handlers: Handlers;
+  private tail?: NodeJS.Timeout;
+
+  constructor(readonly options: CoreOptions) {
+    this.home = options.home ?? resolveHome(process.env, options.electronUserData);
+    this.store = Store.open(join(this.home, 'lockstep.db'));
+    this.bus = new EventBus(this.store.events);
+    this.runner = new TaskRunner(this.store.plans, this.bus);
+    this.handlers = makeHandlers(this);
+  }
+
+  get database(): string {
+    return join(this.home, 'lockstep.db');
+  }
+
+  get version(): string {
+    return version;
+  }
+
+  /** Long-lived doors (window, web) also show what CLIs next to them do, and resume interrupted plans. */
+  startBackground(): void {
+    this.runner.resumeInterrupted();
+    this.tail = setInterval(() => this.bus.tailOthers(), 250);
+    this.tail.unref();
+  }
+
+  onEvent(listener: (e: AppEvent) => void): () => void {
+    return this.bus.on(listener);
+  }
+
+  /** The one entry point of every door: validates, runs, and never throws. */
+  async invoke(name: unknown, input: unknown): Promise<Result<unknown>> {
+    const v = validateRequest(name, input);
+    if (!v.ok) return v;
+    try {
+      const handler = this.handlers[v.name] as (i: unknown) => Promise<unknown>;
+      return { ok: true, value: await handler(v.input) };
+    } catch (err) {
+      return { ok: false, error: toErrorDTO(err) };
+    }
+  }
+
+  /** Typed convenience for in-process callers (tests, CLI). */
+  async call<K extends CommandName>(name: K, input: unknown): Promise<Result<Output<K>>> {
+    return (await this.invoke(name, input)) as Result<Output<K>>;
+  }
+
+  async close(): Promise<void> {
+    if (this.tail) clearInterval(this.tail);
+    this.store.close();
+  }
+}

@@ -1,0 +1,25 @@
+import type { CommandName, Output, ParsedInput } from '../contract/index.js';
+import type { Core } from './core.js';
+
+export type Handlers = { [K in CommandName]: (input: ParsedInput<K>) => Promise<Output<K>> };
+
+/** Maps every command of the contract to the service that does it. */
+export function makeHandlers(core: Core): Handlers {
+  return {
+    'app.info': async () => ({
+      name: 'Lockstep Lab',
+      version: core.version,
+      node: process.versions.node,
+      platform: `${process.platform}-${process.arch}`,
+      home: core.home,
+      database: core.database,
+      pid: process.pid,
+      startedAt: core.startedAt,
+      door: core.options.door,
+    }),
+    'events.list': async (i) => core.store.events.list(i),
+    'events.note': async (i) => core.bus.log('info', 'user', i.message),
+    'tasks.list': async () => core.runner.list(),
+    'tasks.cancel': async (i) => core.runner.cancel(i.planId),
+  };
+}

@@ -1,0 +1,58 @@
+/** The one error shape that crosses every door (IPC, WebSocket, CLI). */
+export interface ErrorDTO {
+  /** Stable machine code, e.g. `bad-request`, `host-key-changed`. */
+  code: string;
+  /** One sentence a person can read. */
+  message: string;
+  /** What underneath caused it (stderr line, errno, …). */
+  cause?: string;
+  /** The exact command or action that fixes it. */
+  fix?: string;
+  host?: string;
+  step?: string;
+}
+
+/** Thrown inside the core; turned into an ErrorDTO at the doors. */
+export class LockstepError extends Error {
+  readonly code: string;
+  readonly fix?: string;
+  readonly host?: string;
+  readonly step?: string;
+  readonly causeText?: string;
+
+  constructor(dto: ErrorDTO) {
+    super(dto.message);
+    this.name = 'LockstepError';
+    this.code = dto.code;
+    this.fix = dto.fix;
+    this.host = dto.host;
+    this.step = dto.step;
+    this.causeText = dto.cause;
+  }
+
+  toDTO(): ErrorDTO {
+    const dto: ErrorDTO = { code: this.code, message: this.message };
+    if (this.causeText !== undefined) dto.cause = this.causeText;
+    if (this.fix !== undefined) dto.fix = this.fix;
+    if (this.host !== undefined) dto.host = this.host;
+    if (this.step !== undefined) dto.step = this.step;
+    return dto;
+  }
+}
+
+export function toErrorDTO(err: unknown): ErrorDTO {
+  if (err instanceof LockstepError) return err.toDTO();
+  if (err instanceof Error) {
+    return { code: 'internal', message: err.message, cause: err.stack?.split('\n')[1]?.trim() };
+  }
+  return { code: 'internal', message: String(err) };
+}
+
+export function isErrorDTO(v: unknown): v is ErrorDTO {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as ErrorDTO).code === 'string' &&
+    typeof (v as ErrorDTO).message === 'string'
+  );
+}

@@ -1,0 +1,43 @@
+import type { CommandName, ErrorDTO, EventRecord, PlanDTO } from '../../contract/index.js';
+
+const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
+
+export function formatError(e: ErrorDTO): string {
+  const lines = [`error: ${e.message}${e.host ? ` (host ${e.host})` : ''}${e.step ? ` [step ${e.step}]` : ''}`];
+  if (e.cause) lines.push(`cause: ${e.cause}`);
+  if (e.fix) lines.push(`fix:   ${e.fix}`);
+  return lines.join('\n');
+}
+
+export function formatEvent(r: EventRecord): string {
+  return `${time(r.at)}  ${r.level.padEnd(5)} ${r.source.padEnd(9)} ${r.host ? `[${r.host}] ` : ''}${r.message}`;
+}
+
+export function formatPlan(p: PlanDTO): string {
+  const mark: Record<string, string> = { done: '✔', skipped: '✔', failed: '✘', cancelled: '■', pending: '·', probing: '…', applying: '…', verifying: '…' };
+  return [`${p.title}  (${p.state}, ${p.id})`, ...p.steps.map((s) => `  ${mark[s.state] ?? '?'} ${s.title}${s.state === 'skipped' ? ' (already so)' : ''}${s.error ? ` — ${s.error.message}` : ''}`)].join('\n');
+}
+
+/** Human output by default; `--json` prints the raw value. */
+export function formatValue(name: CommandName, value: unknown): string {
+  switch (name) {
+    case 'events.list':
+      return (value as EventRecord[]).map(formatEvent).join('\n') || '(no events)';
+    case 'events.note':
+      return formatEvent(value as EventRecord);
+    case 'tasks.list':
+      return (value as PlanDTO[]).map(formatPlan).join('\n\n') || '(no plans)';
+    case 'tasks.cancel':
+      return formatPlan(value as PlanDTO);
+    default:
+      return formatObject(value);
+  }
+}
+
+export function formatObject(v: unknown, indent = ''): string {
+  if (v === null || typeof v !== 'object') return `${indent}${String(v)}`;
+  if (Array.isArray(v)) return v.map((x) => formatObject(x, indent + '  ')).join('\n');
+  return Object.entries(v as Record<string, unknown>)
+    .map(([k, x]) => (x !== null && typeof x === 'object' ? `${indent}${k}:\n${formatObject(x, indent + '  ')}` : `${indent}${k}: ${String(x)}`))
+    .join('\n');
+}
