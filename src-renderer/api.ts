@@ -69,7 +69,11 @@ export function webDoor(url: string, token: string, WS: typeof WebSocket = WebSo
       }
     };
     sock.onclose = () => {
-      for (const [, resolve] of pending) resolve({ ok: false, error: { code: 'disconnected', message: 'Lost the connection to the app.', fix: 'It reconnects by itself; if not, restart the app.' } });
+      for (const [, resolve] of pending)
+        resolve({
+          ok: false,
+          error: { code: 'disconnected', message: 'Lost the connection to the app.', fix: 'It reconnects by itself; if not, restart the app.' },
+        });
       pending.clear();
       if (!opened && retry >= 4000) setState('unauthorized');
       else setState('closed');

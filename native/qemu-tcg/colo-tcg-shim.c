@@ -41,7 +41,8 @@
  *
  * Build: see Makefile (make OUTDIR=dir). Use:
  *   LD_PRELOAD=/path/libcolo-tcg-shim.so qemu-system-x86_64 -accel tcg ...
- * Set COLO_TCG_SHIM_DEBUG=1 to print, at exit, how many waits it repaired.
+ * Set COLO_TCG_SHIM_DEBUG=1 to log the first repaired wait at once and, at a
+ * normal exit, how many waits it repaired and how many ended by the bound.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -55,6 +56,7 @@
 #define DEFAULT_WAIT_NS (10L * 1000 * 1000) /* 10 ms */
 
 static long wait_bound_ns = DEFAULT_WAIT_NS;
+static int debug;
 static atomic_ulong unowned_waits; /* waits entered without owning the mutex */
 static atomic_ulong bounded_wakeups; /* waits ended by our bound, not a signal */
 
@@ -98,6 +100,7 @@ __attribute__((constructor)) static void shim_init(void)
     }
     const char *dbg = getenv("COLO_TCG_SHIM_DEBUG");
     if (dbg != NULL && *dbg != '\0' && *dbg != '0') {
+        debug = 1;
         atexit(report_at_exit);
     }
 }
@@ -132,7 +135,10 @@ int pthread_cond_wait(pthread_cond_t *cond, pthread_mutex_t *mutex)
     }
 
     /* The QEMU 7.2 TCG/COLO case: make the wait legal, then restore. */
-    atomic_fetch_add_explicit(&unowned_waits, 1, memory_order_relaxed);
+    if (atomic_fetch_add_explicit(&unowned_waits, 1, memory_order_relaxed) == 0 && debug) {
+        fprintf(stderr, "colo-tcg-shim: first wait on an unowned mutex (thread %d), repairing\n",
+                (int)self_tid());
+    }
     int err = pthread_mutex_lock(mutex);
     if (err != 0) {
         return err;

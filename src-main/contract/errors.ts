@@ -49,10 +49,5 @@ export function toErrorDTO(err: unknown): ErrorDTO {
 }
 
 export function isErrorDTO(v: unknown): v is ErrorDTO {
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    typeof (v as ErrorDTO).code === 'string' &&
-    typeof (v as ErrorDTO).message === 'string'
-  );
+  return typeof v === 'object' && v !== null && typeof (v as ErrorDTO).code === 'string' && typeof (v as ErrorDTO).message === 'string';
 }

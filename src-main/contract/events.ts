@@ -2,9 +2,6 @@
 import type { EventRecord, PlanDTO } from './dto.js';
 import type { LabStatus } from './lab.js';
 
-export type AppEvent =
-  | { type: 'event-logged'; record: EventRecord }
-  | { type: 'task-updated'; plan: PlanDTO }
-  | { type: 'lab-changed'; status: LabStatus };
+export type AppEvent = { type: 'event-logged'; record: EventRecord } | { type: 'task-updated'; plan: PlanDTO } | { type: 'lab-changed'; status: LabStatus };
 
 export type AppEventType = AppEvent['type'];

@@ -2,9 +2,7 @@ import { z } from 'zod';
 import { commands, isCommandName, type CommandName, type ParsedInput } from './commands.js';
 import type { ErrorDTO } from './errors.js';
 
-export type Validated =
-  | { ok: true; name: CommandName; input: ParsedInput<CommandName> }
-  | { ok: false; error: ErrorDTO };
+export type Validated = { ok: true; name: CommandName; input: ParsedInput<CommandName> } | { ok: false; error: ErrorDTO };
 
 /** Validates an untrusted request from any door. Never throws. */
 export function validateRequest(name: unknown, input: unknown): Validated {

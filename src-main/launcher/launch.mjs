@@ -31,9 +31,10 @@ if (!existsSync(stamp) || statSync(stamp).mtimeMs < sourcesAt) {
 
 const electronBin = join(root, 'node_modules', 'electron', 'dist', 'electron');
 const args = process.argv.slice(2);
-const child = existsSync(electronBin) && !args.includes('--web')
-  ? spawn(electronBin, [root, ...args.filter((a) => a !== '--web')], { stdio: 'inherit' })
-  : spawn(process.execPath, [join(root, 'dist/main/transports/cli/bin.js'), 'serve', ...args.filter((a) => a !== '--web')], { stdio: 'inherit' });
+const child =
+  existsSync(electronBin) && !args.includes('--web')
+    ? spawn(electronBin, [root, ...args.filter((a) => a !== '--web')], { stdio: 'inherit' })
+    : spawn(process.execPath, [join(root, 'dist/main/transports/cli/bin.js'), 'serve', ...args.filter((a) => a !== '--web')], { stdio: 'inherit' });
 if (!existsSync(electronBin)) console.log('Electron binary not present: running in web mode (same renderer, same API).');
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code) => process.exit(code ?? 0));

@@ -10,7 +10,11 @@ export class KeyValueRepo {
   }
 
   set(key: string, value: unknown): void {
-    this.db.prepare('INSERT INTO kv (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at').run(key, JSON.stringify(value), Date.now());
+    this.db
+      .prepare(
+        'INSERT INTO kv (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
+      )
+      .run(key, JSON.stringify(value), Date.now());
   }
 
   delete(key: string): void {

@@ -50,14 +50,20 @@ export class PlansRepo {
   }
 
   claim(id: string, ownerPid: number, ownerStart: string): void {
-    this.db.prepare("UPDATE plans SET owner_pid = ?, owner_start = ?, state = 'running', error = NULL, updated_at = ? WHERE id = ?").run(ownerPid, ownerStart, Date.now(), id);
+    this.db
+      .prepare("UPDATE plans SET owner_pid = ?, owner_start = ?, state = 'running', error = NULL, updated_at = ? WHERE id = ?")
+      .run(ownerPid, ownerStart, Date.now(), id);
   }
 
   setPlanState(id: string, state: PlanState, error?: ErrorDTO): void {
     this.db.prepare('UPDATE plans SET state = ?, error = ?, updated_at = ? WHERE id = ?').run(state, error ? JSON.stringify(error) : null, Date.now(), id);
   }
 
-  setStep(planId: string, stepId: string, patch: { state: StepState; appliedInc?: boolean; started?: boolean; ended?: boolean; error?: ErrorDTO | null }): void {
+  setStep(
+    planId: string,
+    stepId: string,
+    patch: { state: StepState; appliedInc?: boolean; started?: boolean; ended?: boolean; error?: ErrorDTO | null },
+  ): void {
     const now = Date.now();
     this.db
       .prepare(
@@ -67,7 +73,18 @@ export class PlansRepo {
            error = CASE WHEN ? THEN ? ELSE error END
          WHERE plan_id = ? AND step_id = ?`,
       )
-      .run(patch.state, patch.appliedInc ? 1 : 0, patch.started ? 1 : 0, now, patch.ended ? 1 : 0, now, patch.error !== undefined ? 1 : 0, patch.error ? JSON.stringify(patch.error) : null, planId, stepId);
+      .run(
+        patch.state,
+        patch.appliedInc ? 1 : 0,
+        patch.started ? 1 : 0,
+        now,
+        patch.ended ? 1 : 0,
+        now,
+        patch.error !== undefined ? 1 : 0,
+        patch.error ? JSON.stringify(patch.error) : null,
+        planId,
+        stepId,
+      );
     this.db.prepare('UPDATE plans SET updated_at = ? WHERE id = ?').run(now, planId);
   }
 

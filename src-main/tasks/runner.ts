@@ -29,7 +29,15 @@ export class TaskRunner {
     const kind = this.kind<P>(kindName);
     const steps = kind.steps(params);
     const id = randomUUID();
-    this.plans.create({ id, kind: kindName, title: kind.title(params), params, steps: steps.map((s) => ({ id: s.id, title: s.title })), ownerPid: self.pid, ownerStart: self.start });
+    this.plans.create({
+      id,
+      kind: kindName,
+      title: kind.title(params),
+      params,
+      steps: steps.map((s) => ({ id: s.id, title: s.title })),
+      ownerPid: self.pid,
+      ownerStart: self.start,
+    });
     this.bus.log('info', 'tasks', `Started: ${kind.title(params)}`, { data: { planId: id } });
     return { id, done: this.launch(id, kind, params, steps) };
   }
@@ -100,7 +108,14 @@ export class TaskRunner {
     this.bus.emit({ type: 'task-updated', plan });
   }
 
-  private async execute<P>(id: string, kind: PlanKind<P>, params: P, steps: Step<P>[], signal: AbortSignal, entry: { progress?: ProgressDTO }): Promise<PlanDTO> {
+  private async execute<P>(
+    id: string,
+    kind: PlanKind<P>,
+    params: P,
+    steps: Step<P>[],
+    signal: AbortSignal,
+    entry: { progress?: ProgressDTO },
+  ): Promise<PlanDTO> {
     const journal = this.plans.get(id)!;
     const doneIds = new Set(journal.steps.filter((s) => s.state === 'done' || s.state === 'skipped').map((s) => s.id));
     let lastPublish = 0;
@@ -144,7 +159,10 @@ export class TaskRunner {
         const dto = { ...toErrorDTO(err), step: step.id };
         this.plans.setStep(id, step.id, { state: cancelled ? 'cancelled' : 'failed', ended: true, error: dto });
         this.plans.setPlanState(id, cancelled ? 'cancelled' : 'failed', dto);
-        this.bus.log(cancelled ? 'warn' : 'error', 'tasks', `${kind.title(params)}: ${step.title} ${cancelled ? 'cancelled' : 'failed'}: ${dto.message}`, { host: dto.host, data: { planId: id, step: step.id, fix: dto.fix } });
+        this.bus.log(cancelled ? 'warn' : 'error', 'tasks', `${kind.title(params)}: ${step.title} ${cancelled ? 'cancelled' : 'failed'}: ${dto.message}`, {
+          host: dto.host,
+          data: { planId: id, step: step.id, fix: dto.fix },
+        });
         this.publish(id);
         return this.plans.get(id)!;
       }

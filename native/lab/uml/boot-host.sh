@@ -147,7 +147,7 @@ ARGS=(
   "umid=$UMID" "uml_dir=$STATE/run" "mem=$MEM"
   root=/dev/root rootfstype=hostfs "rootflags=$STATE/root" rw init=/etc/lab/init
   con0=null,fd:1 con=null ssl=null
-  "ubd1=$STATE/data.img"
+  "ubd0=$STATE/data.img" # guest /dev/ubda
 )
 i=0
 for t in "${TAPS[@]}"; do

@@ -161,7 +161,7 @@ shutdown_host() {
       p=${p#/proc/}
       [ "$p" = 1 ] && continue
       c=''
-      IFS= read -r -d '' c <"/proc/$p/cmdline" 2>/dev/null
+      { IFS= read -r -d '' c <"/proc/$p/cmdline"; } 2>/dev/null
       [ -n "$c" ] && left=1 && break
     done
     [ $left = 0 ] && break

@@ -15,7 +15,10 @@ export function formatEvent(r: EventRecord): string {
 
 export function formatPlan(p: PlanDTO): string {
   const mark: Record<string, string> = { done: '✔', skipped: '✔', failed: '✘', cancelled: '■', pending: '·', probing: '…', applying: '…', verifying: '…' };
-  return [`${p.title}  (${p.state}, ${p.id})`, ...p.steps.map((s) => `  ${mark[s.state] ?? '?'} ${s.title}${s.state === 'skipped' ? ' (already so)' : ''}${s.error ? ` — ${s.error.message}` : ''}`)].join('\n');
+  return [
+    `${p.title}  (${p.state}, ${p.id})`,
+    ...p.steps.map((s) => `  ${mark[s.state] ?? '?'} ${s.title}${s.state === 'skipped' ? ' (already so)' : ''}${s.error ? ` — ${s.error.message}` : ''}`),
+  ].join('\n');
 }
 
 /** Human output by default; `--json` prints the raw value. */

@@ -34,7 +34,8 @@ export function parseArgs(argv: string[]): ParsedCli {
     const i = rest.indexOf('--port');
     if (i >= 0) {
       port = Number(rest[i + 1]);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) return { kind: 'error', message: `Invalid --port ${JSON.stringify(rest[i + 1] ?? '')}.`, fix: 'Give a port number 1–65535, or 0 for a random one.' };
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        return { kind: 'error', message: `Invalid --port ${JSON.stringify(rest[i + 1] ?? '')}.`, fix: 'Give a port number 1–65535, or 0 for a random one.' };
     }
     return { kind: 'serve', port, open: !rest.includes('--no-open') };
   }
@@ -54,19 +55,22 @@ export function parseArgs(argv: string[]): ParsedCli {
       const eq = a.indexOf('=');
       const key = camel(eq > 0 ? a.slice(2, eq) : a.slice(2));
       const schema = shape[key];
-      if (!schema) return { kind: 'error', message: `Unknown option --${kebab(key)} for "${rest[0]} ${rest[1]}".`, fix: `See lockstep ${rest[0]} ${rest[1]} --help.` };
+      if (!schema)
+        return { kind: 'error', message: `Unknown option --${kebab(key)} for "${rest[0]} ${rest[1]}".`, fix: `See lockstep ${rest[0]} ${rest[1]} --help.` };
       const type = baseType(schema);
       if (type === 'boolean') {
         input[key] = eq > 0 ? a.slice(eq + 1) !== 'false' : true;
         continue;
       }
       const raw = eq > 0 ? a.slice(eq + 1) : rest[++i];
-      if (raw === undefined) return { kind: 'error', message: `Option --${kebab(key)} needs a value.`, fix: `lockstep ${rest[0]} ${rest[1]} --${kebab(key)} VALUE` };
+      if (raw === undefined)
+        return { kind: 'error', message: `Option --${kebab(key)} needs a value.`, fix: `lockstep ${rest[0]} ${rest[1]} --${kebab(key)} VALUE` };
       input[key] = type === 'number' ? (raw.trim() === '' ? NaN : Number(raw)) : raw;
     } else positional.push(a);
   }
   const names = 'positional' in cmd ? (cmd.positional as readonly string[]) : [];
-  if (positional.length > names.length) return { kind: 'error', message: `Too many arguments: ${positional.slice(names.length).join(' ')}.`, fix: `See lockstep ${rest[0]} ${rest[1]} --help.` };
+  if (positional.length > names.length)
+    return { kind: 'error', message: `Too many arguments: ${positional.slice(names.length).join(' ')}.`, fix: `See lockstep ${rest[0]} ${rest[1]} --help.` };
   names.forEach((n, idx) => {
     if (positional[idx] !== undefined) input[n] = baseType(shape[n]!) === 'number' ? Number(positional[idx]) : positional[idx];
   });
@@ -85,5 +89,12 @@ export function helpText(topic?: string): string {
     return [`${usage} [--json]`, '', c.summary, ...(opts.length ? ['', 'Options:', ...opts] : [])].join('\n');
   }
   const lines = Object.entries(commands).map(([n, c]) => `  ${n.replace('.', ' ').padEnd(20)} ${c.summary}`);
-  return ['Lockstep Lab — always-on VMs on two Linux/KVM hosts', '', 'Usage: lockstep COMMAND [ARGS] [--json]', '', '  serve [--port N] [--no-open]  run the app in web mode (127.0.0.1, per-launch token)', ...lines].join('\n');
+  return [
+    'Lockstep Lab — always-on VMs on two Linux/KVM hosts',
+    '',
+    'Usage: lockstep COMMAND [ARGS] [--json]',
+    '',
+    '  serve [--port N] [--no-open]  run the app in web mode (127.0.0.1, per-launch token)',
+    ...lines,
+  ].join('\n');
 }

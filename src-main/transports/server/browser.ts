@@ -21,7 +21,16 @@ export function findBrowser(pathEnv = process.env.PATH ?? ''): string | undefine
 
 /** An app-style window with its own profile, no background traffic. */
 export function browserAppArgs(url: string, profileDir: string): string[] {
-  const args = [`--app=${url}`, `--user-data-dir=${profileDir}`, '--no-first-run', '--no-default-browser-check', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'];
+  const args = [
+    `--app=${url}`,
+    `--user-data-dir=${profileDir}`,
+    '--no-first-run',
+    '--no-default-browser-check',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--disable-quic',
+  ];
   if (process.getuid?.() === 0) args.push('--no-sandbox');
   return args;
 }

@@ -34,7 +34,11 @@ export async function serveWebMode(opts: { port?: number; open: boolean }): Prom
       });
       console.log(`Opened an app window with ${exe}.`);
     } else {
-      console.log(exe ? 'No display found (DISPLAY/WAYLAND_DISPLAY unset): open the URL above in a browser.' : 'No Chromium/Chrome found: open the URL above in a browser.');
+      console.log(
+        exe
+          ? 'No display found (DISPLAY/WAYLAND_DISPLAY unset): open the URL above in a browser.'
+          : 'No Chromium/Chrome found: open the URL above in a browser.',
+      );
     }
   }
   await new Promise<void>((resolve) => {

@@ -16,7 +16,12 @@ export function attachSocket(core: Core, ws: WebSocket): void {
       if (isBinary) throw new Error('binary frame');
       msg = JSON.parse(String(raw));
     } catch {
-      ws.send(JSON.stringify({ id: null, result: { ok: false, error: { code: 'bad-request', message: 'Request is not JSON text.', fix: 'Send {"id":1,"cmd":"app.info","input":{}}' } } }));
+      ws.send(
+        JSON.stringify({
+          id: null,
+          result: { ok: false, error: { code: 'bad-request', message: 'Request is not JSON text.', fix: 'Send {"id":1,"cmd":"app.info","input":{}}' } },
+        }),
+      );
       return;
     }
     const m = (typeof msg === 'object' && msg !== null ? msg : {}) as { id?: unknown; cmd?: unknown; input?: unknown };

@@ -1,0 +1,47 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.js';
+import { cli, root, startServer, stop } from '../helpers/processes.js';
+import { tempDir } from '../helpers/temp.js';
+
+const home = tempDir();
+let srv: Awaited<ReturnType<typeof startServer>>;
+let chrome: Awaited<ReturnType<typeof launchChromium>>;
+let page: Page;
+
+beforeAll(async () => {
+  srv = await startServer({ LOCKSTEP_HOME: home.path });
+  chrome = await launchChromium();
+  page = await chrome.browser.newPage({ viewport: { width: 1280, height: 800 } });
+});
+afterAll(async () => {
+  await chrome?.close();
+  if (srv) await stop(srv.child);
+  home.remove();
+});
+
+describe('the app in web mode (Chromium)', () => {
+  it('loads, connects with the launch token and removes it from the address bar', async () => {
+    await page.goto(srv.appUrl);
+    await page.getByTestId('connection').and(page.locator('[data-state="open"]')).waitFor({ timeout: 15_000 });
+    expect(page.url()).not.toContain('token=');
+    expect(await page.getByRole('navigation', { name: 'Views' }).textContent()).toMatch(/Hosts.*Setup.*Dashboard.*Consoles.*Drills.*Events/s);
+  });
+
+  it('shows events live as they happen, including those from a CLI next to it', async () => {
+    const log = page.getByTestId('event-log');
+    await log.getByText('Web mode listening on').waitFor();
+    const r = cli(['events', 'note', 'Hello from the CLI'], { LOCKSTEP_HOME: home.path });
+    expect(r.code).toBe(0);
+    await log.getByText('Hello from the CLI').waitFor({ timeout: 5000 });
+    await page.screenshot({ path: join(root, 'test/ui/screenshots/events.png') });
+  });
+
+  it('a page without the token is told it is not authorised', async () => {
+    const other = await chrome.browser.newPage();
+    await other.goto(srv.url + '/');
+    await other.getByTestId('connection').and(other.locator('[data-state="unauthorized"]')).waitFor({ timeout: 20_000 });
+    await other.close();
+  });
+});
