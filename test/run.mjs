@@ -19,7 +19,8 @@ function stage(name, cmd, cmdArgs) {
   const r = spawnSync(cmd, cmdArgs, { stdio: 'inherit' });
   const ok = r.status === 0;
   console.log(`=== ${name}: ${ok ? 'ok' : 'FAILED'} (${((Date.now() - t) / 1000).toFixed(1)} s)`);
-  ok ? passed++ : failed++;
+  if (ok) passed++;
+  else failed++;
   return ok;
 }
 
@@ -34,7 +35,11 @@ const outDir = mkdtempSync(join(tmpdir(), 'lockstep-vitest-'));
 const report = join(outDir, 'report.json');
 const t = Date.now();
 console.log(`\n=== vitest: ${projects.join(', ')}`);
-const r = spawnSync('npx', ['vitest', 'run', ...projects.flatMap((p) => ['--project', p]), '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], { stdio: 'inherit' });
+const r = spawnSync(
+  'npx',
+  ['vitest', 'run', ...projects.flatMap((p) => ['--project', p]), '--reporter=default', '--reporter=json', `--outputFile.json=${report}`],
+  { stdio: 'inherit' },
+);
 try {
   const j = JSON.parse(readFileSync(report, 'utf8'));
   passed += j.numPassedTests;

@@ -61,8 +61,9 @@ if LC_ALL=C ldd "$busybox" >/dev/null 2>&1; then
   die "$busybox is dynamically linked; the guest needs a static one. Install it with: apt-get install -y busybox-static"
 fi
 bb_version=$("$busybox" --help 2>&1 | head -n 1 || true)
+bb_applets=$("$busybox" --list)
 for applet in sh init httpd nc dd insmod ip mkfifo usleep; do
-  "$busybox" --list | grep -qx "$applet" || die "$busybox lacks the '$applet' applet (use Debian's busybox-static)"
+  grep -qx "$applet" <<<"$bb_applets" || die "$busybox lacks the '$applet' applet (use Debian's busybox-static)"
 done
 
 mkdir -p "$outdir"
@@ -204,7 +205,7 @@ mkdir -p "$stage/usr"
 ln -s ../bin "$stage/usr/bin"
 ln -s ../bin "$stage/usr/sbin"
 cp "$busybox" "$stage/bin/busybox"
-for applet in $("$busybox" --list); do
+for applet in $bb_applets; do
   [ -e "$stage/bin/$applet" ] || ln -s busybox "$stage/bin/$applet"
 done
 cp -R "$here/rootfs/." "$stage/"

@@ -18,7 +18,7 @@
 #   --serial unix:PATH  serial console on a UNIX socket (server); output also logged to PATH.log
 #   --qmp PATH          QMP monitor on a UNIX socket (server)
 #   --append ARGS       extra kernel arguments (e.g. "guest_stream_time=0")
-#   --print             print the command instead of running it
+#   --print             print the command instead of running it (--print-args: one per line)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -39,6 +39,7 @@ while [ $# -gt 0 ]; do
     --qmp) qmp=$2; shift ;;
     --append) extra_append=$2; shift ;;
     --print) print=1 ;;
+    --print-args) print=2 ;;
     --) shift; extra=("$@"); break ;;
     -h|--help) sed -n '2,22s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "run-local.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -86,7 +87,12 @@ esac
 cmd+=("${extra[@]}")
 
 if [ "$print" = 1 ]; then
-  printf '%q ' "${cmd[@]}"; echo
+  for a in "${cmd[@]}"; do
+    if [[ $a =~ ^[A-Za-z0-9_,./:=+@%-]+$ ]]; then printf '%s ' "$a"; else printf "'%s' " "${a//\'/\'\\\'\'}"; fi
+  done
+  echo
+elif [ "$print" = 2 ]; then
+  printf '%s\n' "${cmd[@]}"
 else
   exec "${cmd[@]}"
 fi

@@ -150,12 +150,9 @@ fi
 shutdown_host() {
   trap '' INT TERM
   log "shutdown requested"
-  if [ -e /proc/drbd ] && [ -x /usr/sbin/drbdadm ]; then
-    timeout 15 /usr/sbin/drbdadm down all >/dev/null 2>&1
-  fi
   kill -TERM -1 2>/dev/null
   for _ in 1 2 3 4 5 6 7 8 9 10; do
-    # anything left besides PID 1 and kernel threads?
+    # anything left besides PID 1 and kernel threads (empty cmdline)?
     left=0
     for p in /proc/[0-9]*; do
       p=${p#/proc/}
@@ -168,13 +165,25 @@ shutdown_host() {
     sleep 0.3
   done
   kill -KILL -1 2>/dev/null
-  [ -e /proc/drbd ] && rmmod drbd 2>/dev/null
+  # file systems on lab disks (DRBD devices, ubd, loop), innermost first
+  mapfile -t mnts < <(awk '$1 ~ "^/dev/(drbd|ubd|loop)" { print $2 }' /proc/mounts)
+  for ((i = ${#mnts[@]} - 1; i >= 0; i--)); do
+    umount "${mnts[$i]}" 2>/dev/null || umount -l "${mnts[$i]}" 2>/dev/null
+  done
+  if [ -e /proc/drbd ]; then
+    timeout 15 drbdadm down all >/dev/null 2>&1
+    for r in $(timeout 5 drbdsetup show 2>/dev/null | sed -n 's/^resource \([^ ]*\) {.*/\1/p'); do
+      timeout 10 drbdsetup down "$r" >/dev/null 2>&1
+    done
+    grep -q ' cs:' /proc/drbd && log "WARNING: DRBD still configured at power off"
+    rmmod drbd 2>/dev/null
+  fi
   umount /lib/modules 2>/dev/null
   sync
   log "power off"
   echo o >/proc/sysrq-trigger
   sleep 10
-  log "sysrq poweroff did not happen; halting with systemctl -ff"
+  log "sysrq poweroff did not happen; trying systemctl poweroff -ff"
   systemctl poweroff -ff
 }
 trap shutdown_host INT TERM

@@ -1,0 +1,193 @@
+import { NodeSSH, type SSHExecCommandResponse } from 'node-ssh';
+import { readFileSync } from 'node:fs';
+import { LockstepError } from '../contract/index.js';
+import { keyTypeOfBlob, sha256Fingerprint } from './fingerprint.js';
+import { shellCommand } from './shell-quote.js';
+
+export interface SshTarget {
+  address: string;
+  port: number;
+  user: string;
+  keyFile?: string;
+  /** the pinned fingerprint; undefined only for a first contact that the caller confirms */
+  fingerprint?: string;
+}
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Identity of a host everywhere: address + port (+ its key). */
+export const hostId = (t: { address: string; port: number }) => `${t.address}:${t.port}`;
+
+/**
+ * One SSH connection to a host with a pinned host key. Commands are argv arrays,
+ * quoted by the one shared function; success is judged by exit code, not stderr.
+ */
+export class SshSession {
+  private readonly ssh = new NodeSSH();
+  seenFingerprint?: string;
+  seenKeyType?: string;
+
+  private constructor(readonly target: SshTarget) {}
+
+  static async connect(target: SshTarget, opts: { timeoutMs?: number; allowUnpinned?: boolean } = {}): Promise<SshSession> {
+    const s = new SshSession(target);
+    const where = hostId(target);
+    if (!target.fingerprint && !opts.allowUnpinned) {
+      throw new LockstepError({ code: 'host-key-unknown', message: `No pinned host key for ${where}.`, fix: `lockstep hosts add ${where}`, host: where });
+    }
+    let mismatch: string | undefined;
+    let privateKey: string | undefined;
+    if (target.keyFile) {
+      try {
+        privateKey = readFileSync(target.keyFile, 'utf8');
+      } catch (e) {
+        throw new LockstepError({
+          code: 'key-file-unreadable',
+          message: `Cannot read the SSH key ${target.keyFile}.`,
+          cause: (e as Error).message,
+          fix: 'Give a readable private key with --key FILE',
+          host: where,
+        });
+      }
+    }
+    try {
+      await s.ssh.connect({
+        host: target.address,
+        port: target.port,
+        username: target.user,
+        privateKey,
+        agent: privateKey ? undefined : process.env.SSH_AUTH_SOCK,
+        readyTimeout: opts.timeoutMs ?? 10_000,
+        keepaliveInterval: 5_000,
+        keepaliveCountMax: 3,
+        hostVerifier: (key: Buffer) => {
+          const fp = sha256Fingerprint(key);
+          s.seenFingerprint = fp;
+          s.seenKeyType = keyTypeOfBlob(key);
+          if (target.fingerprint && fp !== target.fingerprint) {
+            mismatch = fp;
+            return false;
+          }
+          return true;
+        },
+      } as Parameters<NodeSSH['connect']>[0]);
+    } catch (e) {
+      if (mismatch) {
+        throw new LockstepError({
+          code: 'host-key-changed',
+          message: `The host key of ${where} has CHANGED: pinned ${target.fingerprint}, offered ${mismatch}. Refusing to connect.`,
+          cause: 'The host was reinstalled, its keys regenerated — or someone is intercepting the connection.',
+          fix: `If you know why the key changed: lockstep hosts forget ${where} && lockstep hosts add ${where} --accept-fingerprint ${mismatch}`,
+          host: where,
+        });
+      }
+      throw describeConnectError(e as Error & { code?: string; level?: string }, target);
+    }
+    return s;
+  }
+
+  /** Runs argv on the host; never throws for a non-zero exit (see `check`). */
+  async exec(argv: readonly (string | number)[], opts: { stdin?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
+    const cmd = shellCommand(argv);
+    return this.execRaw(cmd, opts);
+  }
+
+  /** For fixed, constant scripts only (no interpolation): run through `sh -c`. */
+  async script(text: string, opts: { stdin?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
+    return this.execRaw(shellCommand(['sh', '-c', text]), opts);
+  }
+
+  /** Like exec, but a non-zero exit becomes an error naming the command. */
+  async check(argv: readonly (string | number)[], opts: { stdin?: string; timeoutMs?: number; fix?: string } = {}): Promise<string> {
+    const r = await this.exec(argv, opts);
+    if (r.code !== 0) {
+      throw new LockstepError({
+        code: 'remote-command-failed',
+        message: `\`${argv.join(' ').slice(0, 120)}\` failed on ${hostId(this.target)} (exit ${r.code}).`,
+        cause: (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ').slice(0, 500),
+        fix: opts.fix,
+        host: hostId(this.target),
+      });
+    }
+    return r.stdout;
+  }
+
+  async putFile(local: string, remote: string): Promise<void> {
+    await this.ssh.putFile(local, remote);
+  }
+
+  get connected(): boolean {
+    return this.ssh.isConnected();
+  }
+
+  dispose(): void {
+    this.ssh.dispose();
+  }
+
+  private async execRaw(cmd: string, opts: { stdin?: string; timeoutMs?: number }): Promise<ExecResult> {
+    const timeoutMs = opts.timeoutMs ?? 60_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new LockstepError({
+              code: 'remote-timeout',
+              message: `A command on ${hostId(this.target)} took longer than ${timeoutMs / 1000} s.`,
+              cause: cmd.slice(0, 200),
+              host: hostId(this.target),
+            }),
+          ),
+        timeoutMs,
+      );
+    });
+    try {
+      const r: SSHExecCommandResponse = await Promise.race([this.ssh.execCommand(cmd, { stdin: opts.stdin }), timeout]);
+      return { code: r.code ?? -1, stdout: r.stdout, stderr: r.stderr };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function describeConnectError(e: Error & { code?: string; level?: string }, t: SshTarget): LockstepError {
+  const where = hostId(t);
+  const m = e.message;
+  if (e.code === 'ECONNREFUSED')
+    return new LockstepError({
+      code: 'ssh-refused',
+      message: `Nothing accepts SSH connections on ${where}.`,
+      cause: m,
+      fix: `Check the address and port; on the host: systemctl enable --now ssh`,
+      host: where,
+    });
+  if (e.code === 'EHOSTUNREACH' || e.code === 'ENETUNREACH')
+    return new LockstepError({
+      code: 'host-unreachable',
+      message: `${where} is unreachable.`,
+      cause: m,
+      fix: 'Check the address, the cable and that the host is powered on.',
+      host: where,
+    });
+  if (/timed out/i.test(m))
+    return new LockstepError({
+      code: 'ssh-timeout',
+      message: `${where} did not answer SSH in time.`,
+      cause: m,
+      fix: 'Check that the host is up and that no firewall drops port ' + t.port,
+      host: where,
+    });
+  if (e.level === 'client-authentication' || /authentication/i.test(m))
+    return new LockstepError({
+      code: 'ssh-auth-failed',
+      message: `${where} refused the key for user ${t.user}.`,
+      cause: m,
+      fix: `Install your public key on the host: ssh-copy-id -p ${t.port} ${t.user}@${t.address}`,
+      host: where,
+    });
+  return new LockstepError({ code: 'ssh-failed', message: `SSH to ${where} failed: ${m}`, cause: e.code, host: where });
+}
