@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Build the Lockstep Lab demo guest from Debian packages:
 #   OUTDIR/vmlinuz     Debian's linux-image-6.1.*-amd64 kernel
+#   OUTDIR/vmlinux     the same kernel uncompressed (ELF, PVH entry): QEMU boots it directly,
+#                      skipping the in-guest XZ decompression (~2.7 s under TCG)
 #   OUTDIR/initrd.img  busybox-static + virtio modules + the counter service (cpio newc, gzip)
 #   OUTDIR/disk.img    raw data disk holding the counter (created only if absent)
 #
@@ -132,6 +134,26 @@ else
   say "warning: apt offers no 6.1 kernel; using the cached $kpkg $kver"
 fi
 
+# extract_vmlinux BZIMAGE OUT: the payload named by the bzImage setup header (payload_offset
+# at 0x248, payload_length at 0x24c, after (setup_sects + 1) * 512 bytes), if it is XZ.
+extract_vmlinux() {
+  local sects off len
+  sects=$(od -An -tu1 -j $((0x1f1)) -N1 "$1" | tr -d ' ')
+  [ "$sects" = 0 ] && sects=4
+  off=$(od -An -tu4 -j $((0x248)) -N4 "$1" | tr -d ' ')
+  len=$(od -An -tu4 -j $((0x24c)) -N4 "$1" | tr -d ' ')
+  off=$(( (sects + 1) * 512 + off ))
+  if ! command -v xz >/dev/null 2>&1; then
+    say "warning: xz missing, no vmlinux (apt-get install -y xz-utils); vmlinuz still works"
+  elif [ "$(dd if="$1" iflag=skip_bytes,count_bytes skip="$off" count=6 status=none | od -An -tx1 | tr -d ' \n')" != fd377a585a00 ]; then
+    say "warning: the kernel payload is not XZ; no vmlinux (vmlinuz still works)"
+  else
+    dd if="$1" bs=1M iflag=skip_bytes,count_bytes skip="$off" count="$len" status=none |
+      xz -dc --single-stream >"$2.tmp"
+    mv "$2.tmp" "$2"
+  fi
+}
+
 # ---- kernel: download once, extract vmlinuz + modules.dep + the modules we need -------------
 kdir="$cache/kernel-$kpkg-$kver"
 if [ ! -f "$kdir/package" ]; then
@@ -195,6 +217,7 @@ if [ ! -f "$kdir/package" ]; then
   find "$cache/debs" -name '*.deb' ! -name "${kpkg}_*" -delete 2>/dev/null || true
 fi
 krel=$(cat "$kdir/release")
+[ -f "$kdir/vmlinux" ] || extract_vmlinux "$kdir/vmlinuz" "$kdir/vmlinux"
 
 # ---- initramfs -----------------------------------------------------------------------------
 stage="$outdir/.stage"
@@ -224,8 +247,9 @@ find "$stage" -exec touch -h -d @0 {} +
 (cd "$stage" && find . -mindepth 1 | LC_ALL=C sort |
   cpio --quiet -o -H newc -R 0:0 --reproducible | gzip -9 -n) >"$outdir/initrd.img.tmp"
 mv "$outdir/initrd.img.tmp" "$outdir/initrd.img"
-cp "$kdir/vmlinuz" "$outdir/vmlinuz.tmp"
-mv "$outdir/vmlinuz.tmp" "$outdir/vmlinuz"
+for k in vmlinuz vmlinux; do
+  if [ -f "$kdir/$k" ]; then cp "$kdir/$k" "$outdir/$k.tmp"; mv "$outdir/$k.tmp" "$outdir/$k"; else rm -f "$outdir/$k"; fi
+done
 rm -rf "$stage"
 printf '%s %s %s\n' "$src_hash" "$kpkg" "$kver" >"$stamp"
-say "built $outdir/vmlinuz ($krel) and initrd.img ($(du -k "$outdir/initrd.img" | cut -f1) KiB); modules: $(tr '\n' ' ' <"$kdir/load-order")"
+say "built $outdir/vmlinuz$([ -f "$outdir/vmlinux" ] && echo ", vmlinux") ($krel) and initrd.img ($(du -k "$outdir/initrd.img" | cut -f1) KiB); modules: $(tr '\n' ' ' <"$kdir/load-order")"

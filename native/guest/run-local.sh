@@ -5,6 +5,8 @@
 # Usage: run-local.sh [options] [-- extra qemu args]
 #   --out DIR           build.sh output (default: native/guest/out)
 #   --disk FILE         data disk (default: DIR/disk.img)
+#   --kernel FILE       default DIR/vmlinux (uncompressed, PVH boot: faster under TCG) if
+#                       build.sh made it, else DIR/vmlinuz
 #   --net user          (default) QEMU user networking; host 127.0.0.1:HTTP_PORT -> guest 80,
 #                       127.0.0.1:STREAM_PORT -> guest 7000; guest 10.0.2.15/24 gw 10.0.2.2
 #   --net tap:NAME      an existing tap device; give --ip (and --gw)
@@ -22,12 +24,13 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-out="$here/out" disk="" net=user http_port=8080 stream_port=7000 ip="" gw="" host=lockstep-guest
+out="$here/out" disk="" kernel="" net=user http_port=8080 stream_port=7000 ip="" gw="" host=lockstep-guest
 mac=52:54:00:4c:53:01 serial=stdio qmp="" extra_append="" print=0 extra=()
 while [ $# -gt 0 ]; do
   case $1 in
     --out) out=$2; shift ;;
     --disk) disk=$2; shift ;;
+    --kernel) kernel=$2; shift ;;
     --net) net=$2; shift ;;
     --http-port) http_port=$2; shift ;;
     --stream-port) stream_port=$2; shift ;;
@@ -41,13 +44,17 @@ while [ $# -gt 0 ]; do
     --print) print=1 ;;
     --print-args) print=2 ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,22s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,24s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "run-local.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
 disk=${disk:-$out/disk.img}
-for f in "$out/vmlinuz" "$out/initrd.img" "$disk"; do
+if [ -z "$kernel" ]; then
+  kernel=$out/vmlinuz
+  [ -f "$out/vmlinux" ] && kernel=$out/vmlinux
+fi
+for f in "$kernel" "$out/initrd.img" "$disk"; do
   [ -f "$f" ] || { echo "run-local.sh: $f missing; run: $here/build.sh $out" >&2; exit 1; }
 done
 
@@ -69,7 +76,7 @@ append="console=ttyS0 quiet guest_hostname=$host"
 
 cmd=(qemu-system-x86_64 -name lockstep-guest
   -accel tcg,tb-size=128 -m 131080k -vga none
-  -kernel "$out/vmlinuz" -initrd "$out/initrd.img" -append "$append"
+  -kernel "$kernel" -initrd "$out/initrd.img" -append "$append"
   -drive "if=none,id=d0,file=$disk,format=raw" -device virtio-blk-pci,drive=d0)
 if [ -n "$netdev" ]; then
   cmd+=(-netdev "$netdev" -device "virtio-net-pci,netdev=net0,mac=$mac,romfile=")

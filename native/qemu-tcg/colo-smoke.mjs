@@ -15,14 +15,22 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const num = (v, d) => (v === undefined || v === '' ? d : Number(v));
 
 // ---------------------------------------------------------------- configuration
+// Defaults for the demo guest come from native/guest/guest.json when it is there.
+const guest = (() => { try { return JSON.parse(fs.readFileSync(env.GUEST_JSON ?? '', 'utf8')); } catch { return {}; } })();
+const guestIp = env.GUEST_IP ?? '10.98.0.10';
+const defaultAppend = [
+  ...(guest.kernel?.requiredArgs ?? ['console=ttyS0']), ...(guest.kernel?.defaultArgs ?? []),
+  `guest_ip=${guestIp}/24`,
+  'guest_stream_time=0', // the stream must not carry per-side data (uptime), or every line miscompares
+].join(' ');
 const cfg = {
   work: env.WORK ?? '/work/tmp/colo/run',
   qemu: env.QEMU ?? 'qemu-system-x86_64',
   shim: env.SHIM ?? '', // 'none': run without the shim (control experiment: expect the deadlock)
   guestDir: env.GUEST_DIR ?? '',
-  append: env.GUEST_APPEND ?? 'console=ttyS0',
-  guestIp: env.GUEST_IP ?? '10.98.0.10',
-  mac: env.GUEST_MAC ?? '52:54:00:99:00:10',
+  append: env.GUEST_APPEND || defaultAppend,
+  guestIp,
+  mac: env.GUEST_MAC ?? guest.defaultMac ?? '52:54:00:4c:53:01', // identical on both sides
   ram: env.RAM ?? '131080k', // NOT a multiple of 256 KiB: works around the TCG dirty-bitmap bug
   nsA: env.NS_A ?? 'lsc-a',
   nsB: env.NS_B ?? 'lsc-b',
@@ -642,7 +650,7 @@ async function probe() {
   while (!stop) {
     const r = await httpOnce(host, cfg.httpPort, cfg.httpTimeoutMs);
     const body = r.body.split('\r\n\r\n').slice(1).join('\r\n\r\n');
-    const m = /(\d+)/.exec(body);
+    const m = /"count":(\d+)/.exec(body) ?? /(\d+)/.exec(body); // demo guest: {"count":N,...}
     out({ k: 'http', ok: r.ok, ms: +r.ms.toFixed(1), n: r.ok && m ? Number(m[1]) : null, ...(r.ok ? {} : { why: r.why }) });
     await sleep(cfg.httpIntervalMs);
   }

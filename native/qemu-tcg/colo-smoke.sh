@@ -14,8 +14,9 @@
 #
 # Parameters (environment; defaults in brackets):
 #   GUEST_DIR    dir with vmlinuz, initrd.img, disk.img (native/guest/build.sh OUTDIR)   [required for run]
-#   GUEST_APPEND kernel command line                        [read from native/guest/guest.json]
-#   GUEST_IP     the guest's address                        [read from guest.json]
+#   GUEST_JSON   the guest's description (MAC, kernel args) [native/guest/guest.json]
+#   GUEST_IP     the guest's address (a /24)                [10.98.0.10]
+#   GUEST_APPEND kernel command line                        [built from GUEST_JSON and GUEST_IP]
 #   CLIENT_IP    client namespace address, same /24         [GUEST_IP with last octet 100]
 #   SHIM         libcolo-tcg-shim.so (built here if absent) [$WORK/libcolo-tcg-shim.so]
 #   WORK         scratch dir (sockets, logs, disk copies)   [/work/tmp/colo/run]
@@ -26,13 +27,6 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 WORK=${WORK:-/work/tmp/colo/run}
 NS_A=lsc-a NS_B=lsc-b NS_PUB=lsc-pub NS_C=lsc-c
 XA=${XA:-10.99.0.1} XB=${XB:-10.99.0.2}
-
-guest_json() { # guest_json KEY: a top-level string field of guest.json, if any
-    local f=${GUEST_JSON:-$HERE/../guest/guest.json}
-    [ -f "$f" ] || return 0
-    node -e 'const j=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));
-             const v=j[process.argv[2]]; if (v!==undefined) process.stdout.write(String(v))' "$f" "$1"
-}
 
 net_down() {
     for ns in $NS_C $NS_PUB $NS_B $NS_A; do
@@ -83,7 +77,6 @@ cmd=${1:-run}
 case $cmd in
 net-down) net_down ;;
 net-up | run)
-    GUEST_IP=${GUEST_IP:-$(guest_json ip)}
     GUEST_IP=${GUEST_IP:-10.98.0.10}
     CLIENT_IP=${CLIENT_IP:-${GUEST_IP%.*}.100}
     net_up "$CLIENT_IP"
@@ -93,8 +86,8 @@ net-up | run)
     mkdir -p "$WORK"
     SHIM=${SHIM:-$WORK/libcolo-tcg-shim.so}
     [ -f "$SHIM" ] || make -s -C "$HERE" OUTDIR="$(dirname "$SHIM")" >/dev/null
-    GUEST_APPEND=${GUEST_APPEND:-$(guest_json append)}
-    export WORK SHIM GUEST_DIR GUEST_APPEND GUEST_IP XA XB
+    GUEST_JSON=${GUEST_JSON:-$HERE/../guest/guest.json}
+    export WORK SHIM GUEST_DIR GUEST_JSON GUEST_IP XA XB
     export NS_A NS_B NS_C
     node "$HERE/colo-smoke.mjs" drive
     ;;

@@ -6,6 +6,8 @@ import { TaskRunner } from '../tasks/runner.js';
 import { EventBus } from './event-bus.js';
 import { makeHandlers, type Handlers } from './handlers.js';
 import { version } from './version.js';
+import { nativeDir } from './paths.js';
+import { VirtualLab } from '../virtual-lab/lab-service.js';
 
 export interface CoreOptions {
   door: 'web' | 'electron' | 'cli';
@@ -22,6 +24,7 @@ export class Core {
   readonly store: Store;
   readonly bus: EventBus;
   readonly runner: TaskRunner;
+  readonly lab: VirtualLab;
   readonly startedAt = Date.now();
   private readonly handlers: Handlers;
   private tail?: NodeJS.Timeout;
@@ -31,6 +34,7 @@ export class Core {
     this.store = Store.open(join(this.home, 'lockstep.db'));
     this.bus = new EventBus(this.store.events);
     this.runner = new TaskRunner(this.store.plans, this.bus);
+    this.lab = new VirtualLab({ kv: this.store.kv, runner: this.runner, bus: this.bus, home: this.home, nativeDir: nativeDir() });
     this.handlers = makeHandlers(this);
   }
 

@@ -1,5 +1,6 @@
 import type { CommandName, Output, ParsedInput } from '../contract/index.js';
 import type { Core } from './core.js';
+import { runClientProbe } from '../virtual-lab/client-door.js';
 
 export type Handlers = { [K in CommandName]: (input: ParsedInput<K>) => Promise<Output<K>> };
 
@@ -21,5 +22,9 @@ export function makeHandlers(core: Core): Handlers {
     'events.note': async (i) => core.bus.log('info', 'user', i.message),
     'tasks.list': async () => core.runner.list(),
     'tasks.cancel': async (i) => core.runner.cancel(i.planId),
+    'lab.up': async (i) => core.lab.up(i),
+    'lab.status': async () => core.lab.status(),
+    'lab.down': async () => core.lab.down(),
+    'lab.client': async (i) => runClientProbe(core.lab, i),
   };
 }

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { AppInfo, EventRecord, PlanDTO } from './dto.js';
+import type { ClientProbeResult, LabStatus } from './lab.js';
 
 /** A name that is safe everywhere: files, shells, SQL, DOM. */
 export const SafeName = z
@@ -46,6 +47,28 @@ export const commands = {
     summary: 'Cancel a running plan (the current step stops at its next check)',
     positional: ['planId'],
   },
+  'lab.up': {
+    input: z.object({ kernel: z.boolean().default(false) }).strict(),
+    summary: 'Start the virtual lab: two simulated KVM hosts on this machine (needs root)',
+    long: true,
+  },
+  'lab.status': { input: empty, summary: 'Show the virtual lab: hosts, addresses, keys, processes' },
+  'lab.down': { input: empty, summary: 'Remove every namespace, link and process the virtual lab made', long: true },
+  'lab.client': {
+    input: z
+      .object({
+        probe: z.enum(['http', 'stream']),
+        path: z
+          .string()
+          .regex(/^\/[A-Za-z0-9._~\/-]{0,200}$/, 'an absolute URL path like /')
+          .default('/'),
+        seconds: z.number().min(0.1).max(600).default(1),
+        intervalMs: z.number().int().min(5).max(10_000).default(100),
+      })
+      .strict(),
+    summary: "Probe the demo guest from the lab's client namespace (http: poll the counter; stream: hold the TCP stream)",
+    positional: ['probe'],
+  },
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof commands;
@@ -58,6 +81,10 @@ export interface Outputs {
   'events.note': EventRecord;
   'tasks.list': PlanDTO[];
   'tasks.cancel': PlanDTO;
+  'lab.up': LabStatus;
+  'lab.status': LabStatus;
+  'lab.down': LabStatus;
+  'lab.client': ClientProbeResult;
 }
 
 export type Output<K extends CommandName> = Outputs[K];

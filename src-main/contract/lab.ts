@@ -32,3 +32,19 @@ export type LabStatus =
       keyFile: string;
       startedAt: number;
     };
+
+/** What a client of the guest saw (the downtime meter's raw material). */
+export interface ClientProbeResult {
+  probe: 'http' | 'stream';
+  target: string;
+  attempts: number;
+  answers: number;
+  failures: number;
+  /** longest time without a good answer (http) or a line (stream), ms */
+  longestGapMs: number;
+  first?: unknown;
+  last?: unknown;
+  /** counter values went backwards at some point */
+  wentBackwards: boolean;
+  error?: string;
+}

@@ -31,6 +31,11 @@ mountpoint -q /dev || mount -t devtmpfs -o mode=0755,nosuid devtmpfs /dev
 mkdir -p /dev/pts /dev/shm
 mount -t devpts -o gid=5,mode=620,ptmxmode=000,nosuid,noexec devpts /dev/pts
 ln -sf pts/ptmx /dev/ptmx 2>/dev/null
+# devtmpfs lacks the symlinks udev would make; bash process substitution needs /dev/fd
+ln -sfn /proc/self/fd /dev/fd
+ln -sf /proc/self/fd/0 /dev/stdin
+ln -sf /proc/self/fd/1 /dev/stdout
+ln -sf /proc/self/fd/2 /dev/stderr
 mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs /dev/shm
 # tmpfs over the machine's private places: nothing of /root, /home, /tmp, /run leaks in,
 # and nothing written there lands in the overlay.
@@ -168,10 +173,10 @@ shutdown_host() {
   # file systems on lab disks (DRBD devices, ubd, loop), innermost first
   mapfile -t mnts < <(awk '$1 ~ "^/dev/(drbd|ubd|loop)" { print $2 }' /proc/mounts)
   for ((i = ${#mnts[@]} - 1; i >= 0; i--)); do
-    umount "${mnts[$i]}" 2>/dev/null || umount -l "${mnts[$i]}" 2>/dev/null
+    umount "${mnts[$i]}" || umount -l "${mnts[$i]}" || log "WARNING: cannot unmount ${mnts[$i]}"
   done
   if [ -e /proc/drbd ]; then
-    timeout 15 drbdadm down all >/dev/null 2>&1
+    timeout 15 drbdadm down all 2>&1 | sed 's/^/lab-init: drbdadm: /'
     for r in $(timeout 5 drbdsetup show 2>/dev/null | sed -n 's/^resource \([^ ]*\) {.*/\1/p'); do
       timeout 10 drbdsetup down "$r" >/dev/null 2>&1
     done

@@ -1,0 +1,169 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { decideAccel, parseCpuFlags } from '../hosts/accel.js';
+import { join } from 'node:path';
+import { LockstepError, type LabStatus } from '../contract/index.js';
+import type { KeyValueRepo } from '../store/kv-repo.js';
+import type { TaskRunner } from '../tasks/runner.js';
+import type { EventBus } from '../app/event-bus.js';
+import { LAB_KEY, type LabRecord } from './lab-state.js';
+import { labDownKind, labUpKind, type LabDownParams, type LabUpParams } from './lab-plans.js';
+import { leftovers, pidAlive } from './observe.js';
+import { checkPrerequisites } from './prerequisites.js';
+import { DEFAULT_PUBLIC_NET, planLayout, validPrefix, validPublicNet } from './topology.js';
+import { routesOverlapping } from './routes.js';
+
+function localAccel(): ReturnType<typeof decideAccel> {
+  return decideAccel({ kvmDevice: existsSync('/dev/kvm'), cpuFlags: parseCpuFlags(readFileSync('/proc/cpuinfo', 'utf8')) });
+}
+
+/** The embedded default: two simulated KVM hosts on this machine. */
+export class VirtualLab {
+  readonly prefix: string;
+  readonly net: string;
+
+  constructor(
+    private readonly deps: { kv: KeyValueRepo; runner: TaskRunner; bus: EventBus; home: string; nativeDir: string },
+    prefix = process.env.LOCKSTEP_LAB_PREFIX ?? 'ls',
+    net = process.env.LOCKSTEP_LAB_NET ?? DEFAULT_PUBLIC_NET,
+  ) {
+    if (!validPublicNet(net))
+      throw new LockstepError({
+        code: 'bad-lab-net',
+        message: `LOCKSTEP_LAB_NET must be the first three octets of a /24, like 198.18.77 (got ${JSON.stringify(net)}).`,
+        fix: 'unset LOCKSTEP_LAB_NET',
+      });
+    this.net = net;
+    if (!validPrefix(prefix))
+      throw new LockstepError({
+        code: 'bad-lab-prefix',
+        message: `LOCKSTEP_LAB_PREFIX must be 2–6 lowercase letters/digits (got ${JSON.stringify(prefix)}).`,
+        fix: 'unset LOCKSTEP_LAB_PREFIX',
+      });
+    this.prefix = prefix;
+    deps.runner.register(labUpKind({ kv: deps.kv, nativeDir: deps.nativeDir }));
+    deps.runner.register(labDownKind({ kv: deps.kv, nativeDir: deps.nativeDir }));
+  }
+
+  get dir(): string {
+    return join(this.deps.home, 'lab', this.prefix);
+  }
+
+  record(): LabRecord | undefined {
+    return this.deps.kv.get<LabRecord>(LAB_KEY);
+  }
+
+  async status(): Promise<LabStatus> {
+    const r = this.record();
+    const left = await leftovers(this.prefix);
+    if (!r) return left.length ? { state: 'partial', leftovers: left, fix: 'lockstep lab down' } : { state: 'down' };
+    const sshdUp = r.layout.hosts.every((h) => pidAlive(r.hosts[h.name]?.pid));
+    if (r.state !== 'up' || !sshdUp) {
+      return {
+        state: 'partial',
+        leftovers: left.length ? left : ['lab record without running hosts'],
+        fix: r.state === 'starting' ? 'lockstep lab up (resumes) or lockstep lab down' : 'lockstep lab down && lockstep lab up',
+      };
+    }
+    return {
+      state: 'up',
+      flavour: r.flavour,
+      accel: r.accel,
+      accelNote: localAccel().why,
+      publicCidr: r.layout.publicCidr,
+      desktopAddress: r.layout.desktopAddress,
+      clientNetns: r.layout.clientNs,
+      clientAddress: r.layout.clientAddress,
+      user: 'root',
+      keyFile: r.keyFile,
+      startedAt: r.startedAt,
+      hosts: r.layout.hosts.map((h) => ({
+        name: h.name,
+        address: h.address,
+        port: 22,
+        fingerprint: r.hosts[h.name]?.fingerprint ?? '',
+        netns: r.flavour === 'kernel' ? r.layout.wireNs : h.netns,
+        pids: r.hosts[h.name]?.pid ? [r.hosts[h.name]!.pid!] : [],
+        nics: h.nics.map((n) => ({ name: n.name, mac: n.mac, role: n.role })),
+      })),
+    };
+  }
+
+  async up(opts: { kernel: boolean }): Promise<LabStatus> {
+    const flavour = opts.kernel ? 'kernel' : 'namespaces';
+    const existing = this.record();
+    if (existing?.state === 'up') {
+      const st = await this.status();
+      if (st.state === 'up') {
+        if (st.flavour !== flavour)
+          throw new LockstepError({
+            code: 'lab-other-flavour',
+            message: `The lab is already up with ${st.flavour} hosts.`,
+            fix: 'lockstep lab down, then lockstep lab up' + (opts.kernel ? ' --kernel' : ''),
+          });
+        this.deps.bus.log('info', 'lab', 'The virtual lab is already running.');
+        return st;
+      }
+    }
+    if (flavour === 'kernel')
+      throw new LockstepError({
+        code: 'not-implemented',
+        message: 'Kernel hosts (--kernel) are not available in this build yet.',
+        fix: 'lockstep lab up  (namespace hosts)',
+      });
+    await checkPrerequisites(flavour);
+    if (!existing) {
+      const clash = await routesOverlapping(`${this.net}.0/24`);
+      if (clash.length)
+        throw new LockstepError({
+          code: 'lab-net-in-use',
+          message: `The lab's public network ${this.net}.0/24 is already in use on this machine (${clash.join('; ')}).`,
+          fix: 'Pick a free /24 for the lab: LOCKSTEP_LAB_NET=198.18.99 lockstep lab up',
+        });
+    }
+    // a lab interrupted halfway: clean it before building a new one (a resumable plan
+    // of this process would have been resumed at start instead)
+    if (!existing || existing.state !== 'starting') {
+      const left = await leftovers(this.prefix);
+      if (left.length) {
+        this.deps.bus.log('warn', 'lab', `Cleaning what an interrupted lab left: ${left.join(', ')}`);
+        await this.down();
+      }
+    }
+    const rec: LabRecord =
+      existing?.state === 'starting' && existing.flavour === flavour
+        ? existing
+        : {
+            state: 'starting',
+            flavour,
+            accel: localAccel().accel,
+            layout: planLayout(this.prefix, { A: randomBytes(1)[0]! % 2 ? 1 : 2, B: randomBytes(1)[0]! % 2 ? 1 : 2 }, (n) => randomBytes(n), this.net),
+            dir: this.dir,
+            keyFile: join(this.dir, 'id_ed25519'),
+            hosts: {},
+            startedAt: Date.now(),
+          };
+    this.deps.kv.set(LAB_KEY, rec);
+    const params: LabUpParams = { flavour, layout: rec.layout, dir: rec.dir, accel: rec.accel };
+    const plan = await this.deps.runner.run('lab.up', params);
+    if (plan.state !== 'done') throw new LockstepError(plan.error ?? { code: 'lab-up-failed', message: 'The lab did not start.' });
+    const st = await this.status();
+    this.deps.bus.log(
+      'info',
+      'lab',
+      `Virtual lab up: ${rec.layout.hosts.map((h) => `${h.name} ${h.address}`).join(', ')} (${rec.accel === 'kvm' ? 'KVM' : 'TCG: emulated, demo speed'})`,
+    );
+    this.deps.bus.emit({ type: 'lab-changed', status: st });
+    return st;
+  }
+
+  async down(): Promise<LabStatus> {
+    const params: LabDownParams = { prefix: this.prefix, dir: this.dir };
+    const plan = await this.deps.runner.run('lab.down', params);
+    if (plan.state !== 'done')
+      throw new LockstepError(plan.error ?? { code: 'lab-down-failed', message: 'The lab was not removed completely.', fix: 'lockstep lab down' });
+    const st = await this.status();
+    this.deps.bus.emit({ type: 'lab-changed', status: st });
+    return st;
+  }
+}

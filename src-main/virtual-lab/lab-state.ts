@@ -1,0 +1,16 @@
+import type { LabFlavour } from '../contract/index.js';
+import type { LabLayout } from './topology.js';
+
+/** What the store remembers about the lab (kv key `lab`). */
+export interface LabRecord {
+  state: 'starting' | 'up' | 'stopping';
+  flavour: LabFlavour;
+  layout: LabLayout;
+  accel: 'kvm' | 'tcg';
+  dir: string;
+  keyFile: string;
+  hosts: Record<string, { fingerprint: string; pid?: number }>;
+  startedAt: number;
+}
+
+export const LAB_KEY = 'lab';
