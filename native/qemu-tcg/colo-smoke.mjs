@@ -52,6 +52,7 @@ const cfg = {
   httpIntervalMs: num(env.HTTP_INTERVAL_MS, 10),
   httpTimeoutMs: num(env.HTTP_TIMEOUT_MS, 1000),
   failover: env.FAILOVER ?? 'kill-primary', // or 'none'
+  probe: env.PROBE ?? 'http,stream', // which client loads run: http, stream, both or 'none'
 };
 const P = (f) => path.join(cfg.work, f);
 
@@ -641,12 +642,12 @@ async function probe() {
     stop = true;
   });
   // the long-lived stream: one TCP connection held open for the whole drill
-  const st = net.createConnection({ host, port: cfg.streamPort });
-  st.setKeepAlive(false);
-  st.on('connect', () => out({ k: 'stream-connected' }));
-  st.on('data', (d) => out({ k: 'stream', bytes: d.length, tail: d.toString('latin1').trim().split('\n').at(-1).slice(0, 40) }));
-  st.on('end', () => out({ k: 'stream-end', why: 'end' }));
-  st.on('error', (e) => out({ k: 'stream-end', why: e.code ?? e.message }));
+  const st = cfg.probe.includes('stream') ? net.createConnection({ host, port: cfg.streamPort }) : null;
+  st?.on('connect', () => out({ k: 'stream-connected' }));
+  st?.on('data', (d) => out({ k: 'stream', bytes: d.length, tail: d.toString('latin1').trim().split('\n').at(-1).slice(0, 40) }));
+  st?.on('end', () => out({ k: 'stream-end', why: 'end' }));
+  st?.on('error', (e) => out({ k: 'stream-end', why: e.code ?? e.message }));
+  while (!stop && !cfg.probe.includes('http')) await sleep(100);
   while (!stop) {
     const r = await httpOnce(host, cfg.httpPort, cfg.httpTimeoutMs);
     const body = r.body.split('\r\n\r\n').slice(1).join('\r\n\r\n');
@@ -654,7 +655,7 @@ async function probe() {
     out({ k: 'http', ok: r.ok, ms: +r.ms.toFixed(1), n: r.ok && m ? Number(m[1]) : null, ...(r.ok ? {} : { why: r.why }) });
     await sleep(cfg.httpIntervalMs);
   }
-  st.destroy();
+  st?.destroy();
   process.exit(0);
 }
 

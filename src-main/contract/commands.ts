@@ -60,7 +60,7 @@ export const commands = {
         probe: z.enum(['http', 'stream']),
         path: z
           .string()
-          .regex(/^\/[A-Za-z0-9._~\/-]{0,200}$/, 'an absolute URL path like /')
+          .regex(/^\/[A-Za-z0-9._~/-]{0,200}$/, 'an absolute URL path like /')
           .default('/'),
         seconds: z.number().min(0.1).max(600).default(1),
         intervalMs: z.number().int().min(5).max(10_000).default(100),

@@ -272,9 +272,11 @@ export function labDownKind(deps: LabDeps): PlanKind<LabDownParams> {
           const owned = ownedNames(p.prefix);
           const ns = new Set(await netnsList());
           for (const n of owned.netns) if (ns.has(n)) await mustLocal(['ip', 'netns', 'del', n]);
-          for (const l of owned.rootLinks) if (await linkExists(l)) await mustLocal(['ip', 'link', 'del', l]);
+          // the root end of a veth vanishes with its peer's namespace (asynchronously): tolerate that
+          for (const l of owned.rootLinks) if (await linkExists(l)) await runLocal(['ip', 'link', 'del', l]);
         },
         verify: async () => {
+          await waitFor(async () => (await leftovers(p.prefix)).length === 0, 5000, 100);
           const left = await leftovers(p.prefix);
           if (left.length)
             throw new LockstepError({ code: 'lab-leftovers', message: `Some of the lab is still there: ${left.join(', ')}.`, fix: 'lockstep lab down' });

@@ -15,7 +15,11 @@ const needs: { program: string; pkg: string; flavours: LabFlavour[] }[] = [
 ];
 
 /** Fails before anything is changed: not root, or a program missing (with the exact install command). */
-export async function checkPrerequisites(flavour: LabFlavour, uid = process.getuid?.() ?? -1): Promise<void> {
+export async function checkPrerequisites(
+  flavour: LabFlavour,
+  env: { uid: number; has: (program: string) => Promise<boolean> } = { uid: process.getuid?.() ?? -1, has: which },
+): Promise<void> {
+  const { uid } = env;
   if (uid !== 0) {
     throw new LockstepError({
       code: 'lab-needs-root',
@@ -25,7 +29,7 @@ export async function checkPrerequisites(flavour: LabFlavour, uid = process.getu
   }
   const missing: string[] = [];
   for (const n of needs) {
-    if (n.flavours.includes(flavour) && !(await which(n.program))) missing.push(n.pkg);
+    if (n.flavours.includes(flavour) && !(await env.has(n.program))) missing.push(n.pkg);
   }
   if (missing.length) {
     throw new LockstepError({

@@ -2,7 +2,7 @@
 # PID 1-ish of a namespace lab host (run as: ip netns exec NS unshare --uts --mount
 # --propagation private enter-host.sh NAME STATE_DIR PROGRAM ARGS...).
 # Gives the host its own hostname and its own /var/lib/lockstep, /etc/lockstep,
-# /run/lockstep and /tmp, so two lab hosts on one machine do not see each other's
+# and /run/lockstep, so two lab hosts on one machine do not see each other's
 # files; then execs PROGRAM (sshd -D), keeping this PID.
 set -euo pipefail
 name=$1 state=$2
@@ -13,5 +13,4 @@ mkdir -p /var/lib/lockstep /etc/lockstep /run/lockstep
 mount --bind "$state/fs/var-lib-lockstep" /var/lib/lockstep
 mount --bind "$state/fs/etc-lockstep" /etc/lockstep
 mount -t tmpfs -o mode=0755 tmpfs /run/lockstep
-mount -t tmpfs -o mode=1777 tmpfs /tmp
 exec "$@"

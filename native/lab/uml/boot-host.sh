@@ -143,6 +143,7 @@ mac_for() { # deterministic locally administered unicast MAC from name + index
   h=$(printf '%s/%s' "$NAME" "$1" | md5sum)
   printf '02:%s:%s:%s:%s:%s' "${h:0:2}" "${h:2:2}" "${h:4:2}" "${h:6:2}" "${h:8:2}"
 }
+# shellcheck disable=SC2054 # commas belong to UML options
 ARGS=(
   "umid=$UMID" "uml_dir=$STATE/run" "mem=$MEM"
   root=/dev/root rootfstype=hostfs "rootflags=$STATE/root" rw init=/etc/lab/init

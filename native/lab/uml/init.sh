@@ -96,7 +96,7 @@ fi
 
 # ---- sshd -------------------------------------------------------------------------------
 SSHD_DIR=/run/lab/ssh
-mkdir -p -m 0700 "$SSHD_DIR"
+mkdir -p /run/lab && mkdir -m 0700 "$SSHD_DIR"
 if [ -n "$LAB_KEYS" ]; then
   mkdir -p /run/lab/keysrc
   if mount -r -t hostfs -o "$LAB_KEYS" hostfs /run/lab/keysrc; then
@@ -145,8 +145,26 @@ AcceptEnv LANG LC_*
 Subsystem sftp internal-sftp
 PidFile /run/sshd.pid
 EOF
+# sshd daemonises BEFORE it binds: "ready" only once the port is in LISTEN (0A) state.
+port_listening() {
+  local hexport line
+  hexport=$(printf ':%04X ' "$1")
+  while read -r line; do
+    set -- $line
+    [[ "$2 " == *"$hexport" && $4 == 0A ]] && return 0
+  done </proc/net/tcp
+  return 1
+}
 if /usr/sbin/sshd -f /run/lab/sshd_config -E /var/log/lab-sshd.log; then
-  log "ready sshd port $LAB_SSH_PORT"
+  for _ in $(seq 1 200); do
+    port_listening "$LAB_SSH_PORT" && break
+    sleep 0.05
+  done
+  if port_listening "$LAB_SSH_PORT"; then
+    log "ready sshd port $LAB_SSH_PORT"
+  else
+    log "ERROR: sshd not listening on $LAB_SSH_PORT after 10 s (see /var/log/lab-sshd.log)"
+  fi
 else
   log "ERROR: sshd failed to start (see /var/log/lab-sshd.log in the overlay)"
 fi

@@ -130,6 +130,14 @@ for h in $A $B; do
     ok "$h NICs ${L[5]}eth0=${L[6]}" || bad "$h NICs '${L[5]}' '${L[6]}'"
 done
 
+say "sftp (internal-sftp)"
+head -c 1048576 /dev/urandom >"$DIR/sftp.bin"
+printf 'put %s /root/sftp.bin\n' "$DIR/sftp.bin" |
+  sftp -q -F /dev/null -o ControlPath="$DIR/cm-%h" -o UserKnownHostsFile="$DIR/known_hosts" \
+    -o BatchMode=yes -b - "root@$IPA" >/dev/null
+[ "$(S $A 'md5sum </root/sftp.bin')" = "$(md5sum <"$DIR/sftp.bin")" ] && ok "sftp put 1 MiB to $A" ||
+  bad "sftp put"
+
 say "crossover discovery (10.99.0.1/30 <-> 10.99.0.2/30)"
 XA='' XB=''
 for ea in eth1 eth2; do

@@ -51,7 +51,7 @@ STATE=${STATE%/}
   echo "stop-host: $STATE/host.env missing (not a boot-host.sh state dir)" >&2
   exit 2
 }
-NAME='' UMID='' NETNS='' UML_DIR='' MCONSOLE=''
+NAME="" UMID="" NETNS="" MCONSOLE=""
 # shellcheck disable=SC1091
 . "$STATE/host.env"
 
@@ -97,10 +97,10 @@ if ours; then
   if [ "$MODE" = halt ]; then
     HOW=halt
     mconsole halt || true
-    wait_gone 5 || MODE=kill
+    wait_gone 5 || MODE='kill'
   fi
   if [ "$MODE" = kill ]; then
-    HOW=kill
+    HOW='kill'
     kill -TERM -- "-$PID" 2>/dev/null || kill -TERM "$PID" 2>/dev/null || true
     if ! wait_gone 3; then
       kill -KILL -- "-$PID" 2>/dev/null || kill -KILL "$PID" 2>/dev/null || true

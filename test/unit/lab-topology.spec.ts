@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { decideAccel, parseCpuFlags } from '../../src-main/hosts/accel.js';
+import { checkPrerequisites } from '../../src-main/virtual-lab/prerequisites.js';
+import { cidrsOverlap } from '../../src-main/virtual-lab/routes.js';
+import { sshdConfig } from '../../src-main/virtual-lab/sshd-config.js';
+import { nsHostCommands, ownedNames, planLayout, wireCommands } from '../../src-main/virtual-lab/topology.js';
+
+const bytes = (n: number) => new Uint8Array(n).fill(0xab);
+
+describe('lab topology', () => {
+  const l = planLayout('lt', { A: 2, B: 1 }, bytes, '198.18.91');
+
+  it('gives each host a public NIC, a crossover and a decoy, with the cable in different slots', () => {
+    expect(l.hosts.map((h) => h.nics.map((n) => `${n.name}:${n.role}`))).toEqual([
+      ['eth0:public', 'eth1:decoy', 'eth2:crossover'],
+      ['eth0:public', 'eth1:crossover', 'eth2:decoy'],
+    ]);
+    expect(l.hosts.map((h) => h.address)).toEqual(['198.18.91.11', '198.18.91.12']);
+    expect(l.hosts[0]!.nics[0]!.mac).toBe('02:ab:ab:ab:ab:ab');
+  });
+
+  it('keeps every interface name within the kernel limit of 15 characters', () => {
+    const names = [l.pubBridge, l.xoBridge, l.desktopVeth + 'w', ...l.hosts.flatMap((h) => h.nics.map((n) => n.wirePeer))];
+    for (const n of names) expect(n.length).toBeLessThanOrEqual(15);
+  });
+
+  it('builds the crossover from the two crossover NICs only, the decoy on nothing', () => {
+    const cmds = nsHostCommands(l, l.hosts[0]!).map((c) => c.join(' '));
+    expect(cmds).toContain('ip -n lt-wire link set lta2 master ltxo up');
+    expect(cmds).toContain('ip -n lt-wire link set lta1 up');
+    expect(cmds).toContain('ip -n lt-wire link set lta0 master ltpub up');
+    expect(cmds).toContain('ip -n lt-hostA addr add 198.18.91.11/24 dev br0');
+  });
+
+  it('commands are argv arrays with no shell metacharacters', () => {
+    for (const c of [...wireCommands(l), ...nsHostCommands(l, l.hosts[1]!)]) for (const a of c) expect(a).toMatch(/^[A-Za-z0-9._:/-]+$/);
+  });
+
+  it('refuses a bad prefix or network', () => {
+    expect(() => planLayout('A;rm', { A: 1, B: 1 }, bytes)).toThrow(/prefix/);
+    expect(() => planLayout('lt', { A: 1, B: 1 }, bytes, '10.0.0.0/8')).toThrow(/network/);
+    expect(ownedNames('lt').netns).toEqual(['lt-wire', 'lt-client', 'lt-hostA', 'lt-hostB']);
+  });
+
+  it('writes an sshd config with keys only', () => {
+    const c = sshdConfig({ address: '198.18.91.11', port: 22, hostKey: '/k', authorizedKeys: '/a', pidFile: '/p' });
+    expect(c).toContain('PasswordAuthentication no');
+    expect(c).toContain('PermitRootLogin prohibit-password');
+    expect(c).toContain('ListenAddress 198.18.91.11');
+  });
+
+  it('CIDR overlap', () => {
+    expect(cidrsOverlap('198.18.77.0/24', '198.18.77.128/25')).toBe(true);
+    expect(cidrsOverlap('198.18.0.0/15', '198.19.4.0/24')).toBe(true);
+    expect(cidrsOverlap('198.18.77.0/24', '198.18.78.0/24')).toBe(false);
+    expect(cidrsOverlap('10.99.0.0/30', '10.99.0.4/30')).toBe(false);
+  });
+});
+
+describe('lab prerequisites', () => {
+  it('refuses without root before anything else, naming the fix', async () => {
+    await expect(checkPrerequisites('namespaces', { uid: 1000, has: async () => true })).rejects.toMatchObject({
+      code: 'lab-needs-root',
+      fix: expect.stringContaining('sudo'),
+    });
+  });
+  it('names the exact apt-get command for missing programs', async () => {
+    const has = async (p: string) => !['sshd', 'linux.uml'].includes(p);
+    await expect(checkPrerequisites('namespaces', { uid: 0, has })).rejects.toMatchObject({ fix: 'apt-get install -y openssh-server' });
+    await expect(checkPrerequisites('kernel', { uid: 0, has })).rejects.toMatchObject({ fix: 'apt-get install -y openssh-server user-mode-linux' });
+    await expect(checkPrerequisites('namespaces', { uid: 0, has: async () => true })).resolves.toBeUndefined();
+  });
+});
+
+describe('accelerator decision', () => {
+  it('KVM only with /dev/kvm and hardware flags', () => {
+    expect(decideAccel({ kvmDevice: true, cpuFlags: ['fpu', 'vmx'] }).accel).toBe('kvm');
+    expect(decideAccel({ kvmDevice: true, cpuFlags: ['fpu'] })).toMatchObject({ accel: 'tcg', why: expect.stringContaining('paravirtual') });
+    expect(decideAccel({ kvmDevice: false, cpuFlags: ['svm'] })).toMatchObject({ accel: 'tcg', why: expect.stringContaining('no /dev/kvm') });
+    expect(parseCpuFlags('processor\t: 0\nflags\t\t: fpu vme svm\n')).toEqual(['fpu', 'vme', 'svm']);
+  });
+});
