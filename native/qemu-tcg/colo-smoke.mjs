@@ -285,7 +285,7 @@ function note(msg, extra = {}) {
 function startQemu(side, ns, args) {
   const preload = cfg.shim && cfg.shim !== 'none' ? [`LD_PRELOAD=${cfg.shim}`, 'COLO_TCG_SHIM_DEBUG=1'] : [];
   const argv = ['netns', 'exec', ns, 'env', ...preload, cfg.qemu, ...args];
-  fs.writeFileSync(P(`${side}.cmdline`), argv.map((a) => (/[\s,=]/.test(a) && !a.startsWith('-') ? `'${a}'` : a)).join(' ') + '\n');
+  fs.writeFileSync(P(`${side}.cmdline`), ['ip', ...argv].map((a) => (/[\s,=]/.test(a) && !a.startsWith('-') ? `'${a}'` : a)).join(' ') + '\n');
   const out = fs.openSync(P(`${side}.stderr`), 'w');
   const child = spawn('ip', argv, { stdio: ['ignore', out, out] });
   child.on('exit', (code, sig) => journal({ who: side, exited: code ?? sig }));

@@ -30,6 +30,7 @@ describe('the app in web mode (Chromium)', () => {
   });
 
   it('shows events live as they happen, including those from a CLI next to it', async () => {
+    await page.getByRole('button', { name: 'Events' }).click();
     const log = page.getByTestId('event-log');
     await log.getByText('Web mode listening on').waitFor();
     const r = cli(['events', 'note', 'Hello from the CLI'], { LOCKSTEP_HOME: home.path });

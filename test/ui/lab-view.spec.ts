@@ -1,0 +1,46 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.js';
+import { labEnv } from '../helpers/lab-env.js';
+import { cli, root, startServer, stop } from '../helpers/processes.js';
+
+const { env, home } = labEnv('lu', '198.18.92');
+let srv: Awaited<ReturnType<typeof startServer>>;
+let chrome: Awaited<ReturnType<typeof launchChromium>>;
+let page: Page;
+
+beforeAll(async () => {
+  cli(['lab', 'down'], env);
+  srv = await startServer(env);
+  chrome = await launchChromium();
+  page = await chrome.browser.newPage({ viewport: { width: 1280, height: 800 } });
+});
+afterAll(async () => {
+  await chrome?.close();
+  if (srv) await stop(srv.child);
+  cli(['lab', 'down'], env);
+  home.remove();
+});
+
+describe('Hosts view: the virtual lab from the window', () => {
+  it('offers "Start virtual lab" when nothing is configured, starts it and shows both hosts with pinned keys', async () => {
+    await page.goto(srv.appUrl);
+    const panel = page.getByTestId('lab-panel');
+    await panel.and(page.locator('[data-state="down"]')).waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'Start virtual lab' }).click();
+    await panel.and(page.locator('[data-state="up"]')).waitFor({ timeout: 120_000 });
+    const hosts = page.getByTestId('lab-host');
+    expect(await hosts.count()).toBe(2);
+    expect(await hosts.nth(0).textContent()).toMatch(/hostA.*198\.18\.92\.11:22.*SHA256:/s);
+    await page.screenshot({ path: join(root, 'test/ui/screenshots/hosts-lab.png') });
+    // what the window started, the CLI sees
+    const st = JSON.parse(cli(['lab', 'status', '--json'], env).stdout) as { value: { state: string } };
+    expect(st.value.state).toBe('up');
+  });
+
+  it('removes the lab from the window', async () => {
+    await page.getByRole('button', { name: 'Remove lab' }).click();
+    await page.getByTestId('lab-panel').and(page.locator('[data-state="down"]')).waitFor({ timeout: 60_000 });
+  });
+});
