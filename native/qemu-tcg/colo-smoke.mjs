@@ -52,6 +52,7 @@ const cfg = {
   httpIntervalMs: num(env.HTTP_INTERVAL_MS, 10),
   httpTimeoutMs: num(env.HTTP_TIMEOUT_MS, 1000),
   failover: env.FAILOVER ?? 'kill-primary', // or 'none'
+  mode: env.MODE ?? 'cold', // cold: secondary + paused primary, COLO from boot; live: protect a running guest
   probe: env.PROBE ?? 'http,stream', // which client loads run: http, stream, both or 'none'
 };
 const P = (f) => path.join(cfg.work, f);
@@ -236,37 +237,43 @@ function secondaryArgs() {
   ];
 }
 
-function primaryArgs() {
+// The primary's proxy: [id, host, port, server?]. mirror0/compare1 face the secondary over the
+// crossover; compare0/compare_out are loops inside the primary (server first, then its client).
+function proxyChardevs() {
+  return [
+    ['mirror0', cfg.xa, cfg.mirrorPort, true],
+    ['compare1', cfg.xa, cfg.comparePort, true],
+    ['compare0', '127.0.0.1', cfg.cmp0Port, true],
+    ['compare0-0', '127.0.0.1', cfg.cmp0Port, false],
+    ['compare_out', '127.0.0.1', cfg.cmpOutPort, true],
+    ['compare_out0', '127.0.0.1', cfg.cmpOutPort, false],
+  ];
+}
+// [qom-type, id, properties]: mirror the client's packets to the secondary, route the guest's
+// output through colo-compare, which releases it when both sides agree.
+function proxyObjects() {
+  return [
+    ['filter-mirror', 'm0', { netdev: 'hn0', queue: 'tx', outdev: 'mirror0' }],
+    ['filter-redirector', 'redire0', { netdev: 'hn0', queue: 'rx', indev: 'compare_out' }],
+    ['filter-redirector', 'redire1', { netdev: 'hn0', queue: 'rx', outdev: 'compare0' }],
+    ['iothread', 'iothread1', {}],
+    ['colo-compare', 'comp0', { primary_in: 'compare0-0', secondary_in: 'compare1', outdev: 'compare_out0', iothread: 'iothread1' }],
+  ];
+}
+
+function primaryArgs({ live }) {
+  const proxy = live
+    ? [] // live protection adds the proxy over QMP at protect time
+    : [
+        ...proxyChardevs().flatMap(([id, host, port, server]) => ['-chardev', `socket,id=${id},host=${host},port=${port}${server ? ',server=on,wait=off' : ''}`]),
+        ...proxyObjects().flatMap(([type, id, props]) => ['-object', [type, `id=${id}`, ...Object.entries(props).map(([k, v]) => `${k}=${v}`)].join(',')]),
+      ];
   return [
     ...commonArgs('primary'),
-    // proxy: mirror0/compare1 face the secondary over the crossover; compare0/compare_out are local loops
-    '-chardev',
-    `socket,id=mirror0,host=${cfg.xa},port=${cfg.mirrorPort},server=on,wait=off`,
-    '-chardev',
-    `socket,id=compare1,host=${cfg.xa},port=${cfg.comparePort},server=on,wait=off`,
-    '-chardev',
-    `socket,id=compare0,host=127.0.0.1,port=${cfg.cmp0Port},server=on,wait=off`,
-    '-chardev',
-    `socket,id=compare0-0,host=127.0.0.1,port=${cfg.cmp0Port}`,
-    '-chardev',
-    `socket,id=compare_out,host=127.0.0.1,port=${cfg.cmpOutPort},server=on,wait=off`,
-    '-chardev',
-    `socket,id=compare_out0,host=127.0.0.1,port=${cfg.cmpOutPort}`,
-    '-object',
-    'filter-mirror,id=m0,netdev=hn0,queue=tx,outdev=mirror0',
-    '-object',
-    'filter-redirector,id=redire0,netdev=hn0,queue=rx,indev=compare_out',
-    '-object',
-    'filter-redirector,id=redire1,netdev=hn0,queue=rx,outdev=compare0',
-    '-object',
-    'iothread,id=iothread1',
-    '-object',
-    'colo-compare,id=comp0,primary_in=compare0-0,secondary_in=compare1,outdev=compare_out0,iothread=iothread1',
-    '-drive',
-    `if=none,id=colo-disk0,driver=quorum,read-pattern=fifo,vote-threshold=1,children.0.driver=raw,children.0.file.filename=${P('a-disk.img')}`,
-    '-device',
-    'virtio-blk-pci,drive=colo-disk0',
-    '-S',
+    ...proxy,
+    '-drive', `if=none,id=colo-disk0,driver=quorum,read-pattern=fifo,vote-threshold=1,children.0.driver=raw,children.0.file.filename=${P('a-disk.img')}`,
+    '-device', 'virtio-blk-pci,drive=colo-disk0',
+    ...(live ? [] : ['-S']),
   ];
 }
 
@@ -380,14 +387,19 @@ async function drive() {
   fs.mkdirSync(cfg.work, { recursive: true });
   for (const f of fs.readdirSync(cfg.work)) if (/\.(log|sock|jsonl|stderr|cmdline|img|qcow2)$/.test(f)) fs.rmSync(P(f));
   T0 = nowMs();
-  const result = { config: { ram: cfg.ram, checkpointDelay: cfg.checkpointDelay, coloSeconds: cfg.coloSeconds } };
+  const result = { config: { mode: cfg.mode, ram: cfg.ram, checkpointDelay: cfg.checkpointDelay, coloSeconds: cfg.coloSeconds, probe: cfg.probe } };
 
-  // disks: both hosts start from identical images; overlays exactly the image's virtual size
+  // disks: the primary's image, the secondary's parent0, and overlays of exactly the image's virtual size
   const disk = path.join(cfg.guestDir, 'disk.img');
   const info = JSON.parse(execFileSync('qemu-img', ['info', '--output=json', disk], { encoding: 'utf8' }));
   if (info.format !== 'raw') throw new Error(`expected a raw disk.img, got ${info.format}`);
   fs.copyFileSync(disk, P('a-disk.img'));
-  fs.copyFileSync(disk, P('b-disk.img'));
+  if (cfg.mode === 'live') {
+    fs.writeFileSync(P('b-disk.img'), ''); // blank: drive-mirror must copy the whole disk
+    fs.truncateSync(P('b-disk.img'), info['virtual-size']);
+  } else {
+    fs.copyFileSync(disk, P('b-disk.img')); // cold start: both hosts start from identical images
+  }
   for (const o of ['b-active.qcow2', 'b-hidden.qcow2']) execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', P(o), String(info['virtual-size'])]);
 
   const procs = {};
@@ -400,8 +412,37 @@ async function drive() {
   };
   process.on('exit', cleanup);
   try {
-    // 1. secondary first: -incoming defer, NBD server, then listen for the migration
     const tLaunch = nowMs();
+    let pri, priOob, tProtect;
+    const startProbe = () => {
+      const probeOut = fs.openSync(P('probe.jsonl'), 'w');
+      procs.probe = spawn('ip', ['netns', 'exec', cfg.nsC, process.execPath, fileURLToPath(import.meta.url), 'probe'], {
+        stdio: ['ignore', probeOut, 'inherit'],
+        env: { ...env, GUEST_IP: cfg.guestIp },
+      });
+    };
+    const waitService = async (what) => {
+      await waitFor('guest HTTP', async () => tcpProbe(cfg.httpPort), cfg.bootTimeoutS * 1000, 500);
+      result.start.launchToServiceMs = fmt(nowMs() - tLaunch);
+      note(what, { ms: result.start.launchToServiceMs });
+    };
+    result.start = { mode: cfg.mode };
+
+    if (cfg.mode === 'live') {
+      // 0. live protection: the primary runs unprotected first (plain quorum drive, no proxy), with clients on it
+      procs.primary = startQemu('primary', cfg.nsA, primaryArgs({ live: true }));
+      pri = new Qmp('primary', P('primary-qmp.sock'), journal);
+      priOob = new Qmp('primary-oob', P('primary-qmp-oob.sock'), journal);
+      await pri.connect();
+      await priOob.connect({ oob: true });
+      await waitService('unprotected guest service reachable');
+      startProbe();
+      await sleep(5000); // a baseline for the client figures
+      tProtect = nowMs();
+      journal({ mark: 'protect-start' });
+    }
+
+    // 1. secondary: -incoming defer, NBD server, then listen for the migration
     procs.secondary = startQemu('secondary', cfg.nsB, secondaryArgs());
     const sec = new Qmp('secondary', P('secondary-qmp.sock'), journal);
     const secOob = new Qmp('secondary-oob', P('secondary-qmp-oob.sock'), journal);
@@ -412,34 +453,74 @@ async function drive() {
     await sec.cmd('nbd-server-add', { device: 'parent0', writable: true });
     await sec.cmd('migrate-incoming', { uri: `tcp:${cfg.xb}:${cfg.migPort}` });
 
-    // 2. primary, paused (-S); its proxy sockets are on the command line, the secondary reconnects to them
-    procs.primary = startQemu('primary', cfg.nsA, primaryArgs());
-    const pri = new Qmp('primary', P('primary-qmp.sock'), journal);
-    const priOob = new Qmp('primary-oob', P('primary-qmp-oob.sock'), journal);
-    await pri.connect();
-    await priOob.connect({ oob: true });
-    await waitFor(
-      'secondary connected to mirror0 and compare1',
-      async () => {
-        const cds = await pri.cmd('query-chardev', undefined, { quiet: true });
-        const open = (id) => {
-          const c = cds.find((x) => x.label === id);
-          return c && !c.filename.startsWith('disconnected');
-        };
-        return open('mirror0') && open('compare1');
-      },
-      15000,
-    );
-    note("secondary connected to the primary's proxy sockets");
-    await pri.cmd('human-monitor-command', {
-      'command-line': `drive_add -n buddy driver=replication,mode=primary,file.driver=nbd,file.host=${cfg.xb},file.port=${cfg.nbdPort},file.export=parent0,node-name=replication0`,
-    });
-    await pri.cmd('x-blockdev-change', { parent: 'colo-disk0', node: 'replication0' });
-    await pri.cmd('migrate-set-capabilities', { capabilities: [{ capability: 'x-colo', state: true }] });
-    await pri.cmd('migrate-set-parameters', { 'x-checkpoint-delay': cfg.checkpointDelay });
-    const tMigrate = nowMs();
-    await pri.cmd('migrate', { uri: `tcp:${cfg.xb}:${cfg.migPort}` });
-    await waitFor('primary status colo', async () => (await pri.cmd('query-migrate', undefined, { quiet: true })).status === 'colo', 60000, 50);
+    const proxyConnected = () =>
+      waitFor(
+        'secondary connected to mirror0 and compare1',
+        async () => {
+          const cds = await pri.cmd('query-chardev', undefined, { quiet: true });
+          const open = (id) => {
+            const c = cds.find((x) => x.label === id);
+            return c && !c.filename.startsWith('disconnected');
+          };
+          return open('mirror0') && open('compare1');
+        },
+        15000,
+      );
+
+    if (cfg.mode === 'live') {
+      // 2L. proxy sockets over QMP (filters come later: on a running primary they would hold its output)
+      for (const [id, host, port, server] of proxyChardevs()) {
+        await pri.cmd('chardev-add', { id, backend: { type: 'socket', data: { addr: { type: 'inet', data: { host, port: String(port) } }, server, ...(server ? { wait: false } : {}) } } });
+      }
+      await proxyConnected();
+      note("secondary connected to the primary's proxy sockets");
+      // full copy of the disk to the secondary's parent0 while the guest runs
+      const tMirror = nowMs();
+      await pri.cmd('drive-mirror', { device: 'colo-disk0', 'job-id': 'resync', target: `nbd://${cfg.xb}:${cfg.nbdPort}/parent0`, mode: 'existing', format: 'raw', sync: 'full' });
+      await pri.waitEvent('BLOCK_JOB_READY', 120000, tMirror);
+      const tStop = nowMs();
+      await pri.cmd('stop');
+      await pri.cmd('block-job-cancel', { device: 'resync' });
+      await waitFor('mirror job gone', async () => (await pri.cmd('query-block-jobs', undefined, { quiet: true })).length === 0, 10000, 10);
+      await pri.cmd('blockdev-add', {
+        driver: 'replication', 'node-name': 'replication0', mode: 'primary',
+        file: { driver: 'nbd', 'node-name': 'nbd0', export: 'parent0', server: { type: 'inet', host: cfg.xb, port: String(cfg.nbdPort) } },
+      });
+      await pri.cmd('x-blockdev-change', { parent: 'colo-disk0', node: 'replication0' });
+      for (const [type, id, props] of proxyObjects()) await pri.cmd('object-add', { 'qom-type': type, id, ...props });
+      await pri.cmd('migrate-set-capabilities', { capabilities: [{ capability: 'x-colo', state: true }] });
+      await pri.cmd('migrate-set-parameters', { 'x-checkpoint-delay': cfg.checkpointDelay });
+      const tMigrate = nowMs();
+      await pri.cmd('migrate', { uri: `tcp:${cfg.xb}:${cfg.migPort}` });
+      await waitFor('primary status colo', async () => (await pri.cmd('query-migrate', undefined, { quiet: true })).status === 'colo', 60000, 20);
+      const tColo = nowMs();
+      const resume = await pri.waitEvent('RESUME', 30000, tStop);
+      result.protect = {
+        totalMs: fmt(tColo - tProtect), mirrorMs: fmt(tStop - tMirror), migrateToColoMs: fmt(tColo - tMigrate),
+        guestPausedMs: fmt(resume.t - tStop), // 'stop' until COLO resumed the VM
+      };
+      note('protected', result.protect);
+    } else {
+      // 2C. cold start: primary paused (-S) with the proxy on its command line; the secondary reconnects to it
+      procs.primary = startQemu('primary', cfg.nsA, primaryArgs({ live: false }));
+      pri = new Qmp('primary', P('primary-qmp.sock'), journal);
+      priOob = new Qmp('primary-oob', P('primary-qmp-oob.sock'), journal);
+      await pri.connect();
+      await priOob.connect({ oob: true });
+      await proxyConnected();
+      note("secondary connected to the primary's proxy sockets");
+      await pri.cmd('human-monitor-command', {
+        'command-line': `drive_add -n buddy driver=replication,mode=primary,file.driver=nbd,file.host=${cfg.xb},file.port=${cfg.nbdPort},file.export=parent0,node-name=replication0`,
+      });
+      await pri.cmd('x-blockdev-change', { parent: 'colo-disk0', node: 'replication0' });
+      await pri.cmd('migrate-set-capabilities', { capabilities: [{ capability: 'x-colo', state: true }] });
+      await pri.cmd('migrate-set-parameters', { 'x-checkpoint-delay': cfg.checkpointDelay });
+      const tMigrate = nowMs();
+      await pri.cmd('migrate', { uri: `tcp:${cfg.xb}:${cfg.migPort}` });
+      await waitFor('primary status colo', async () => (await pri.cmd('query-migrate', undefined, { quiet: true })).status === 'colo', 60000, 50);
+      result.start.migrateToColoMs = fmt(nowMs() - tMigrate);
+      result.start.launchToColoMs = fmt(nowMs() - tLaunch);
+    }
     const tColo = nowMs();
     await waitFor(
       'both COLO modes',
@@ -448,23 +529,16 @@ async function drive() {
         return a.mode === 'primary' && b.mode === 'secondary' ? [a, b] : undefined;
       },
       30000,
-      50,
+      20,
     );
-    const tModes = nowMs();
-    result.start = { launchToColoMs: fmt(tColo - tLaunch), migrateToColoMs: fmt(tColo - tMigrate), coloToBothModesMs: fmt(tModes - tColo) };
+    result.start.coloToBothModesMs = fmt(nowMs() - tColo);
     note('COLO running', result.start);
 
-    // 3. the guest boots inside COLO (cold start); wait for its services
-    await waitFor('guest HTTP', async () => tcpProbe(cfg.httpPort), cfg.bootTimeoutS * 1000, 500);
-    result.start.launchToServiceMs = fmt(nowMs() - tLaunch);
-    note('guest service reachable', { ms: result.start.launchToServiceMs });
-
-    // 4. client: HTTP every 10 ms + one long-lived stream, during the soak and across the failover
-    const probeOut = fs.openSync(P('probe.jsonl'), 'w');
-    procs.probe = spawn('ip', ['netns', 'exec', cfg.nsC, process.execPath, fileURLToPath(import.meta.url), 'probe'], {
-      stdio: ['ignore', probeOut, 'inherit'],
-      env: { ...env, GUEST_IP: cfg.guestIp },
-    });
+    if (cfg.mode !== 'live') {
+      // 3. the guest boots inside COLO (cold start); then the client starts
+      await waitService('guest service reachable');
+      startProbe();
+    }
     const cpu0 = { p: procStats(procs.primary.pid), s: procStats(procs.secondary.pid), t: nowMs() };
     const tSoak = nowMs();
     const soakEnd = tSoak + cfg.coloSeconds * 1000;
@@ -528,12 +602,12 @@ async function drive() {
       await sleep(cfg.postSeconds * 1000);
       procs.probe.kill('SIGTERM');
       await new Promise((r) => procs.probe.once('exit', r));
-      result.client = analyseProbe(P('probe.jsonl'), tSoak, tKill);
+      result.client = analyseProbe(P('probe.jsonl'), tSoak, tKill, tProtect);
       result.client.serialTroubleAfter = serialTrouble(P('secondary-serial.log'));
     } else {
       procs.probe.kill('SIGTERM');
       await new Promise((r) => procs.probe.once('exit', r));
-      result.client = analyseProbe(P('probe.jsonl'), tSoak, Infinity);
+      result.client = analyseProbe(P('probe.jsonl'), tSoak, Infinity, tProtect);
     }
     for (const q of [pri, priOob, sec, secOob]) q.close();
   } finally {
@@ -543,8 +617,9 @@ async function drive() {
   console.log(JSON.stringify(result, null, 2));
 }
 
-// Client figures: the COLO soak [tSoak, tKill) and the failover (from the kill on) separately.
-function analyseProbe(file, tSoak, tKill) {
+// Client figures: live protection [tProtect, tSoak), the COLO soak [tSoak, tKill) and the
+// failover (from the kill on) separately.
+function analyseProbe(file, tSoak, tKill, tProtect) {
   const ev = fs
     .readFileSync(file, 'utf8')
     .split('\n')
@@ -588,6 +663,14 @@ function analyseProbe(file, tSoak, tKill) {
     streamChunks: data.length,
     streamEnd: streamEnd ?? null,
   };
+  if (tProtect !== undefined) {
+    r.protect = {
+      httpFailed: bad.filter((e) => e.t >= tProtect && e.t < tSoak).length,
+      longestHttpGapMs: longest(ok, tProtect, tSoak),
+      streamLongestSilenceMs: longest(data, tProtect, tSoak),
+      httpLatencyBeforeMs: fmt(median(ok.filter((e) => e.t < tProtect).map((e) => e.ms))),
+    };
+  }
   if (Number.isFinite(tKill)) {
     const before = ok.filter((e) => e.t < tKill).at(-1);
     const after = ok.find((e) => e.t >= tKill);

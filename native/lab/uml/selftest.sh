@@ -51,6 +51,16 @@ S() { # ssh to host name $1, rest = remote command; one master connection per ho
     -o LogLevel=ERROR -l root "${IP[$h]}" "$@"
 }
 
+pss_kb() { # PSS (kB) summed over the UML main process and its helpers (same session)
+  local pid tot=0 q v
+  pid=$(cat "$DIR/$1/uml.pid")
+  for q in $(ps -e -o pid=,sid= | awk -v s="$pid" '$2 == s {print $1}'); do
+    v=$(awk '/^Pss:/ {print $2}' "/proc/$q/smaps_rollup" 2>/dev/null || true)
+    tot=$((tot + ${v:-0}))
+  done
+  echo "$tot"
+}
+
 cleanup() {
   local rc=$?
   if [ "$KEEP" = 1 ]; then return; fi
@@ -115,6 +125,9 @@ for h in $A $B; do
 done
 FIG[boot]=$(since "$T0")
 ok "pair boot to SSH: ${FIG[boot]} s"
+
+for h in $A $B; do FIG[pss_boot_$h]=$(pss_kb "$h"); done
+ok "PSS after boot: $A $((FIG[pss_boot_$A] / 1024)) MiB, $B $((FIG[pss_boot_$B] / 1024)) MiB"
 
 say "inside the hosts"
 for h in $A $B; do
@@ -196,16 +209,10 @@ FIG[sync_rate]=$(echo "scale=1; $kb / 1024 / $k" | bc)
 ok "synced $kb KB: ${FIG[sync_wall]} s wall (incl. ssh), ${k} s in the kernel log = ${FIG[sync_rate]} MiB/s"
 S $B 'grep -q "ds:UpToDate/UpToDate" /proc/drbd' && ok "$B UpToDate" || bad "$B not UpToDate"
 
-say "memory per host (PSS of all processes of the UML session, kB)"
+say "memory per host after the sync (PSS of all processes of the UML session)"
 for h in $A $B; do
-  pid=$(cat "$DIR/$h/uml.pid")
-  tot=0
-  for q in $(ps -e -o pid=,sid= | awk -v s="$pid" '$2 == s {print $1}'); do
-    v=$(awk '/^Pss:/ {print $2}' "/proc/$q/smaps_rollup" 2>/dev/null || true)
-    tot=$((tot + ${v:-0}))
-  done
-  FIG[pss_$h]=$tot
-  ok "$h PSS $((tot / 1024)) MiB"
+  FIG[pss_sync_$h]=$(pss_kb "$h")
+  ok "$h PSS $((FIG[pss_sync_$h] / 1024)) MiB"
 done
 
 say "QEMU inside a host"

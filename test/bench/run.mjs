@@ -1,0 +1,92 @@
+// `npm run bench`: figures as `name: value` lines, plus bench-results.json and a markdown table.
+// Each figure is measured in this run; run `npm run build` first (done here if needed).
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const cliBin = join(root, 'dist/main/transports/cli/bin.js');
+const only = process.argv.slice(2);
+const results = {};
+
+function report(name, value, unit = '') {
+  results[name] = value;
+  console.log(`${name}: ${typeof value === 'number' ? Math.round(value * 1000) / 1000 : value}${unit ? ` ${unit}` : ''}`);
+}
+const want = (group) => only.length === 0 || only.includes(group);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+if (!existsSync(join(root, 'dist/.built'))) spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
+
+function cli(args, env) {
+  return spawnSync(process.execPath, [cliBin, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 600_000 });
+}
+
+async function appStart() {
+  const samples = [];
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  for (let i = 0; i < 5; i++) {
+    const home = mkdtempSync(join(tmpdir(), 'lockstep-bench-'));
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [cliBin, 'serve', '--no-open'], {
+      env: { ...process.env, LOCKSTEP_HOME: home },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const url = await new Promise((resolve) => {
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+        const m = /LOCKSTEP_URL=(\S+)/.exec(out);
+        if (m) resolve(m[1]);
+      });
+    });
+    const page = await browser.newPage();
+    await page.goto(url);
+    await page.locator('[data-testid="connection"][data-state="open"]').waitFor();
+    samples.push(performance.now() - t0);
+    await page.close();
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    rmSync(home, { recursive: true, force: true });
+  }
+  await browser.close();
+  report('app_start_to_interactive_ms', median(samples));
+}
+
+async function labUp() {
+  const home = mkdtempSync(join(tmpdir(), 'lockstep-bench-lab-'));
+  const env = { LOCKSTEP_HOME: home, LOCKSTEP_LAB_PREFIX: 'lb', LOCKSTEP_LAB_NET: '198.18.95' };
+  cli(['lab', 'down'], env);
+  const samples = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    const r = cli(['lab', 'up', '--json'], env);
+    if (!JSON.parse(r.stdout).ok) throw new Error(r.stdout);
+    samples.push((performance.now() - t0) / 1000);
+    cli(['lab', 'down'], env);
+  }
+  report('lab_up_seconds_namespaces', median(samples));
+  rmSync(home, { recursive: true, force: true });
+}
+
+if (want('app')) await appStart();
+if (want('lab')) await labUp();
+
+writeFileSync(join(root, 'bench-results.json'), JSON.stringify(results, null, 2) + '\n');
+const table = ['| figure | value |', '|---|---|', ...Object.entries(results).map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
+writeFileSync(join(root, 'bench-results.md'), table + '\n');
