@@ -283,7 +283,7 @@ let T0 = 0;
 function journal(o) {
   const line = JSON.stringify({ t: +(nowMs() - T0).toFixed(1), ...o });
   fs.appendFileSync(journalFile, line + '\n');
-  if (!o.quiet) console.log(line);
+  if (!o.quiet && o.event !== 'STOP' && o.event !== 'RESUME') console.log(line);
 }
 function note(msg, extra = {}) {
   journal({ note: msg, ...extra });
@@ -347,16 +347,16 @@ const median = (a) => {
 };
 const fmt = (x) => (Number.isFinite(x) ? +x.toFixed(1) : null);
 
+// Kernel trouble on a serial console: how many alarming lines, and the first few.
 function serialTrouble(file) {
   let text = '';
   try {
     text = fs.readFileSync(file, 'latin1');
   } catch {
-    return [];
+    return { lines: 0, first: [] };
   }
-  return text
-    .split('\n')
-    .filter((l) => /Oops|BUG:|general protection|list_(add|del) corruption|Kernel panic|WARNING:|Call Trace|segfault|soft lockup|RIP:/.test(l));
+  const bad = text.split('\n').filter((l) => /Oops|BUG:|general protection|list_(add|del) corruption|Kernel panic|WARNING:|soft lockup/.test(l));
+  return { lines: bad.length, first: bad.slice(0, 4).map((l) => l.trim()) };
 }
 
 async function waitFor(what, fn, timeoutMs, everyMs = 100) {
@@ -628,10 +628,14 @@ function analyseProbe(file, tSoak, tKill, tProtect) {
   const ok = ev.filter((e) => e.k === 'http' && e.ok);
   const bad = ev.filter((e) => e.k === 'http' && !e.ok);
   const data = ev.filter((e) => e.k === 'stream');
-  // longest interval between consecutive events whose later event falls in [from, to)
-  const longest = (xs, from, to) => {
+  // longest interval between consecutive events: 'within' [from, to] (both ends inside) or
+  // 'overlapping' it (so a gap that straddles a boundary counts where the disruption began)
+  const longest = (xs, from, to, how = 'within') => {
     let best = 0;
-    for (let i = 1; i < xs.length; i++) if (xs[i].t >= from && xs[i].t < to) best = Math.max(best, xs[i].t - xs[i - 1].t);
+    for (let i = 1; i < xs.length; i++) {
+      const [a, b] = [xs[i - 1].t, xs[i].t];
+      if (how === 'within' ? a >= from && b <= to : b > from && a < to) best = Math.max(best, b - a);
+    }
     return fmt(best);
   };
   let monotonic = true,
@@ -666,8 +670,8 @@ function analyseProbe(file, tSoak, tKill, tProtect) {
   if (tProtect !== undefined) {
     r.protect = {
       httpFailed: bad.filter((e) => e.t >= tProtect && e.t < tSoak).length,
-      longestHttpGapMs: longest(ok, tProtect, tSoak),
-      streamLongestSilenceMs: longest(data, tProtect, tSoak),
+      longestHttpGapMs: longest(ok, tProtect, tSoak, 'overlapping'),
+      streamLongestSilenceMs: longest(data, tProtect, tSoak, 'overlapping'),
       httpLatencyBeforeMs: fmt(median(ok.filter((e) => e.t < tProtect).map((e) => e.ms))),
     };
   }
@@ -679,13 +683,13 @@ function analyseProbe(file, tSoak, tKill, tProtect) {
     r.failover = {
       httpGapAcrossKillMs: before && after ? fmt(after.t - before.t) : null, // last answer before → first after
       killToFirstHttpOkMs: after ? fmt(after.t - tKill) : null,
-      longestHttpGapAfterKillMs: longest(ok, tKill, Infinity),
+      longestHttpGapAfterKillMs: longest(ok, tKill, Infinity, 'overlapping'),
       httpFailedAfterKill: bad.filter((e) => e.t >= tKill).length,
       httpOkAfterKill: ok.filter((e) => e.t >= tKill).length,
       counterBeforeKill: before?.n ?? null,
       counterFirstAfterKill: after?.n ?? null,
       streamSilenceAcrossKillMs: sBefore && sAfter ? fmt(sAfter.t - sBefore.t) : null,
-      streamLongestSilenceAfterKillMs: longest(data, tKill, Infinity),
+      streamLongestSilenceAfterKillMs: longest(data, tKill, Infinity, 'overlapping'),
       streamTickBeforeKill: sBefore?.tail ?? null,
       streamTickFirstAfterKill: sAfter?.tail ?? null,
       streamBytesAfterKill: data.filter((e) => e.t >= tKill).reduce((s, e) => s + e.bytes, 0),

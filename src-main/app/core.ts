@@ -8,6 +8,8 @@ import { makeHandlers, type Handlers } from './handlers.js';
 import { version } from './version.js';
 import { nativeDir } from './paths.js';
 import { VirtualLab } from '../virtual-lab/lab-service.js';
+import { SessionPool } from '../hosts/pool.js';
+import { HostsService } from '../hosts/hosts-service.js';
 
 export interface CoreOptions {
   door: 'web' | 'electron' | 'cli';
@@ -25,6 +27,8 @@ export class Core {
   readonly bus: EventBus;
   readonly runner: TaskRunner;
   readonly lab: VirtualLab;
+  readonly pool = new SessionPool();
+  readonly hosts: HostsService;
   readonly startedAt = Date.now();
   private readonly handlers: Handlers;
   private tail?: NodeJS.Timeout;
@@ -35,6 +39,7 @@ export class Core {
     this.bus = new EventBus(this.store.events);
     this.runner = new TaskRunner(this.store.plans, this.bus);
     this.lab = new VirtualLab({ kv: this.store.kv, runner: this.runner, bus: this.bus, home: this.home, nativeDir: nativeDir() });
+    this.hosts = new HostsService({ hosts: this.store.hosts, pool: this.pool, bus: this.bus, lab: this.lab });
     this.handlers = makeHandlers(this);
   }
 
@@ -76,6 +81,7 @@ export class Core {
 
   async close(): Promise<void> {
     if (this.tail) clearInterval(this.tail);
+    this.pool.closeAll();
     this.store.close();
   }
 }

@@ -26,5 +26,10 @@ export function makeHandlers(core: Core): Handlers {
     'lab.status': async () => core.lab.status(),
     'lab.down': async () => core.lab.down(),
     'lab.client': async (i) => runClientProbe(core.lab, i),
+    'hosts.discover': async (i) => core.hosts.discover({ cidr: i.cidr, ports: i.ports.split(',').map(Number) }),
+    'hosts.add': async (i) => core.hosts.add(i),
+    'hosts.addLab': async () => core.hosts.addLab(),
+    'hosts.list': async () => core.hosts.list(),
+    'hosts.forget': async (i) => core.hosts.forget(i.host),
   };
 }

@@ -5,11 +5,20 @@
 import { z } from 'zod';
 import type { AppInfo, EventRecord, PlanDTO } from './dto.js';
 import type { ClientProbeResult, LabStatus } from './lab.js';
+import type { DiscoveryResult, HostDTO } from './hosts.js';
 
 /** A name that is safe everywhere: files, shells, SQL, DOM. */
 export const SafeName = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'use 1–63 letters, digits, dot, dash or underscore, starting with a letter or digit');
+
+/** An IPv4 address or a DNS name; never anything a shell could read as syntax. */
+export const HostAddress = z
+  .string()
+  .regex(/^(\d{1,3}(\.\d{1,3}){3}|[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*)$/, 'an IPv4 address or a host name');
+
+/** A host as the user names it: address[:port] or its name. */
+export const HostRef = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,253}(:\d{1,5})?$/, 'a host as address[:port] or its name');
 
 export const PlanId = z.string().regex(/^[a-z0-9-]{8,64}$/, 'not a plan id (see `lockstep tasks list`)');
 
@@ -69,6 +78,50 @@ export const commands = {
     summary: "Probe the demo guest from the lab's client namespace (http: poll the counter; stream: hold the TCP stream)",
     positional: ['probe'],
   },
+  'hosts.discover': {
+    input: z
+      .object({
+        cidr: z
+          .string()
+          .regex(/^\d{1,3}(\.\d{1,3}){3}\/(1[6-9]|2\d|3[0-2])$/, 'an IPv4 network from /16 to /32, like 192.168.1.0/24')
+          .optional(),
+        ports: z
+          .string()
+          .regex(/^\d{1,5}(,\d{1,5}){0,7}$/, 'a comma-separated list of ports, like 22,2222')
+          .default('22'),
+      })
+      .strict(),
+    summary: 'Find SSH hosts on the local networks (or --cidr), and in ~/.ssh/config',
+  },
+  'hosts.add': {
+    input: z
+      .object({
+        address: HostAddress,
+        port: z.number().int().min(1).max(65535).default(22),
+        user: z
+          .string()
+          .regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'a Unix user name')
+          .default('root'),
+        keyFile: z
+          .string()
+          .regex(/^\/[^\0\n\r]{1,4095}$/, 'an absolute path to a private key')
+          .optional(),
+        acceptFingerprint: z
+          .string()
+          .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'a fingerprint like SHA256:… (43 characters after the colon)')
+          .optional(),
+      })
+      .strict(),
+    summary: 'Connect to a host over SSH and pin its host key (first contact asks you to confirm the fingerprint)',
+    positional: ['address'],
+  },
+  'hosts.addLab': { input: empty, summary: "Add the virtual lab's two hosts (their keys were made by this app)" },
+  'hosts.list': { input: empty, summary: 'List added hosts with their pinned host keys' },
+  'hosts.forget': {
+    input: z.object({ host: HostRef }).strict(),
+    summary: 'Forget a host and its pinned key',
+    positional: ['host'],
+  },
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof commands;
@@ -85,6 +138,11 @@ export interface Outputs {
   'lab.status': LabStatus;
   'lab.down': LabStatus;
   'lab.client': ClientProbeResult;
+  'hosts.discover': DiscoveryResult;
+  'hosts.add': HostDTO;
+  'hosts.addLab': HostDTO[];
+  'hosts.list': HostDTO[];
+  'hosts.forget': { forgotten: string };
 }
 
 export type Output<K extends CommandName> = Outputs[K];

@@ -5,3 +5,4 @@ export * from './lab.js';
 export * from './events.js';
 export * from './commands.js';
 export * from './validate.js';
+export * from './hosts.js';

@@ -32,6 +32,6 @@ function describeZodError(name: string, err: z.ZodError): ErrorDTO {
     code: 'bad-request',
     message: `Invalid ${where} for ${name}: ${what}.`,
     cause: err.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),
-    fix: `See \`lockstep ${name.replace('.', ' ')} --help\` for the accepted values.`,
+    fix: `See \`lockstep ${name.replace('.', ' ').replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} --help\` for the accepted values.`,
   };
 }

@@ -11,6 +11,8 @@ export interface SshTarget {
   keyFile?: string;
   /** the pinned fingerprint; undefined only for a first contact that the caller confirms */
   fingerprint?: string;
+  /** not root: every command is run through `sudo -n` */
+  sudo?: boolean;
 }
 
 export interface ExecResult {
@@ -90,15 +92,42 @@ export class SshSession {
     return s;
   }
 
+  /**
+   * Learns a server's host key WITHOUT authenticating to it (the handshake is
+   * aborted at the key check), for a first contact the user must confirm.
+   */
+  static async probeHostKey(address: string, port: number, timeoutMs = 8000): Promise<{ fingerprint: string; keyType: string }> {
+    const ssh = new NodeSSH();
+    let seen: { fingerprint: string; keyType: string } | undefined;
+    try {
+      await ssh.connect({
+        host: address,
+        port,
+        username: 'lockstep-probe',
+        readyTimeout: timeoutMs,
+        hostVerifier: (key: Buffer) => {
+          seen = { fingerprint: sha256Fingerprint(key), keyType: keyTypeOfBlob(key) };
+          return false;
+        },
+      } as Parameters<NodeSSH['connect']>[0]);
+    } catch (e) {
+      if (!seen) throw describeConnectError(e as Error & { code?: string }, { address, port, user: '' });
+    } finally {
+      ssh.dispose();
+    }
+    if (!seen) throw new LockstepError({ code: 'ssh-failed', message: `${address}:${port} offered no host key.` });
+    return seen;
+  }
+
   /** Runs argv on the host; never throws for a non-zero exit (see `check`). */
   async exec(argv: readonly (string | number)[], opts: { stdin?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
-    const cmd = shellCommand(argv);
+    const cmd = shellCommand(this.target.sudo ? ['sudo', '-n', '--', ...argv] : argv);
     return this.execRaw(cmd, opts);
   }
 
   /** For fixed, constant scripts only (no interpolation): run through `sh -c`. */
   async script(text: string, opts: { stdin?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
-    return this.execRaw(shellCommand(['sh', '-c', text]), opts);
+    return this.exec(['sh', '-c', text], opts);
   }
 
   /** Like exec, but a non-zero exit becomes an error naming the command. */

@@ -90,4 +90,12 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'hosts-sudo-and-source',
+    sql: `
+      ALTER TABLE hosts ADD COLUMN sudo INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE hosts ADD COLUMN last_seen INTEGER;
+    `,
+  },
 ];

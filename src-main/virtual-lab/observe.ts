@@ -1,4 +1,5 @@
-import { connect } from 'node:net';
+import { readSshBanner } from '../hosts/banner.js';
+
 import { existsSync, readFileSync } from 'node:fs';
 import { runLocal } from './local.js';
 import { ownedNames } from './topology.js';
@@ -45,18 +46,9 @@ export async function leftovers(prefix: string, dir?: string): Promise<string[]>
   return out;
 }
 
-/** Resolves true once something on address:port speaks SSH (reads the banner). */
-export function sshBanner(address: string, port: number, timeoutMs = 1500): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = connect({ host: address, port });
-    const done = (v: boolean) => {
-      sock.destroy();
-      resolve(v);
-    };
-    sock.setTimeout(timeoutMs, () => done(false));
-    sock.once('error', () => done(false));
-    sock.once('data', (d) => done(String(d).startsWith('SSH-')));
-  });
+/** Resolves true once something on address:port speaks SSH. */
+export async function sshBanner(address: string, port: number, timeoutMs = 1500): Promise<boolean> {
+  return (await readSshBanner(address, port, timeoutMs)) !== null;
 }
 
 export async function waitFor(cond: () => Promise<boolean>, timeoutMs: number, intervalMs = 200, signal?: AbortSignal): Promise<boolean> {

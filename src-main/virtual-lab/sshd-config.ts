@@ -6,7 +6,8 @@ export function sshdConfig(o: { address: string; port: number; hostKey: string; 
     `Port ${o.port}`,
     `HostKey ${o.hostKey}`,
     `PidFile ${o.pidFile}`,
-    `AuthorizedKeysFile ${o.authorizedKeys}`,
+    // the lab key for root, and a user's own ~/.ssh/authorized_keys for other users
+    `AuthorizedKeysFile ${o.authorizedKeys} .ssh/authorized_keys`,
     `PermitRootLogin prohibit-password`,
     `PasswordAuthentication no`,
     `KbdInteractiveAuthentication no`,

@@ -39,7 +39,7 @@ export function formatValue(name: CommandName, value: unknown): string {
 
 export function formatObject(v: unknown, indent = ''): string {
   if (v === null || typeof v !== 'object') return `${indent}${String(v)}`;
-  if (Array.isArray(v)) return v.map((x) => formatObject(x, indent + '  ')).join('\n');
+  if (Array.isArray(v)) return v.map((x) => formatObject(x, indent + '  ')).join(v.some((x) => x !== null && typeof x === 'object') ? '\n\n' : '\n');
   return Object.entries(v as Record<string, unknown>)
     .map(([k, x]) => (x !== null && typeof x === 'object' ? `${indent}${k}:\n${formatObject(x, indent + '  ')}` : `${indent}${k}: ${String(x)}`))
     .join('\n');

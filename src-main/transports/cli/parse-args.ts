@@ -22,6 +22,9 @@ function baseType(schema: z.ZodType): string {
 const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 const camel = (k: string) => k.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
+/** `hosts.addLab` → `hosts add-lab` */
+export const cliName = (command: string) => kebab(command.replace('.', ' '));
+
 /** Pure: argv (without node and script) → what to do. Values are typed from the command's schema. */
 export function parseArgs(argv: string[]): ParsedCli {
   const args = [...argv];
@@ -39,7 +42,7 @@ export function parseArgs(argv: string[]): ParsedCli {
     }
     return { kind: 'serve', port, open: !rest.includes('--no-open') };
   }
-  const name = `${rest[0]}.${rest[1] ?? ''}`;
+  const name = `${rest[0]}.${camel(rest[1] ?? '')}`;
   if (!(name in commands)) {
     const groups = [...new Set(Object.keys(commands).map((c) => c.split('.')[0]))];
     return { kind: 'error', message: `Unknown command "${rest.slice(0, 2).join(' ')}".`, fix: `Try one of: ${groups.join(', ')} (lockstep --help lists all).` };
@@ -82,13 +85,13 @@ export function helpText(topic?: string): string {
     const c = commands[topic as CommandName];
     const shape = c.input.shape as Record<string, z.ZodType>;
     const pos = 'positional' in c ? (c.positional as readonly string[]) : [];
-    const usage = [`lockstep ${topic.replace('.', ' ')}`, ...pos.map((p) => p.toUpperCase())].join(' ');
+    const usage = [`lockstep ${cliName(topic)}`, ...pos.map((p) => p.toUpperCase())].join(' ');
     const opts = Object.keys(shape)
       .filter((k) => !pos.includes(k))
       .map((k) => `  --${kebab(k)}${baseType(shape[k]!) === 'boolean' ? '' : ' VALUE'}`);
     return [`${usage} [--json]`, '', c.summary, ...(opts.length ? ['', 'Options:', ...opts] : [])].join('\n');
   }
-  const lines = Object.entries(commands).map(([n, c]) => `  ${n.replace('.', ' ').padEnd(20)} ${c.summary}`);
+  const lines = Object.entries(commands).map(([n, c]) => `  ${cliName(n).padEnd(20)} ${c.summary}`);
   return [
     'Lockstep Lab — always-on VMs on two Linux/KVM hosts',
     '',
