@@ -57,9 +57,10 @@ f_kvm() {
     echo 'absent'
   fi
 }
-f_qemu_x_colo() {
-  f_bin=$(command -v qemu-system-x86_64) || return 127
-  grep -c -a -m1 -F 'x-colo-lost-heartbeat' "$f_bin"
+f_qemu_qmp() {
+  command -v qemu-system-x86_64 >/dev/null 2>&1 || return 127
+  printf '%s\\n' '{"execute":"qmp_capabilities"}' '{"execute":"query-migrate-capabilities"}' '{"execute":"quit"}' |
+    $TO qemu-system-x86_64 -machine none -display none -nodefaults -no-user-config -qmp stdio
 }
 f_qemu_img_formats() {
   command -v qemu-img >/dev/null 2>&1 || return 127
@@ -125,7 +126,7 @@ run qemu-version qemu-system-x86_64 --version
 run qemu-objects qemu-system-x86_64 -object help
 run qemu-formats qemu-system-x86_64 -drive format=help
 run qemu-accel qemu-system-x86_64 -accel help
-fn qemu-x-colo f_qemu_x_colo
+fn qemu-qmp f_qemu_qmp
 fn qemu-img-formats f_qemu_img_formats
 fn drbd-proc f_drbd_proc
 run drbd-modinfo modinfo -F version drbd

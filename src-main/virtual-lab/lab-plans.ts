@@ -10,7 +10,7 @@ import { LAB_KEY, type LabRecord } from './lab-state.js';
 import { mustLocal, runLocal } from './local.js';
 import { leftovers, linkExists, netnsList, netnsPids, pidAlive, sshBanner, waitFor } from './observe.js';
 import { sshdConfig } from './sshd-config.js';
-import { nsHostCommands, ownedNames, wireCommands, type LabHostLayout, type LabLayout } from './topology.js';
+import { kernelHostTapCommands, nsHostCommands, ownedNames, wireCommands, type LabHostLayout, type LabLayout } from './topology.js';
 
 export interface LabUpParams {
   flavour: 'namespaces' | 'kernel';
@@ -118,6 +118,70 @@ function nsHostStep(h: LabHostLayout): Step<LabUpParams> {
   };
 }
 
+const umlDir = (dir: string, h: LabHostLayout) => join(hostDir(dir, h), 'uml');
+
+/** A kernel host: a user-mode Linux kernel in the wire namespace, booted by native/lab/uml/boot-host.sh. */
+function kernelHostStep(h: LabHostLayout, deps: LabDeps): Step<LabUpParams> {
+  const ready = () => sshBanner(h.address, 22);
+  return {
+    id: `host-${h.name}`,
+    title: `Boot ${h.name}: its own Linux kernel (user-mode Linux), NICs, data disk, sshd (${h.address})`,
+    probe: async () => ready(),
+    apply: async ({ params: p, signal }) => {
+      const l = p.layout;
+      const state = umlDir(p.dir, h);
+      if (existsSync(join(state, 'uml.pid')))
+        await runLocal(['bash', join(deps.nativeDir, 'lab/uml/stop-host.sh'), '--state-dir', state, '--mode', 'kill'], { timeoutMs: 30_000 });
+      for (const nic of h.nics) if (await linkExists(nic.wirePeer, l.wireNs)) await mustLocal(['ip', '-n', l.wireNs, 'link', 'del', nic.wirePeer]);
+      await runAll(kernelHostTapCommands(l, h));
+      mkdirSync(state, { recursive: true });
+      const out = await mustLocal(
+        [
+          'bash',
+          join(deps.nativeDir, 'lab/uml/boot-host.sh'),
+          '--name',
+          h.name,
+          '--state-dir',
+          state,
+          '--netns',
+          l.wireNs,
+          '--nics',
+          h.nics.map((n) => n.wirePeer).join(','),
+          '--macs',
+          h.nics.map((n) => n.mac).join(','),
+          '--ip',
+          `${h.address}/24`,
+          '--keys-dir',
+          hostDir(p.dir, h),
+          '--umid',
+          `${l.prefix}-${h.name}`,
+          '--mem',
+          '768M',
+          '--data-size',
+          '256M',
+          '--wait-ready',
+          '120',
+        ],
+        { timeoutMs: 150_000, fix: 'apt-get install -y user-mode-linux uml-utilities; then lockstep lab down && lockstep lab up --kernel' },
+      );
+      const pid = Number(out.trim().split('\n').pop());
+      patchRecord(deps, (r) => {
+        r.hosts[h.name] = { ...(r.hosts[h.name] ?? { fingerprint: '' }), pid };
+      });
+      await waitFor(ready, 30_000, 200, signal);
+    },
+    verify: async () => {
+      if (!(await ready()))
+        throw new LockstepError({
+          code: 'lab-kernel-host',
+          message: `${h.name} booted but does not answer SSH on ${h.address}:22.`,
+          host: h.name,
+          fix: 'lockstep lab down && lockstep lab up --kernel',
+        });
+    },
+  };
+}
+
 function sshdStep(h: LabHostLayout, deps: LabDeps): Step<LabUpParams> {
   return {
     id: `sshd-${h.name}`,
@@ -202,8 +266,9 @@ export function labUpKind(deps: LabDeps): PlanKind<LabUpParams> {
     steps: (p) => [
       keysStep(),
       wireStep(),
-      ...p.layout.hosts.map((h) => nsHostStep(h)),
-      ...p.layout.hosts.map((h) => sshdStep(h, deps)),
+      ...(p.flavour === 'kernel'
+        ? p.layout.hosts.map((h) => kernelHostStep(h, deps))
+        : [...p.layout.hosts.map((h) => nsHostStep(h)), ...p.layout.hosts.map((h) => sshdStep(h, deps))]),
       sshCheckStep(deps),
       {
         id: 'record',
@@ -257,6 +322,14 @@ export function labDownKind(deps: LabDeps): PlanKind<LabDownParams> {
         },
         apply: async () => {
           patchRecord(deps, (r) => (r.state = 'stopping'));
+          // kernel hosts first get a clean shutdown (DRBD down, disks synced), then everything is killed
+          if (p.dir) {
+            for (const name of ['hostA', 'hostB']) {
+              const state = join(p.dir, name, 'uml');
+              if (existsSync(join(state, 'uml.pid')))
+                await runLocal(['bash', join(deps.nativeDir, 'lab/uml/stop-host.sh'), '--state-dir', state, '--timeout', '15'], { timeoutMs: 40_000 });
+            }
+          }
           // hosts first (their VMs and sshd), then the wire (kernel hosts live there)
           const order = ownedNames(p.prefix).netns.slice().reverse();
           const ns = new Set(await netnsList());

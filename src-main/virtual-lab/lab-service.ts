@@ -105,12 +105,6 @@ export class VirtualLab {
         return st;
       }
     }
-    if (flavour === 'kernel')
-      throw new LockstepError({
-        code: 'not-implemented',
-        message: 'Kernel hosts (--kernel) are not available in this build yet.',
-        fix: 'lockstep lab up  (namespace hosts)',
-      });
     await checkPrerequisites(flavour);
     if (!existing) {
       const clash = await routesOverlapping(`${this.net}.0/24`);

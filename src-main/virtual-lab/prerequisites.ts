@@ -9,7 +9,7 @@ const needs: { program: string; pkg: string; flavours: LabFlavour[] }[] = [
   { program: 'qemu-system-x86_64', pkg: 'qemu-system-x86', flavours: ['namespaces', 'kernel'] },
   { program: 'qemu-img', pkg: 'qemu-utils', flavours: ['namespaces', 'kernel'] },
   { program: 'linux.uml', pkg: 'user-mode-linux', flavours: ['kernel'] },
-  { program: 'uml_mconsole', pkg: 'uml-utilities', flavours: [] },
+  { program: 'uml_mconsole', pkg: 'uml-utilities', flavours: ['kernel'] },
   { program: 'drbdadm', pkg: 'drbd-utils', flavours: ['kernel'] },
   { program: 'modprobe', pkg: 'kmod', flavours: ['kernel'] },
 ];

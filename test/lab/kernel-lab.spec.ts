@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LabStatus } from '../../src-main/contract/index.js';
+import { SshSession } from '../../src-main/hosts/ssh-session.js';
+import { leftovers } from '../../src-main/virtual-lab/observe.js';
+import { cli } from '../helpers/processes.js';
+import { labEnv } from '../helpers/lab-env.js';
+
+const PREFIX = 'lk';
+const { env, home } = labEnv(PREFIX, '198.18.94');
+type Up = Extract<LabStatus, { state: 'up' }>;
+let lab: Up;
+
+const json = <T>(args: string[]) => JSON.parse(cli([...args, '--json'], env).stdout) as { ok: boolean; value: T; error?: unknown };
+const session = (h: Up['hosts'][number]) =>
+  SshSession.connect({ address: h.address, port: h.port, user: 'root', keyFile: lab.keyFile, fingerprint: h.fingerprint });
+
+beforeAll(() => {
+  cli(['lab', 'down'], env);
+  const r = json<LabStatus>(['lab', 'up', '--kernel']);
+  if (!r.ok || r.value.state !== 'up') throw new Error(`lab up --kernel failed: ${JSON.stringify(r.error ?? r.value)}`);
+  lab = r.value as Up;
+});
+afterAll(() => {
+  cli(['lab', 'down'], env);
+  home.remove();
+});
+
+describe('virtual lab: kernel hosts (user-mode Linux, real DRBD)', () => {
+  it('each host runs its own kernel, loads DRBD 8.4 and has an empty data disk', async () => {
+    expect(lab.flavour).toBe('kernel');
+    const machineKernel = spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim();
+    for (const h of lab.hosts) {
+      const s = await session(h);
+      try {
+        expect((await s.check(['hostname'])).trim()).toBe(h.name);
+        expect((await s.check(['uname', '-r'])).trim()).not.toBe(machineKernel);
+        await s.check(['modprobe', 'drbd']);
+        expect((await s.check(['head', '-1', '/proc/drbd'])).trim()).toMatch(/^version: 8\.4\.\d+/);
+        expect(Number((await s.check(['blockdev', '--getsize64', '/dev/ubda'])).trim())).toBe(256 * 1024 * 1024);
+      } finally {
+        s.dispose();
+      }
+    }
+  });
+
+  it('the crossover cable joins the hosts; the decoys reach nothing', async () => {
+    const [a, b] = lab.hosts as [Up['hosts'][number], Up['hosts'][number]];
+    const nic = (h: typeof a, r: string) => h.nics.find((n) => n.role === r)!.name;
+    const sa = await session(a);
+    const sb = await session(b);
+    try {
+      await sa.check(['ip', 'addr', 'replace', '10.99.0.1/30', 'dev', nic(a, 'crossover')]);
+      await sb.check(['ip', 'addr', 'replace', '10.99.0.2/30', 'dev', nic(b, 'crossover')]);
+      await sa.check(['ip', 'addr', 'replace', '10.98.0.1/30', 'dev', nic(a, 'decoy')]);
+      await sb.check(['ip', 'addr', 'replace', '10.98.0.2/30', 'dev', nic(b, 'decoy')]);
+      expect((await sa.exec(['ping', '-c', '2', '-W', '2', '10.99.0.2'])).code).toBe(0);
+      expect((await sa.exec(['ping', '-c', '2', '-W', '1', '10.98.0.2'])).code).not.toBe(0);
+    } finally {
+      sa.dispose();
+      sb.dispose();
+    }
+  });
+
+  it('`lab down` stops the kernels and leaves no namespace, process or mount', () => {
+    expect(json<LabStatus>(['lab', 'down']).value).toEqual({ state: 'down' });
+    return leftovers(PREFIX).then((left) => {
+      expect(left).toEqual([]);
+      expect(readFileSync('/proc/mounts', 'utf8')).not.toContain(home.path);
+      const ps = spawnSync('pgrep', ['-f', `umid=${PREFIX}-host`], { encoding: 'utf8' });
+      expect(ps.stdout.trim()).toBe('');
+    });
+  });
+});
