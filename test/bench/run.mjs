@@ -1,7 +1,7 @@
 // `npm run bench`: figures as `name: value` lines, plus bench-results.json and a markdown table.
 // Each figure is measured in this run; run `npm run build` first (done here if needed).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,24 +68,47 @@ async function appStart() {
   report('app_start_to_interactive_ms', median(samples));
 }
 
-async function labUp() {
+/** Proportional set size (MiB) of every process in a network namespace. */
+function netnsPssMiB(ns) {
+  const pids = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout.split(/\s+/).filter(Boolean);
+  let kib = 0;
+  for (const pid of pids) {
+    try {
+      const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+      if (m) kib += Number(m[1]);
+    } catch {
+      // exited
+    }
+  }
+  return kib / 1024;
+}
+
+async function labUp(flavour) {
   const home = mkdtempSync(join(tmpdir(), 'lockstep-bench-lab-'));
-  const env = { LOCKSTEP_HOME: home, LOCKSTEP_LAB_PREFIX: 'lb', LOCKSTEP_LAB_NET: '198.18.95' };
+  const prefix = flavour === 'kernel' ? 'lbk' : 'lb';
+  const env = { LOCKSTEP_HOME: home, LOCKSTEP_LAB_PREFIX: prefix, LOCKSTEP_LAB_NET: flavour === 'kernel' ? '198.18.96' : '198.18.95' };
   cli(['lab', 'down'], env);
   const samples = [];
+  let mem = 0;
   for (let i = 0; i < 3; i++) {
     const t0 = performance.now();
-    const r = cli(['lab', 'up', '--json'], env);
+    const r = cli(['lab', 'up', '--json', ...(flavour === 'kernel' ? ['--kernel'] : [])], env);
     if (!JSON.parse(r.stdout).ok) throw new Error(r.stdout);
     samples.push((performance.now() - t0) / 1000);
+    await new Promise((res) => setTimeout(res, 2000));
+    mem = flavour === 'kernel' ? netnsPssMiB(`${prefix}-wire`) / 2 : (netnsPssMiB(`${prefix}-hostA`) + netnsPssMiB(`${prefix}-hostB`)) / 2;
     cli(['lab', 'down'], env);
   }
-  report('lab_up_seconds_namespaces', median(samples));
+  report(`lab_up_seconds_${flavour}`, median(samples));
+  report(`lab_host_memory_mib_${flavour}`, mem);
   rmSync(home, { recursive: true, force: true });
 }
 
 if (want('app')) await appStart();
-if (want('lab')) await labUp();
+if (want('lab')) {
+  await labUp('namespaces');
+  await labUp('kernel');
+}
 
 writeFileSync(join(root, 'bench-results.json'), JSON.stringify(results, null, 2) + '\n');
 const table = ['| figure | value |', '|---|---|', ...Object.entries(results).map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
