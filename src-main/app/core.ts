@@ -6,7 +6,8 @@ import { TaskRunner } from '../tasks/runner.js';
 import { EventBus } from './event-bus.js';
 import { makeHandlers, type Handlers } from './handlers.js';
 import { version } from './version.js';
-import { nativeDir } from './paths.js';
+import { distDir, nativeDir } from './paths.js';
+import { LockstepService } from '../lockstep/lockstep-service.js';
 import { VirtualLab } from '../virtual-lab/lab-service.js';
 import { SessionPool } from '../hosts/pool.js';
 import { HostsService } from '../hosts/hosts-service.js';
@@ -29,6 +30,7 @@ export class Core {
   readonly lab: VirtualLab;
   readonly pool = new SessionPool();
   readonly hosts: HostsService;
+  readonly lockstep: LockstepService;
   readonly startedAt = Date.now();
   private readonly handlers: Handlers;
   private tail?: NodeJS.Timeout;
@@ -40,6 +42,7 @@ export class Core {
     this.runner = new TaskRunner(this.store.plans, this.bus);
     this.lab = new VirtualLab({ kv: this.store.kv, runner: this.runner, bus: this.bus, home: this.home, nativeDir: nativeDir() });
     this.hosts = new HostsService({ hosts: this.store.hosts, pool: this.pool, bus: this.bus, lab: this.lab });
+    this.lockstep = new LockstepService({ store: this.store, bus: this.bus, runner: this.runner, hosts: this.hosts, lab: this.lab, nativeDir: nativeDir(), distDir: distDir() });
     this.handlers = makeHandlers(this);
   }
 

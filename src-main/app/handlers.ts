@@ -31,5 +31,11 @@ export function makeHandlers(core: Core): Handlers {
     'hosts.addLab': async () => core.hosts.addLab(),
     'hosts.list': async () => core.hosts.list(),
     'hosts.forget': async (i) => core.hosts.forget(i.host),
+    'lockstep.protect': async (i) => core.lockstep.protect(i),
+    'lockstep.status': async () => core.lockstep.status(),
+    'lockstep.failover': async () => core.lockstep.failover(),
+    'lockstep.stop': async () => core.lockstep.stop(),
+    'drill.run': async (i) => core.lockstep.drill(i),
+    'drill.list': async () => core.lockstep.listDrills(),
   };
 }

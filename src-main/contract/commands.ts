@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { AppInfo, EventRecord, PlanDTO } from './dto.js';
 import type { ClientProbeResult, LabStatus } from './lab.js';
 import type { DiscoveryResult, HostDTO } from './hosts.js';
+import type { DrillReport, PairStatus } from './lockstep.js';
 
 /** A name that is safe everywhere: files, shells, SQL, DOM. */
 export const SafeName = z
@@ -122,6 +123,22 @@ export const commands = {
     summary: 'Forget a host and its pinned key',
     positional: ['host'],
   },
+  'lockstep.protect': {
+    input: z.object({ a: HostRef, b: HostRef }).strict(),
+    summary: 'Run the demo guest as a QEMU COLO pair: primary on host A, secondary in lockstep on host B',
+    positional: ['a', 'b'],
+    long: true,
+  },
+  'lockstep.status': { input: empty, summary: 'Show the pair: COLO mode per side, checkpoints, pause time' },
+  'lockstep.failover': { input: empty, summary: 'Fail over now (what the host agent does when the primary dies)' },
+  'lockstep.stop': { input: empty, summary: 'Stop both VMs of the pair (quit → SIGTERM → SIGKILL)', long: true },
+  'drill.run': {
+    input: z.object({ mode: z.enum(['kill-primary-vm', 'power-off-host', 'cut-crossover', 'kill-secondary']) }).strict(),
+    summary: 'Pull the plug: fail part of the pair for real and measure what a client saw',
+    positional: ['mode'],
+    long: true,
+  },
+  'drill.list': { input: empty, summary: 'List past drills with their downtime figures' },
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof commands;
@@ -143,6 +160,12 @@ export interface Outputs {
   'hosts.addLab': HostDTO[];
   'hosts.list': HostDTO[];
   'hosts.forget': { forgotten: string };
+  'lockstep.protect': PairStatus;
+  'lockstep.status': PairStatus;
+  'lockstep.failover': PairStatus;
+  'lockstep.stop': PairStatus;
+  'drill.run': DrillReport;
+  'drill.list': DrillReport[];
 }
 
 export type Output<K extends CommandName> = Outputs[K];

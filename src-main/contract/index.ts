@@ -6,3 +6,4 @@ export * from './events.js';
 export * from './commands.js';
 export * from './validate.js';
 export * from './hosts.js';
+export * from './lockstep.js';

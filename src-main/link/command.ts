@@ -19,6 +19,8 @@ export interface HostCommand {
    * Used by undo steps so that `link remove` can run twice.
    */
   tolerate?: string;
+  /** fed to the command's stdin (file contents; never part of the command line) */
+  stdin?: string;
 }
 
 export function cmd(side: Side, argv: Argv, why: string, tolerate?: string): HostCommand {

@@ -68,10 +68,7 @@ export function assertResourceName(name: unknown): string {
 
 /** A host name as `uname -n` prints it. */
 export function assertHostName(name: unknown): string {
-  const ok =
-    typeof name === 'string' &&
-    name.length <= 64 &&
-    name.split('.').every((label) => /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(label));
+  const ok = typeof name === 'string' && name.length <= 64 && name.split('.').every((label) => /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(label));
   if (!ok) {
     throw bad(
       'bad-host-name',
@@ -186,7 +183,11 @@ export function validateResourceSpec(spec: ResourceSpec): ValidResourceSpec {
   }
   const pingIntSeconds = spec.pingIntSeconds ?? DEFAULT_PING_INT;
   if (!Number.isInteger(pingIntSeconds) || pingIntSeconds < 1 || pingIntSeconds > 120) {
-    throw bad('bad-ping-int', `Not a usable ping-int: ${JSON.stringify(pingIntSeconds)}.`, 'Use whole seconds from 1 to 120 (3 notices a lost peer in about 3 s).');
+    throw bad(
+      'bad-ping-int',
+      `Not a usable ping-int: ${JSON.stringify(pingIntSeconds)}.`,
+      'Use whole seconds from 1 to 120 (3 notices a lost peer in about 3 s).',
+    );
   }
   return { name, minor, device: `/dev/drbd${minor}`, hosts, resyncRate: resyncRateFor(spec.linkMiBps), pingIntSeconds };
 }
@@ -198,7 +199,8 @@ export function validateResourceSpec(spec: ResourceSpec): ValidResourceSpec {
  * when Lockstep Lab says so, as on 8.4.
  */
 export function renderResource(spec: ResourceSpec, flavour: DrbdFlavour): string {
-  if (flavour !== '8.4' && flavour !== '9') throw bad('bad-flavour', `Unknown DRBD flavour ${JSON.stringify(flavour)}.`, "Pass '8.4' or '9' (from /proc/drbd).");
+  if (flavour !== '8.4' && flavour !== '9')
+    throw bad('bad-flavour', `Unknown DRBD flavour ${JSON.stringify(flavour)}.`, "Pass '8.4' or '9' (from /proc/drbd).");
   const s = validateResourceSpec(spec);
   const lines = [
     `# Lockstep Lab: DRBD ${flavour} resource ${s.name}. Generated; edits are overwritten.`,

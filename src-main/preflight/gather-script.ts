@@ -3,7 +3,9 @@
  * it changes nothing on the host. Constant text: no value from outside is ever interpolated.
  *
  * Output contract (parsed by `parseGatherOutput` in ./parse.ts):
- *   - sections, each opened by a line `=== name ===` (name: [a-z0-9-]+);
+ *   - sections, each opened by a line `=== name @TOKEN ===` (name: [a-z0-9-]+; TOKEN: a random
+ *     per-run token, the same in every header, so no line of a command's output can pass for a
+ *     header);
  *   - the body is the command's stdout (stderr is dropped);
  *   - the last line of a section is `!rc=N` (the command's exit status), or the whole body is
  *     `!missing` when the program is not installed;
@@ -25,9 +27,13 @@ if command -v timeout >/dev/null 2>&1; then TO='timeout 20'; fi
 SUDO=
 if [ "$(id -u 2>/dev/null)" != 0 ] && command -v sudo >/dev/null 2>&1 && sudo -n true </dev/null >/dev/null 2>&1; then SUDO='sudo -n'; fi
 
+# a per-run token in every header: no output line can pass for a header
+TOKEN=$(cat /proc/sys/kernel/random/uuid 2>/dev/null) || TOKEN=
+case $TOKEN in *[!0-9a-f-]* | '') TOKEN=$$-$(date +%s 2>/dev/null) ;; esac
+
 # emit NAME RC OUT: one section.
 emit() {
-  printf '=== %s ===\\n' "$1"
+  printf '=== %s @%s ===\\n' "$1" "$TOKEN"
   if [ "$2" = 127 ] && [ -z "$3" ]; then printf '!missing\\n'; return 0; fi
   if [ -n "$3" ]; then printf '%s\\n' "$3"; fi
   printf '!rc=%s\\n' "$2"

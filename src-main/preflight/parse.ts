@@ -13,11 +13,15 @@ export interface Section {
   missing: boolean;
 }
 
-const HEADER = /^=== ([a-z0-9-]+) ===$/;
+const HEADER = /^=== ([a-z0-9-]+)(?: @([A-Za-z0-9-]+))? ===$/;
 
-/** Splits the output into sections. The first section of a name wins. */
+/**
+ * Splits the output into sections. The first header's token (if any) is the run's: only headers
+ * with that token open a section, so a line of output cannot. The first section of a name wins.
+ */
 export function splitSections(text: string): Map<string, Section> {
   const out = new Map<string, Section>();
+  let token: string | undefined | null = null;
   let name: string | null = null;
   let lines: string[] = [];
   const close = () => {
@@ -28,9 +32,12 @@ export function splitSections(text: string): Map<string, Section> {
     else if (lines.length === 1 && last === '!missing') out.set(name, { lines: [], rc: null, missing: true });
     else out.set(name, { lines, rc: null, missing: false });
   };
-  for (const line of text.replace(/\r\n/g, '\n').split('\n')) {
+  const all = text.replace(/\r\n/g, '\n').split('\n');
+  while (all.length > 0 && all[all.length - 1] === '') all.pop();
+  for (const line of all) {
     const h = HEADER.exec(line);
-    if (h) {
+    if (h && token === null) token = h[2];
+    if (h && h[2] === token) {
       close();
       name = h[1]!;
       lines = [];
@@ -39,14 +46,13 @@ export function splitSections(text: string): Map<string, Section> {
     }
   }
   close();
-  // the text ends with a newline: drop the empty last line of the last section
   return out;
 }
 
 /** Lines of a section that ran and succeeded (exit 0), else null. */
 function ok(s: Map<string, Section>, name: string): string[] | null {
   const sec = s.get(name);
-  return sec && sec.rc === 0 ? sec.lines.filter((l, i, a) => !(i === a.length - 1 && l === '')) : null;
+  return sec && sec.rc === 0 ? sec.lines : null;
 }
 
 function firstLine(s: Map<string, Section>, name: string): string | null {
@@ -131,7 +137,6 @@ function parseQemu(s: Map<string, Section>): QemuFacts {
 }
 
 function parseDrbd(s: Map<string, Section>): DrbdFacts {
-  const procSec = s.get('drbd-proc');
   const proc = ok(s, 'drbd-proc');
   const loadedVersion = proc?.map((l) => /^version:\s*(\d+\.\d+(?:\.\d+)?)/.exec(l)?.[1]).find((v) => v !== undefined) ?? null;
   const modinfo = firstLine(s, 'drbd-modinfo');
@@ -148,7 +153,7 @@ function parseDrbd(s: Map<string, Section>): DrbdFacts {
   const major = kernelVersion !== null ? Number(kernelVersion.split('.')[0]) : null;
   return {
     kernelVersion,
-    moduleLoaded: procSec !== undefined && !procSec.missing && proc !== null,
+    moduleLoaded: proc !== null,
     utilsVersion: utilsVersion !== null && /^\d+\.\d+/.test(utilsVersion) ? utilsVersion : null,
     apiMajor: major === 8 || major === 9 ? major : null,
   };
