@@ -8,7 +8,7 @@
 #
 # Usage: build.sh OUTDIR [--fresh-disk] [--rebuild]
 #   --fresh-disk  recreate disk.img (the counter starts again at 0)
-#   --rebuild     rebuild vmlinuz/initrd.img even if they are up to date
+#   --rebuild     rebuild even if up to date, and ask apt again which kernel to use
 # Environment:
 #   LSG_KERNEL_PACKAGE  pin the kernel package (e.g. linux-image-6.1.0-56-amd64)
 #   LSG_GUEST_CACHE     where downloaded/extracted kernels are kept (default OUTDIR/.cache)
@@ -23,7 +23,7 @@ readonly modules_wanted=(virtio_pci virtio_blk virtio_net)
 die() { printf 'build.sh: error: %s\n' "$*" >&2; exit 1; }
 say() { printf 'build.sh: %s\n' "$*" >&2; }
 
-usage() { sed -n '2,15s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit "${1:-2}"; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}" >&2; exit "${1:-2}"; }
 
 outdir="" fresh_disk=0 rebuild=0
 for arg in "$@"; do
@@ -213,8 +213,9 @@ if [ ! -f "$kdir/package" ]; then
   rm -rf "$work" "$kdir"
   mv "$kdir.tmp" "$kdir"
   trap - EXIT
-  # Keep only the .deb of the kernel in use.
+  # Keep only the kernel in use.
   find "$cache/debs" -name '*.deb' ! -name "${kpkg}_*" -delete 2>/dev/null || true
+  find "$cache" -maxdepth 1 -name 'kernel-*' ! -name "kernel-$kpkg-$kver" -exec rm -rf {} +
 fi
 krel=$(cat "$kdir/release")
 [ -f "$kdir/vmlinux" ] || extract_vmlinux "$kdir/vmlinuz" "$kdir/vmlinux"

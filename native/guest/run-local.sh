@@ -44,7 +44,7 @@ while [ $# -gt 0 ]; do
     --print) print=1 ;;
     --print-args) print=2 ;;
     --) shift; extra=("$@"); break ;;
-    -h|--help) sed -n '2,24s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "run-local.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift

@@ -89,7 +89,7 @@ wait_marker() { # wait_marker NTH TIMEOUT_S: the NTH ready line in the serial lo
 # ---- boot (the compressed vmlinuz here; vmlinux after the power loss below) ---------------------
 t0=$(date +%s%N)
 start_qemu --kernel "$out/vmlinuz"
-client wait-http "$url" 120000
+client wait-http "$url" 120000 "$tmp/serial.log" 1
 boot_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 check boot "vmlinuz: QEMU start -> first answer ${boot_ms} ms $out_json"
 boot1=$(field "$out_json" answer.boot)
@@ -123,10 +123,12 @@ last=$(field "$(ip netns exec $ns_client node "$here/test/check.mjs" poll "$url"
 
 # ---- reboot from the serial console: count continues, new boot id ---------------------------------
 t0=$(date +%s%N)
-client serial "$tmp/serial" 'reboot' 'reboot' 10000
+client serial "$tmp/serial" 'reboot' 'going down' 10000
 rc=0; line=$(wait_marker 2 120) || rc=$?
+reboot_marker_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 client wait-http "$url" 60000
 reboot_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+echo "           reboot: ready line after ${reboot_marker_ms} ms; $out_json"
 count=$(field "$out_json" answer.count)
 boot2=$(field "$out_json" answer.boot)
 rc=1; [ "$count" = $((last + 1)) ] && [ "$boot2" != "$boot1" ] && rc=0
@@ -141,9 +143,9 @@ kill -TERM "$bg" 2>/dev/null; wait "$bg" 2>/dev/null || true
 answered=$(field "$(cat "$tmp/poll-kill.json")" max)
 t0=$(date +%s%N)
 start_qemu
-client wait-http "$url" 120000
+client wait-http "$url" 120000 "$tmp/serial.log" 1
 boot2_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-check boot-pvh "vmlinux: QEMU start -> first answer ${boot2_ms} ms"
+check boot-pvh "vmlinux: QEMU start -> first answer ${boot2_ms} ms $out_json"
 after=$(field "$out_json" answer.count)
 rc=1; [ -n "$answered" ] && [ "$after" -gt "$answered" ] && rc=0
 check powerloss "last answered before kill -9: $answered; first after restart: $after"

@@ -16,10 +16,17 @@ const num = (v, d) => (v === undefined || v === '' ? d : Number(v));
 
 // ---------------------------------------------------------------- configuration
 // Defaults for the demo guest come from native/guest/guest.json when it is there.
-const guest = (() => { try { return JSON.parse(fs.readFileSync(env.GUEST_JSON ?? '', 'utf8')); } catch { return {}; } })();
+const guest = (() => {
+  try {
+    return JSON.parse(fs.readFileSync(env.GUEST_JSON ?? '', 'utf8'));
+  } catch {
+    return {};
+  }
+})();
 const guestIp = env.GUEST_IP ?? '10.98.0.10';
 const defaultAppend = [
-  ...(guest.kernel?.requiredArgs ?? ['console=ttyS0']), ...(guest.kernel?.defaultArgs ?? []),
+  ...(guest.kernel?.requiredArgs ?? ['console=ttyS0']),
+  ...(guest.kernel?.defaultArgs ?? []),
   `guest_ip=${guestIp}/24`,
   'guest_stream_time=0', // the stream must not carry per-side data (uptime), or every line miscompares
 ].join(' ');
@@ -265,14 +272,19 @@ function primaryArgs({ live }) {
   const proxy = live
     ? [] // live protection adds the proxy over QMP at protect time
     : [
-        ...proxyChardevs().flatMap(([id, host, port, server]) => ['-chardev', `socket,id=${id},host=${host},port=${port}${server ? ',server=on,wait=off' : ''}`]),
+        ...proxyChardevs().flatMap(([id, host, port, server]) => [
+          '-chardev',
+          `socket,id=${id},host=${host},port=${port}${server ? ',server=on,wait=off' : ''}`,
+        ]),
         ...proxyObjects().flatMap(([type, id, props]) => ['-object', [type, `id=${id}`, ...Object.entries(props).map(([k, v]) => `${k}=${v}`)].join(',')]),
       ];
   return [
     ...commonArgs('primary'),
     ...proxy,
-    '-drive', `if=none,id=colo-disk0,driver=quorum,read-pattern=fifo,vote-threshold=1,children.0.driver=raw,children.0.file.filename=${P('a-disk.img')}`,
-    '-device', 'virtio-blk-pci,drive=colo-disk0',
+    '-drive',
+    `if=none,id=colo-disk0,driver=quorum,read-pattern=fifo,vote-threshold=1,children.0.driver=raw,children.0.file.filename=${P('a-disk.img')}`,
+    '-device',
+    'virtio-blk-pci,drive=colo-disk0',
     ...(live ? [] : ['-S']),
   ];
 }
@@ -384,6 +396,7 @@ function tcpProbe(port) {
 
 // ---------------------------------------------------------------- the drill
 async function drive() {
+  if (path.resolve(cfg.work) === path.resolve(cfg.guestDir)) throw new Error('WORK must not be GUEST_DIR (WORK is cleaned)');
   fs.mkdirSync(cfg.work, { recursive: true });
   for (const f of fs.readdirSync(cfg.work)) if (/\.(log|sock|jsonl|stderr|cmdline|img|qcow2)$/.test(f)) fs.rmSync(P(f));
   T0 = nowMs();
@@ -470,20 +483,32 @@ async function drive() {
     if (cfg.mode === 'live') {
       // 2L. proxy sockets over QMP (filters come later: on a running primary they would hold its output)
       for (const [id, host, port, server] of proxyChardevs()) {
-        await pri.cmd('chardev-add', { id, backend: { type: 'socket', data: { addr: { type: 'inet', data: { host, port: String(port) } }, server, ...(server ? { wait: false } : {}) } } });
+        await pri.cmd('chardev-add', {
+          id,
+          backend: { type: 'socket', data: { addr: { type: 'inet', data: { host, port: String(port) } }, server, ...(server ? { wait: false } : {}) } },
+        });
       }
       await proxyConnected();
       note("secondary connected to the primary's proxy sockets");
       // full copy of the disk to the secondary's parent0 while the guest runs
       const tMirror = nowMs();
-      await pri.cmd('drive-mirror', { device: 'colo-disk0', 'job-id': 'resync', target: `nbd://${cfg.xb}:${cfg.nbdPort}/parent0`, mode: 'existing', format: 'raw', sync: 'full' });
+      await pri.cmd('drive-mirror', {
+        device: 'colo-disk0',
+        'job-id': 'resync',
+        target: `nbd://${cfg.xb}:${cfg.nbdPort}/parent0`,
+        mode: 'existing',
+        format: 'raw',
+        sync: 'full',
+      });
       await pri.waitEvent('BLOCK_JOB_READY', 120000, tMirror);
       const tStop = nowMs();
       await pri.cmd('stop');
       await pri.cmd('block-job-cancel', { device: 'resync' });
       await waitFor('mirror job gone', async () => (await pri.cmd('query-block-jobs', undefined, { quiet: true })).length === 0, 10000, 10);
       await pri.cmd('blockdev-add', {
-        driver: 'replication', 'node-name': 'replication0', mode: 'primary',
+        driver: 'replication',
+        'node-name': 'replication0',
+        mode: 'primary',
         file: { driver: 'nbd', 'node-name': 'nbd0', export: 'parent0', server: { type: 'inet', host: cfg.xb, port: String(cfg.nbdPort) } },
       });
       await pri.cmd('x-blockdev-change', { parent: 'colo-disk0', node: 'replication0' });
@@ -496,7 +521,9 @@ async function drive() {
       const tColo = nowMs();
       const resume = await pri.waitEvent('RESUME', 30000, tStop);
       result.protect = {
-        totalMs: fmt(tColo - tProtect), mirrorMs: fmt(tStop - tMirror), migrateToColoMs: fmt(tColo - tMigrate),
+        totalMs: fmt(tColo - tProtect),
+        mirrorMs: fmt(tStop - tMirror),
+        migrateToColoMs: fmt(tColo - tMigrate),
         guestPausedMs: fmt(resume.t - tStop), // 'stop' until COLO resumed the VM
       };
       note('protected', result.protect);

@@ -2,7 +2,8 @@
 // Client-side checks of the demo guest, used by selftest.sh (plain Node, no dependencies).
 // Every command prints one JSON object on stdout and exits 1 when its check fails.
 //
-//   wait-http URL TIMEOUT_MS                 poll until the first valid answer: {ms, answer}
+//   wait-http URL TIMEOUT_MS [LOG NTH]       poll until the first valid answer: {ms, answer};
+//                                            markerMs: when the NTH ready line reached LOG
 //   poll URL COUNT INTERVAL_MS [CLIENTS]     CLIENTS sequential pollers side by side; each must
 //                                            see strictly increasing counts, all counts distinct
 //                                            (SIGTERM stops early and still reports)
@@ -52,17 +53,30 @@ const pct = (xs, p) => {
   return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] * 10) / 10;
 };
 
-async function waitHttp(url, timeoutMs) {
+/** Polls until the first valid answer; with LOG and NTH also notes when the NTH ready line
+ * appears in the serial log (both in ms from the start of this command). */
+async function waitHttp(url, timeoutMs, log, nth) {
   const t0 = performance.now();
-  let last = '';
+  let last = '', attempts = 0, markerMs = null;
+  const marker = log && setInterval(() => {
+    let text = '';
+    try { text = fs.readFileSync(log, 'utf8'); } catch { return; }
+    if ((text.match(/^lockstep-guest ready/gm) ?? []).length >= nth) {
+      markerMs = Math.round(performance.now() - t0);
+      clearInterval(marker);
+    }
+  }, 20);
   while (performance.now() - t0 < timeoutMs) {
+    attempts++;
     try {
       const answer = await get(url, 1000);
-      return done(true, { ms: Math.round(performance.now() - t0), answer });
+      if (marker) clearInterval(marker);
+      return done(true, { ms: Math.round(performance.now() - t0), markerMs, attempts, lastError: last, answer });
     } catch (e) { last = e.message; }
     await sleep(50);
   }
-  done(false, { ms: Math.round(performance.now() - t0), error: `no answer: ${last}` });
+  if (marker) clearInterval(marker);
+  done(false, { ms: Math.round(performance.now() - t0), markerMs, attempts, error: `no answer: ${last}` });
 }
 
 // SIGTERM ends a poll early; it still reports what it saw (used to kill the guest mid-poll).
@@ -177,7 +191,7 @@ function config(guestJson, argsFile) {
 
 const n = Number;
 switch (cmd) {
-  case 'wait-http': await waitHttp(args[0], n(args[1] ?? 60000)); break;
+  case 'wait-http': await waitHttp(args[0], n(args[1] ?? 60000), args[2], n(args[3] ?? 1)); break;
   case 'poll': await poll(args[0], n(args[1] ?? 500), n(args[2] ?? 10), n(args[3] ?? 1)); break;
   case 'stream': stream(args[0], n(args[1] ?? 7000), n(args[2] ?? 10)); break;
   case 'serial': serial(args[0], args[1], args[2], n(args[3] ?? 10000)); break;
