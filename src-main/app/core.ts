@@ -42,7 +42,15 @@ export class Core {
     this.runner = new TaskRunner(this.store.plans, this.bus);
     this.lab = new VirtualLab({ kv: this.store.kv, runner: this.runner, bus: this.bus, home: this.home, nativeDir: nativeDir() });
     this.hosts = new HostsService({ hosts: this.store.hosts, pool: this.pool, bus: this.bus, lab: this.lab });
-    this.lockstep = new LockstepService({ store: this.store, bus: this.bus, runner: this.runner, hosts: this.hosts, lab: this.lab, nativeDir: nativeDir(), distDir: distDir() });
+    this.lockstep = new LockstepService({
+      store: this.store,
+      bus: this.bus,
+      runner: this.runner,
+      hosts: this.hosts,
+      lab: this.lab,
+      nativeDir: nativeDir(),
+      distDir: distDir(),
+    });
     this.handlers = makeHandlers(this);
   }
 

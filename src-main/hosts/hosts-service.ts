@@ -135,7 +135,7 @@ export class HostsService {
         });
       }
     }
-    const keyFile = i.keyFile ?? this.defaultKeyFile();
+    const keyFile = i.keyFile ?? (await this.labKeyFor(i.address, i.port)) ?? this.defaultKeyFile();
     const s = await SshSession.connect({ address: i.address, port: i.port, user: i.user, keyFile, fingerprint });
     try {
       const uid = (await s.check(['id', '-u'])).trim();
@@ -180,6 +180,12 @@ export class HostsService {
     this.deps.pool.forget(h);
     this.deps.bus.log('warn', 'hosts', `Forgot ${h.name} (${h.hostId}) and its pinned key`, { host: h.hostId });
     return { forgotten: h.hostId };
+  }
+
+  /** The virtual lab's hosts accept the lab's own key (made by this app). */
+  private async labKeyFor(address: string, port: number): Promise<string | undefined> {
+    const st = await this.deps.lab.status();
+    return st.state === 'up' && st.hosts.some((h) => h.address === address && h.port === port) ? st.keyFile : undefined;
   }
 
   private defaultKeyFile(): string | undefined {

@@ -44,12 +44,14 @@ export function planSubnet(input: string = DEFAULT_LINK_CIDR): LinkSubnet {
   const c = parseCidr(text.includes('/') ? text : `${text}/30`);
   if (!c) throw badSubnet(input, 'is not an IPv4 network', `Write it as a.b.c.d/30, e.g. ${DEFAULT_LINK_CIDR}.`);
   if (c.prefixlen !== 30) throw badSubnet(input, `is a /${c.prefixlen}; the link is a /30 (two addresses)`, `Use ${intToIp(c.network & maskOf(30))}/30.`);
-  if (c.address !== c.network) throw badSubnet(input, 'is not the start of a /30', `Use ${formatCidr(c)} (host ${intToIp(c.network + 1)} ⇄ ${intToIp(c.network + 2)}).`);
+  if (c.address !== c.network)
+    throw badSubnet(input, 'is not the start of a /30', `Use ${formatCidr(c)} (host ${intToIp(c.network + 1)} ⇄ ${intToIp(c.network + 2)}).`);
   for (const [r, why] of RESERVED) {
     if (cidrsOverlap(c, parseCidr(r)!)) throw badSubnet(input, why, `Use a private /30 such as ${DEFAULT_LINK_CIDR}.`);
   }
   const out: LinkSubnet = { cidr: formatCidr(c), prefixlen: 30, a: intToIp(c.network + 1), b: intToIp(c.network + 2), broadcast: intToIp(c.network + 3) };
-  if (!PRIVATE.some((p) => cidrsOverlap(c, parseCidr(p)!))) out.warning = `${out.cidr} is public address space: hosts in it on the Internet become unreachable from both hosts.`;
+  if (!PRIVATE.some((p) => cidrsOverlap(c, parseCidr(p)!)))
+    out.warning = `${out.cidr} is public address space: hosts in it on the Internet become unreachable from both hosts.`;
   return out;
 }
 
@@ -71,7 +73,11 @@ function v4Route(r: IpRoute): Cidr | null {
  * Pure: every route on either host that overlaps the subnet. The default route does not count,
  * nor do routes of the link itself on its own NIC (a rerun of `link setup` is not a conflict).
  */
-export function subnetConflicts(subnet: LinkSubnet, routes: { A: readonly IpRoute[]; B: readonly IpRoute[] }, linkNics: Partial<Record<Side, string>> = {}): RouteConflict[] {
+export function subnetConflicts(
+  subnet: LinkSubnet,
+  routes: { A: readonly IpRoute[]; B: readonly IpRoute[] },
+  linkNics: Partial<Record<Side, string>> = {},
+): RouteConflict[] {
   const net = parseCidr(subnet.cidr)!;
   const out: RouteConflict[] = [];
   for (const side of ['A', 'B'] as const) {
@@ -79,25 +85,32 @@ export function subnetConflicts(subnet: LinkSubnet, routes: { A: readonly IpRout
       const c = v4Route(r);
       if (!c || !cidrsOverlap(c, net)) continue;
       if (linkNics[side] !== undefined && r.dev === linkNics[side] && cidrContains(net, c.network)) continue;
-      out.push({ side, route: `${r.type && r.type !== 'unicast' ? `${r.type} ` : ''}${r.dst}${r.dev ? ` dev ${r.dev}` : ''}${r.table && r.table !== 'main' ? ` table ${r.table}` : ''}` });
+      out.push({
+        side,
+        route: `${r.type && r.type !== 'unicast' ? `${r.type} ` : ''}${r.dst}${r.dev ? ` dev ${r.dev}` : ''}${r.table && r.table !== 'main' ? ` table ${r.table}` : ''}`,
+      });
     }
   }
   return out;
 }
 
-/** Pure: the first /30 overlapping no route on either host, searched from `from` upward in its /16, then a few spare ranges. */
+/** Pure: the first /30 overlapping no route on either host: after `from` in its /24, then in 10.99.0.0/16, then a few spare ranges. */
 export function suggestFreeSubnet(routes: { A: readonly IpRoute[]; B: readonly IpRoute[] }, from: string = DEFAULT_LINK_CIDR): string | null {
   const used = [...routes.A, ...routes.B].map(v4Route).filter((c): c is Cidr => c !== null);
   const start = parseCidr(from) ?? parseCidr(DEFAULT_LINK_CIDR)!;
+  const range = (cidr: string): [number, number] => {
+    const c = parseCidr(cidr)!;
+    return [c.network, c.network + 2 ** (32 - c.prefixlen)];
+  };
   const ranges: [number, number][] = [
-    [start.network & maskOf(30), ((start.network & maskOf(16)) >>> 0) + 65536],
-    [parseCidr('10.99.0.0/16')!.network, parseCidr('10.99.0.0/16')!.network + 65536],
-    [parseCidr('172.31.255.0/24')!.network, parseCidr('172.31.255.0/24')!.network + 256],
-    [parseCidr('192.168.255.0/24')!.network, parseCidr('192.168.255.0/24')!.network + 256],
+    [(start.network & maskOf(30)) >>> 0, ((start.network & maskOf(24)) >>> 0) + 256],
+    range('10.99.0.0/16'),
+    range('172.31.255.0/24'),
+    range('192.168.255.0/24'),
   ];
   for (const [lo, hi] of ranges) {
-    for (let n = lo >>> 0; n < hi; n += 4) {
-      const c: Cidr = { network: n >>> 0, prefixlen: 30 };
+    for (let n = lo; n < hi; n += 4) {
+      const c: Cidr = { network: n, prefixlen: 30 };
       if (!used.some((u) => cidrsOverlap(u, c))) return formatCidr(c);
     }
   }
@@ -216,7 +229,12 @@ export function applyCommands(end: LinkEnd, mtu: number): HostCommand[] {
 export function undoCommands(end: LinkEnd): HostCommand[] {
   const p = end.prior;
   const out = [
-    cmd(end.side, ['ip', 'addr', 'del', end.address, 'dev', end.nic], `remove ${end.address} from ${end.nic}`, `Address not found|Cannot assign requested address|${NO_DEVICE}`),
+    cmd(
+      end.side,
+      ['ip', 'addr', 'del', end.address, 'dev', end.nic],
+      `remove ${end.address} from ${end.nic}`,
+      `Address not found|Cannot assign requested address|${NO_DEVICE}`,
+    ),
     cmd(end.side, ['ip', 'link', 'set', 'dev', end.nic, 'mtu', String(p.mtu)], `MTU of ${end.nic} back to ${p.mtu}`, NO_DEVICE),
     ...ipv6Restore(end.side, p),
   ];

@@ -147,7 +147,8 @@ export function ipv6Restore(side: Side, p: NicPriorState): HostCommand[] {
       cmd(side, ['ip', '-6', 'addr', 'flush', 'dev', p.name, 'scope', 'link'], `remove the probe's link-local address from ${p.name}`, NO_DEVICE),
     );
   }
-  if (p.ipv6WasDisabled) out.push(cmd(side, ['sysctl', '-w', `${sysctlKey(p.name)}=1`], `disable IPv6 on ${p.name} again, as it was`, 'cannot stat|No such file'));
+  if (p.ipv6WasDisabled)
+    out.push(cmd(side, ['sysctl', '-w', `${sysctlKey(p.name)}=1`], `disable IPv6 on ${p.name} again, as it was`, 'cannot stat|No such file'));
   return out;
 }
 
@@ -247,7 +248,12 @@ export function decidePair(pairs: CableMatch[], heard: HeardOnNic[], names: Host
  * Pure: A's observations against B's candidates → the cable.
  * `a.nics` are A's candidates (their own link-local addresses are ignored as answers).
  */
-export function matchCable(a: readonly ProbeNic[], b: readonly ProbeNic[], observations: readonly ProbeObservation[], names: HostNames = DEFAULT_NAMES): ProbeReport {
+export function matchCable(
+  a: readonly ProbeNic[],
+  b: readonly ProbeNic[],
+  observations: readonly ProbeObservation[],
+  names: HostNames = DEFAULT_NAMES,
+): ProbeReport {
   const own = new Set(a.flatMap((n) => n.linkLocal.map((x) => x.toLowerCase())));
   const bByAddress = new Map(b.flatMap((n) => n.linkLocal.map((x) => [x.toLowerCase(), n] as const)));
   const bByMac = new Map(b.map((n) => [normalizeMac(n.mac), n]));
@@ -328,8 +334,18 @@ export function pairTrialPlan(a: readonly string[], b: readonly string[], subnet
         ],
         probe: cmd('A', ['ping', '-n', '-c', '2', '-i', '0.2', '-W', '1', '-I', an, subnet.b], `does ${an} reach ${bn}?`),
         cleanup: [
-          cmd('A', ['ip', 'addr', 'del', `${subnet.a}/${subnet.prefixlen}`, 'dev', an], `end the trial on ${an}`, `Address not found|Cannot assign|${NO_DEVICE}`),
-          cmd('B', ['ip', 'addr', 'del', `${subnet.b}/${subnet.prefixlen}`, 'dev', bn], `end the trial on ${bn}`, `Address not found|Cannot assign|${NO_DEVICE}`),
+          cmd(
+            'A',
+            ['ip', 'addr', 'del', `${subnet.a}/${subnet.prefixlen}`, 'dev', an],
+            `end the trial on ${an}`,
+            `Address not found|Cannot assign|${NO_DEVICE}`,
+          ),
+          cmd(
+            'B',
+            ['ip', 'addr', 'del', `${subnet.b}/${subnet.prefixlen}`, 'dev', bn],
+            `end the trial on ${bn}`,
+            `Address not found|Cannot assign|${NO_DEVICE}`,
+          ),
         ],
       });
     }

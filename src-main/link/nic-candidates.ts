@@ -229,7 +229,9 @@ export function surveyNics(input: { links: readonly IpLink[]; addrs: readonly Ip
     if (v6.length) no('has-ipv6', `carries ${v6.map((i) => `${i.local}/${i.prefixlen}`).join(', ')}`);
     const routes = input.routes.filter((r) => routeDevs(r).includes(l.ifname) && (r.type === undefined || r.type === 'unicast'));
     if (routes.some(isDefault)) no('default-route', 'carries the default route');
-    const other = routes.filter((r) => !isDefault(r) && !r.dst.includes(':') && !(ownV4 && linkCidr && parseCidr(r.dst) && cidrContains(linkCidr, parseCidr(r.dst)!.network)));
+    const other = routes.filter(
+      (r) => !isDefault(r) && !r.dst.includes(':') && !(ownV4 && linkCidr && parseCidr(r.dst) && cidrContains(linkCidr, parseCidr(r.dst)!.network)),
+    );
     if (other.length && !v4.length) no('has-routes', `carries routes (${other.map((r) => r.dst).join(', ')})`);
     if (reasons.length === 0 && !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(mac)) no('no-mac', 'no Ethernet address');
     if (reasons.length === 0 && mac === '00:00:00:00:00:00') no('no-mac', 'no Ethernet address');

@@ -64,7 +64,10 @@ export function parseNmUnmanaged(stdout: string): boolean {
 
 export function choosePersistence(f: PersistenceFacts, hostName = 'this host'): PersistenceChoice {
   if (f.networkManagerActive && !f.nmUnmanaged) {
-    return { kind: 'NetworkManager', why: `NetworkManager runs on ${hostName}${f.networkdActive ? ' (so does systemd-networkd; NetworkManager manages the NIC)' : ''}` };
+    return {
+      kind: 'NetworkManager',
+      why: `NetworkManager runs on ${hostName}${f.networkdActive ? ' (so does systemd-networkd; NetworkManager manages the NIC)' : ''}`,
+    };
   }
   if (f.networkdActive) return { kind: 'systemd-networkd', why: `systemd-networkd runs on ${hostName}` };
   if (f.interfacesSourcesDir) return { kind: 'ifupdown', why: `${hostName} uses ifupdown (/etc/network/interfaces sources interfaces.d)` };
@@ -207,7 +210,12 @@ export function readFileArgv(path: string): Argv {
 export function parseExisting(r: { code: number; stdout: string; stderr: string }): string | null {
   if (r.code === 0) return r.stdout;
   if (/No such file/.test(r.stderr)) return null;
-  throw new LockstepError({ code: 'link-persist-read', message: 'Could not read an existing network file.', cause: r.stderr.trim().slice(0, 200), step: 'link-persist' });
+  throw new LockstepError({
+    code: 'link-persist-read',
+    message: 'Could not read an existing network file.',
+    cause: r.stderr.trim().slice(0, 200),
+    step: 'link-persist',
+  });
 }
 
 /**
@@ -247,8 +255,14 @@ export function persistPlan(side: Side, choice: PersistenceChoice, p: LinkPersis
       return {
         kind: choice.kind,
         files: [f],
-        activate: [cmd(side, ['networkctl', 'reload'], 'systemd-networkd reads the new file'), cmd(side, ['networkctl', 'reconfigure', p.nic], `systemd-networkd takes over ${p.nic}`)],
-        remove: [cmd(side, ['rm', '-f', f.path], `delete ${f.path}`), cmd(side, ['networkctl', 'reload'], 'systemd-networkd forgets the file', 'not running|Failed to connect|not been booted')],
+        activate: [
+          cmd(side, ['networkctl', 'reload'], 'systemd-networkd reads the new file'),
+          cmd(side, ['networkctl', 'reconfigure', p.nic], `systemd-networkd takes over ${p.nic}`),
+        ],
+        remove: [
+          cmd(side, ['rm', '-f', f.path], `delete ${f.path}`),
+          cmd(side, ['networkctl', 'reload'], 'systemd-networkd forgets the file', 'not running|Failed to connect|not been booted'),
+        ],
       };
     }
     case 'NetworkManager': {
@@ -257,9 +271,17 @@ export function persistPlan(side: Side, choice: PersistenceChoice, p: LinkPersis
       return {
         kind: choice.kind,
         files: [f],
-        activate: [cmd(side, ['nmcli', 'connection', 'load', f.path], 'NetworkManager reads the keyfile'), cmd(side, ['nmcli', 'connection', 'up', 'id', id], `NetworkManager takes over ${p.nic}`)],
+        activate: [
+          cmd(side, ['nmcli', 'connection', 'load', f.path], 'NetworkManager reads the keyfile'),
+          cmd(side, ['nmcli', 'connection', 'up', 'id', id], `NetworkManager takes over ${p.nic}`),
+        ],
         remove: [
-          cmd(side, ['nmcli', 'connection', 'delete', 'id', id], `delete the connection ${id}`, 'unknown connection|not found|NetworkManager is not running|cannot delete'),
+          cmd(
+            side,
+            ['nmcli', 'connection', 'delete', 'id', id],
+            `delete the connection ${id}`,
+            'unknown connection|not found|NetworkManager is not running|cannot delete',
+          ),
           cmd(side, ['rm', '-f', f.path], `delete ${f.path} (if NetworkManager did not)`, gone),
         ],
       };

@@ -187,7 +187,10 @@ export function hostFindings(facts: HostFacts, opts: HostCheckOptions = {}): Fin
       id: 'accel',
       level: 'warn',
       what: 'No /dev/kvm: emulated (TCG), demo speed',
-      why: facts.cpuFlags.includes('vmx') || facts.cpuFlags.includes('svm') ? 'The CPU has vmx/svm but the kvm module is not loaded.' : 'The CPU shows no vmx/svm flag.',
+      why:
+        facts.cpuFlags.includes('vmx') || facts.cpuFlags.includes('svm')
+          ? 'The CPU has vmx/svm but the kvm module is not loaded.'
+          : 'The CPU shows no vmx/svm flag.',
       fix: accelFix(facts),
     });
 
@@ -242,14 +245,15 @@ export function hostFindings(facts: HostFacts, opts: HostCheckOptions = {}): Fin
     ]
       .filter(([, has]) => !has)
       .map(([name]) => name as string);
-    if (missing.length === 0) ok('colo-pieces', 'QEMU has every COLO piece', 'colo-compare, filter-mirror/redirector/rewriter, iothread, the replication driver, x-colo.');
+    if (missing.length === 0)
+      ok('colo-pieces', 'QEMU has every COLO piece', 'colo-compare, filter-mirror/redirector/rewriter, iothread, the replication driver, x-colo.');
     else
       add({
         id: 'colo-pieces',
         level: 'fail',
         blocks: 'lockstep',
         what: `QEMU lacks ${missing.join(', ')}`,
-        why: 'Lockstep (COLO) needs all of them; a QEMU built with --disable-replication or without the net filters cannot run COLO. Debian\'s qemu-system-x86 has every piece.',
+        why: "Lockstep (COLO) needs all of them; a QEMU built with --disable-replication or without the net filters cannot run COLO. Debian's qemu-system-x86 has every piece.",
         fix: INSTALL_QEMU,
       });
   }
@@ -293,7 +297,13 @@ export function hostFindings(facts: HostFacts, opts: HostCheckOptions = {}): Fin
 
   // hostname: DRBD's `on` sections are matched against uname -n
   if (facts.hostname === null)
-    add({ id: 'hostname', level: 'warn', what: 'Could not read the hostname (uname -n)', why: 'DRBD matches its `on` sections against it.', fix: 'Run the preflight again' });
+    add({
+      id: 'hostname',
+      level: 'warn',
+      what: 'Could not read the hostname (uname -n)',
+      why: 'DRBD matches its `on` sections against it.',
+      fix: 'Run the preflight again',
+    });
   else if (!HOSTNAME_RE.test(facts.hostname))
     add({
       id: 'hostname',
@@ -312,7 +322,13 @@ export function hostFindings(facts: HostFacts, opts: HostCheckOptions = {}): Fin
     const needColo = 2 * opts.guestRamBytes + overhead;
     const m = facts.memory;
     if (m === null)
-      add({ id: 'memory', level: 'warn', what: 'Could not read /proc/meminfo', why: `The secondary needs about ${size(needColo)} free.`, fix: 'Run the preflight again' });
+      add({
+        id: 'memory',
+        level: 'warn',
+        what: 'Could not read /proc/meminfo',
+        why: `The secondary needs about ${size(needColo)} free.`,
+        fix: 'Run the preflight again',
+      });
     else if (m.availableBytes < needMirror)
       add({
         id: 'memory',
@@ -360,7 +376,12 @@ export function hostFindings(facts: HostFacts, opts: HostCheckOptions = {}): Fin
 
   // DRBD backing disk
   const disks = candidateDisks(facts, opts.guestDiskBytes);
-  if (disks.length > 0) ok('disks', `Disks free for DRBD: ${disks.map((x) => `${x.path} (${size(x.sizeBytes)})`).join(', ')}`, 'Not mounted, no holders, no filesystem or partition table, writable.');
+  if (disks.length > 0)
+    ok(
+      'disks',
+      `Disks free for DRBD: ${disks.map((x) => `${x.path} (${size(x.sizeBytes)})`).join(', ')}`,
+      'Not mounted, no holders, no filesystem or partition table, writable.',
+    );
   else
     add({
       id: 'disks',

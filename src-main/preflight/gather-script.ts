@@ -14,11 +14,15 @@
  *   - the first section is `gather` (format version), the last is `end` (output complete).
  * When the SSH user is not root but passwordless sudo works, `nft`, `iptables` and `blkid` (which
  * need root to see anything) run through `sudo -n`.
+ * No guest is started: the `qemu-qmp` section runs `qemu-system-x86_64 -machine none` (no disk, no
+ * NIC, ~30 ms) only to ask for its migration capabilities (x-colo), then quits it over QMP.
+ * Block drivers come from `-drive format=help` (replication), objects from `-object help` (never
+ * `qom-list-properties` on colo-compare: it aborts QEMU 7.2).
  */
 export const GATHER_FORMAT_VERSION = 1;
 
 /** (A template literal: `\\` and `\${` below are a backslash and `${` in the script.) */
-export const GATHER_SCRIPT = `# lockstep-gather 1: read-only facts about this host, printed as "=== name ===" sections.
+export const GATHER_SCRIPT = `# lockstep-gather 1: read-only facts about this host, printed as "=== name @TOKEN ===" sections.
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 LC_ALL=C
 export PATH LC_ALL

@@ -116,9 +116,9 @@ function parseQemu(s: Map<string, Section>): QemuFacts {
   };
   const formats = new Set(formatsOf(ok(s, 'qemu-formats')) ?? formatsOf(ok(s, 'qemu-img-formats')) ?? []);
   const accelerators = (ok(s, 'qemu-accel') ?? []).map((l) => l.trim()).filter((l) => /^[a-z0-9_-]+$/.test(l));
-  const installed = version !== null;
-  // x-colo appeared in QEMU 2.8; asked over QMP when the probe ran
-  const xColo = capabilities !== null ? capabilities.includes('x-colo') : installed && (version!.major > 2 || (version!.major === 2 && version!.minor >= 8));
+  // asked over QMP when the probe ran; else inferred: x-colo appeared in QEMU 2.8
+  const xColo =
+    capabilities !== null ? capabilities.includes('x-colo') : version !== null && (version.major > 2 || (version.major === 2 && version.minor >= 8));
 
   return {
     version,
@@ -408,7 +408,14 @@ export function nftInputChains(ruleset: string): (NftChainRef & { rules: number;
     depth = Math.max(0, depth + opens - closes);
     if (chain && depth < 2) {
       if (chain.hook === 'input' && (chain.rules > 0 || chain.policy === 'drop'))
-        out.push({ family: chain.family, table: chain.table, chain: chain.chain, rules: chain.rules, policy: chain.policy, iptablesManaged: chain.iptablesManaged });
+        out.push({
+          family: chain.family,
+          table: chain.table,
+          chain: chain.chain,
+          rules: chain.rules,
+          policy: chain.policy,
+          iptablesManaged: chain.iptablesManaged,
+        });
       chain = null;
     }
     if (depth === 0) table = null;
@@ -428,7 +435,8 @@ function parseFirewall(s: Map<string, Section>): FirewallFacts {
     const ch = chains.find((c) => c.family === 'inet') ?? chains[0]!;
     return { kind: 'nftables', rulesText: nftText, nftInputChain: { family: ch.family, table: ch.table, chain: ch.chain } };
   }
-  if (ipt && ipt.some((l) => /^-A INPUT\s/.test(l) || /^-P INPUT (DROP|REJECT)\b/.test(l))) return { kind: 'iptables', rulesText: iptText, nftInputChain: null };
+  if (ipt && ipt.some((l) => /^-A INPUT\s/.test(l) || /^-P INPUT (DROP|REJECT)\b/.test(l)))
+    return { kind: 'iptables', rulesText: iptText, nftInputChain: null };
   const nftAbsent = !nftSec || nftSec.missing;
   const iptAbsent = !iptSec || iptSec.missing;
   if (nft === null && ipt === null && !(nftAbsent && iptAbsent)) return { kind: 'unknown', rulesText: '', nftInputChain: null };

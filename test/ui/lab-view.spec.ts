@@ -39,7 +39,26 @@ describe('Hosts view: the virtual lab from the window', () => {
     expect(st.value.state).toBe('up');
   });
 
+  it('Setup → Discover finds both lab hosts; adding one asks to confirm its fingerprint, then pins it', async () => {
+    await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Setup' }).click();
+    await page.getByRole('button', { name: 'Scan' }).click();
+    const list = page.getByTestId('candidates');
+    await list.locator('li').nth(1).waitFor({ timeout: 30_000 });
+    expect(await list.locator('li').count()).toBe(2);
+    await list.locator('li').nth(0).getByRole('button', { name: 'Add' }).click();
+    const fp = page.getByTestId('fingerprint');
+    await fp.waitFor();
+    const st = JSON.parse(cli(['lab', 'status', '--json'], env).stdout) as { value: { hosts: { fingerprint: string }[] } };
+    expect(await fp.textContent()).toBe(st.value.hosts[0]!.fingerprint);
+    await page.screenshot({ path: join(root, 'test/ui/screenshots/setup-discover.png') });
+    await page.getByRole('button', { name: 'Trust this key' }).click();
+    await page.getByTestId('host-list').getByRole('cell', { name: 'hostA', exact: true }).waitFor({ timeout: 15_000 });
+    const listed = JSON.parse(cli(['hosts', 'list', '--json'], env).stdout) as { value: { name: string; fingerprint: string }[] };
+    expect(listed.value).toMatchObject([{ name: 'hostA', fingerprint: st.value.hosts[0]!.fingerprint }]);
+  });
+
   it('removes the lab from the window', async () => {
+    await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Hosts' }).click();
     await page.getByRole('button', { name: 'Remove lab' }).click();
     await page.getByTestId('lab-panel').and(page.locator('[data-state="down"]')).waitFor({ timeout: 60_000 });
   });

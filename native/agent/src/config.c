@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +19,14 @@ void lsa_config_defaults(lsa_config *c) {
   snprintf(c->status_socket, sizeof c->status_socket, "/run/lockstep-agent.sock");
 }
 
-static int fail(char *err, size_t n, const char *fmt, const char *a) {
-  if (err && n) snprintf(err, n, fmt, a);
+static int fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t n, const char *fmt, ...) {
+  if (err && n) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, n, fmt, ap);
+    va_end(ap);
+  }
   return -1;
 }
 

@@ -112,9 +112,14 @@ lsa_decision lsa_decide(const lsa_dconf *cf, const lsa_state *s, const lsa_input
       GO(LSA_K_DEGRADED, "crossover silent for %lld ms, %s alive on public: unprotected, no takeover",
          age(in->heard[LSA_XO], now), peer);
     } else if (!fresh(in->witness_ok_at, now, cf->witness_timeout_ms)) {
-      GO(LSA_K_ISOLATED, "%s silent on both paths and witness silent: isolated, no takeover", peer);
+      /* (just started: give the witness its timeout to answer first) */
+      if (!(s->kind == LSA_K_WAITING && now - s->since < cf->witness_timeout_ms))
+        GO(LSA_K_ISOLATED, "%s silent on both paths and witness silent: isolated, no takeover",
+           peer);
+    } else if (s->kind == LSA_K_ISOLATED) {
+      GO(LSA_K_WAITING, "witness reachable again, %s still silent: waiting for it", peer);
     }
-    /* both silent, witness fine, not armed: stay as we are (never act unarmed) */
+    /* otherwise: both silent, witness fine, not armed: stay as we are (never act unarmed) */
     return d;
   }
 

@@ -1,0 +1,68 @@
+import type { DiscoveryResult, ErrorDTO, HostDTO, ProgressDTO } from '../../src-main/contract/index.js';
+import { api } from '../api.js';
+
+/** Added hosts, the last discovery and its live progress. */
+class Hosts {
+  list = $state<HostDTO[]>([]);
+  discovery = $state<DiscoveryResult | null>(null);
+  progress = $state<ProgressDTO | null>(null);
+  scanning = $state(false);
+  error = $state<ErrorDTO | null>(null);
+  /** first contact waiting for the user's confirmation: hostId → error with the fingerprint */
+  pending = $state<Record<string, { fingerprint: string; message: string }>>({});
+  private started = false;
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    api.onEvent((e) => {
+      if (e.type === 'discovery-progressed') this.progress = e.progress;
+    });
+    void this.refresh();
+  }
+
+  async refresh(): Promise<void> {
+    const r = await api.call('hosts.list', {});
+    if (r.ok) this.list = r.value;
+  }
+
+  async discover(cidr?: string): Promise<void> {
+    this.scanning = true;
+    this.error = null;
+    this.progress = { fraction: 0, message: 'Starting scan' };
+    const r = await api.call('hosts.discover', cidr ? { cidr } : {});
+    this.scanning = false;
+    this.progress = null;
+    if (r.ok) this.discovery = r.value;
+    else this.error = r.error;
+  }
+
+  async add(address: string, port: number, acceptFingerprint?: string): Promise<void> {
+    this.error = null;
+    const key = `${address}:${port}`;
+    const r = await api.call('hosts.add', acceptFingerprint ? { address, port, acceptFingerprint } : { address, port });
+    if (r.ok) {
+      delete this.pending[key];
+      await this.refresh();
+      return;
+    }
+    const fp = /SHA256:[A-Za-z0-9+/]{43}/.exec(r.error.fix ?? '')?.[0];
+    if (r.error.code === 'host-key-unconfirmed' && fp) this.pending[key] = { fingerprint: fp, message: r.error.message };
+    else this.error = r.error;
+  }
+
+  async addLab(): Promise<void> {
+    this.error = null;
+    const r = await api.call('hosts.addLab', {});
+    if (!r.ok) this.error = r.error;
+    await this.refresh();
+  }
+
+  async forget(hostId: string): Promise<void> {
+    const r = await api.call('hosts.forget', { host: hostId });
+    if (!r.ok) this.error = r.error;
+    await this.refresh();
+  }
+}
+
+export const hosts = new Hosts();
