@@ -8,6 +8,7 @@ import { makeHandlers, type Handlers } from './handlers.js';
 import { version } from './version.js';
 import { distDir, nativeDir } from './paths.js';
 import { LockstepService } from '../lockstep/lockstep-service.js';
+import { PreflightService } from '../preflight/preflight-service.js';
 import { VirtualLab } from '../virtual-lab/lab-service.js';
 import { SessionPool } from '../hosts/pool.js';
 import { HostsService } from '../hosts/hosts-service.js';
@@ -31,6 +32,7 @@ export class Core {
   readonly pool = new SessionPool();
   readonly hosts: HostsService;
   readonly lockstep: LockstepService;
+  readonly preflight: PreflightService;
   readonly startedAt = Date.now();
   private readonly handlers: Handlers;
   private tail?: NodeJS.Timeout;
@@ -42,6 +44,7 @@ export class Core {
     this.runner = new TaskRunner(this.store.plans, this.bus);
     this.lab = new VirtualLab({ kv: this.store.kv, runner: this.runner, bus: this.bus, home: this.home, nativeDir: nativeDir() });
     this.hosts = new HostsService({ hosts: this.store.hosts, pool: this.pool, bus: this.bus, lab: this.lab });
+    this.preflight = new PreflightService({ hosts: this.hosts, bus: this.bus, kv: this.store.kv });
     this.lockstep = new LockstepService({
       store: this.store,
       bus: this.bus,

@@ -37,5 +37,6 @@ export function makeHandlers(core: Core): Handlers {
     'lockstep.stop': async () => core.lockstep.stop(),
     'drill.run': async (i) => core.lockstep.drill(i),
     'drill.list': async () => core.lockstep.listDrills(),
+    'preflight.run': async (i) => core.preflight.run(i),
   };
 }

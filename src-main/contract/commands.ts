@@ -7,6 +7,7 @@ import type { AppInfo, EventRecord, PlanDTO } from './dto.js';
 import type { ClientProbeResult, LabStatus } from './lab.js';
 import type { DiscoveryResult, HostDTO } from './hosts.js';
 import type { DrillReport, PairStatus } from './lockstep.js';
+import type { PreflightReport } from './preflight.js';
 
 /** A name that is safe everywhere: files, shells, SQL, DOM. */
 export const SafeName = z
@@ -139,6 +140,11 @@ export const commands = {
     long: true,
   },
   'drill.list': { input: empty, summary: 'List past drills with their downtime figures' },
+  'preflight.run': {
+    input: z.object({ a: HostRef, b: HostRef.optional(), guestRamMiB: z.number().int().min(16).max(1_048_576).default(128) }).strict(),
+    summary: 'Check one host or a pair: what stands between them and protection, with the exact fix for each problem',
+    positional: ['a', 'b'],
+  },
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof commands;
@@ -166,6 +172,7 @@ export interface Outputs {
   'lockstep.stop': PairStatus;
   'drill.run': DrillReport;
   'drill.list': DrillReport[];
+  'preflight.run': PreflightReport;
 }
 
 export type Output<K extends CommandName> = Outputs[K];

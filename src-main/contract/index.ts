@@ -7,3 +7,4 @@ export * from './commands.js';
 export * from './validate.js';
 export * from './hosts.js';
 export * from './lockstep.js';
+export * from './preflight.js';

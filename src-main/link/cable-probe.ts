@@ -28,6 +28,8 @@ export interface ProbeNic {
   name: string;
   mac: string;
   linkLocal: string[];
+  /** false when the NIC is up but sees no carrier (nothing plugged in, or the far end down) */
+  carrier?: boolean;
 }
 
 export interface HostNames {
@@ -66,8 +68,9 @@ export function probePrepareCommands(side: Side, candidates: readonly NicCandida
 
 // ── waiting for the link-local address (duplicate address detection takes ~1–2 s) ──────
 
+/** All addresses of the NIC, not `-6 … scope link`: that prints `[]` for a NIC without carrier, hiding why. */
 export function linkLocalCheckArgv(nic: string): Argv {
-  return ['ip', '-j', '-6', 'addr', 'show', 'dev', nic, 'scope', 'link'];
+  return ['ip', '-j', 'addr', 'show', 'dev', nic];
 }
 
 export type LinkLocalState =
@@ -75,13 +78,15 @@ export type LinkLocalState =
   /** duplicate address detection still running: pinging now gets no answer (seen for real) */
   | { state: 'tentative' }
   | { state: 'dadfailed' }
+  /** up, but nothing on the other end of the wire: the kernel adds no link-local address; no point waiting */
+  | { state: 'no-carrier' }
   /** IPv6 disabled on the NIC, addrgenmode none, or the NIC is down */
   | { state: 'none' };
 
 export function parseLinkLocalState(json: string): LinkLocalState {
-  const info = parseIpJson<IpAddr>(json, 'ip -j -6 addr show dev IFACE scope link', ['ifname'])
-    .flatMap((a) => a.addr_info ?? [])
-    .filter((i) => i.family === 'inet6' && i.scope === 'link');
+  const entries = parseIpJson<IpAddr>(json, 'ip -j addr show dev IFACE', ['ifname']);
+  if (entries.some((a) => a.flags?.includes('NO-CARRIER'))) return { state: 'no-carrier' };
+  const info = entries.flatMap((a) => a.addr_info ?? []).filter((i) => i.family === 'inet6' && i.scope === 'link');
   if (info.length === 0) return { state: 'none' };
   const ready = info.filter((i) => !i.tentative && !i.dadfailed);
   if (ready.length) return { state: 'ready', addresses: ready.map((i) => i.local.toLowerCase()) };
@@ -206,6 +211,7 @@ export interface CableMatch {
 export interface HeardOnNic {
   aNic: string;
   answers: { address?: string; mac?: string; bNic?: string }[];
+  noCarrier?: boolean;
 }
 
 export interface ProbeReport {
@@ -216,7 +222,7 @@ export interface ProbeReport {
 }
 
 function heardText(h: HeardOnNic, names: HostNames): string {
-  if (h.answers.length === 0) return `${h.aNic}: nobody answered`;
+  if (h.answers.length === 0) return `${h.aNic}: nobody answered${h.noCarrier ? ' (no carrier: nothing plugged in, or the far NIC is down)' : ''}`;
   return `${h.aNic}: ${h.answers
     .map((a) => `${a.mac ?? a.address}${a.bNic ? ` = ${names.B} ${a.bNic}` : ` (not a candidate on ${names.B}, ignored)`}`)
     .join(', ')}`;
@@ -279,7 +285,7 @@ export function matchCable(
       const prev = answers.get(n.address);
       answers.set(n.address, { ...prev, address: n.address, mac: n.mac, ...(bn ? { bNic: bn.name } : prev?.bNic ? { bNic: prev.bNic } : {}) });
     }
-    heard.push({ aNic: o.aNic, answers: [...answers.values()] });
+    heard.push({ aNic: o.aNic, answers: [...answers.values()], ...(aNic.carrier === false ? { noCarrier: true } : {}) });
     for (const [bName, ev] of found) {
       const bn = b.find((n) => n.name === bName)!;
       pairs.push({ aNic: aNic.name, bNic: bn.name, aMac: normalizeMac(aNic.mac), bMac: normalizeMac(bn.mac), evidence: [...ev].sort() });

@@ -22,8 +22,8 @@ export interface Finding {
   fix: string;
   /** Which host (its label); absent for findings about the pair. */
   host?: string;
-  /** For `fail`: 'lockstep' = only COLO is impossible (a DRBD mirror may still be), 'all' = no protection. */
-  blocks?: 'lockstep' | 'all';
+  /** For `fail`: 'lockstep' = only COLO is impossible, 'mirror' = only the DRBD mirror is impossible, 'all' = no protection. */
+  blocks?: 'lockstep' | 'mirror' | 'all';
 }
 
 export type Tier = 'lockstep' | 'mirror' | 'none';
@@ -264,7 +264,7 @@ export function hostFindings(facts: HostFacts, opts: HostCheckOptions = {}): Fin
     add({
       id: 'drbd-module',
       level: 'fail',
-      blocks: 'all',
+      blocks: 'mirror',
       what: `No DRBD kernel module for kernel ${facts.kernel ?? '(unknown)'}`,
       why: "Neither /proc/drbd nor `modinfo drbd` found it. Debian's kernels ship DRBD 8.4.11 (drbd.ko); boot one.",
       fix: 'apt-get install -y linux-image-amd64 && reboot',
@@ -279,7 +279,7 @@ export function hostFindings(facts: HostFacts, opts: HostCheckOptions = {}): Fin
     add({
       id: 'drbd-utils',
       level: 'fail',
-      blocks: 'all',
+      blocks: 'mirror',
       what: 'drbd-utils (drbdadm) is not installed',
       why: 'Setup configures DRBD with drbdadm.',
       fix: 'apt-get install -y drbd-utils',
@@ -288,7 +288,7 @@ export function hostFindings(facts: HostFacts, opts: HostCheckOptions = {}): Fin
     add({
       id: 'drbd-utils',
       level: 'fail',
-      blocks: 'all',
+      blocks: 'mirror',
       what: `drbd-utils ${d.utilsVersion} cannot drive the DRBD ${d.kernelVersion} module`,
       why: 'DRBD 9 needs drbd-utils ≥ 9 (which also drive 8.4).',
       fix: 'apt-get install -y drbd-utils',
@@ -506,7 +506,7 @@ export function pairFindings(a: HostFacts, b: HostFacts, opts: PairCheckOptions)
       add({
         id: 'drbd-match',
         level: 'fail',
-        blocks: 'all',
+        blocks: 'mirror',
         what: `DRBD differs: ${a.drbd.kernelVersion} on ${la}, ${b.drbd.kernelVersion} on ${lb}`,
         why: 'DRBD 8.4 and 9 use different metadata (v08/v09) and configuration (node-id); both sides must run the same generation.',
         fix: "Run the same DRBD generation on both hosts: both on Debian's kernel (DRBD 8.4.11: apt-get install -y linux-image-amd64 && reboot), or both on DRBD 9",
@@ -538,14 +538,19 @@ function verdictOf(a: HostFacts, b: HostFacts, findings: readonly Finding[]): Ve
   const v = a.qemu.version;
   const qemuBoth = v !== null && b.qemu.version !== null && cmp(v, b.qemu.version) === 0 && pieces(a) && pieces(b);
 
-  if (fails.length === 0 && qemuBoth && drbdBoth)
-    return { tier: 'lockstep', why: `QEMU ${vstr(v)} with every COLO piece and ${drbdText}, nothing failing${warnText}.` };
-  const blockAll = fails.filter((f) => f.blocks !== 'lockstep');
+  const blockAll = fails.filter((f) => f.blocks === undefined || f.blocks === 'all');
+  const blockLockstep = fails.filter((f) => f.blocks === 'lockstep');
+  // Lockstep needs matching QEMU with COLO; the disks are made identical by DRBD where the pair has it, else by a full copy.
+  if (blockAll.length === 0 && blockLockstep.length === 0 && qemuBoth)
+    return {
+      tier: 'lockstep',
+      why: `QEMU ${vstr(v)} with every COLO piece on both hosts; disks made identical by ${drbdBoth ? drbdText : 'a full copy (no DRBD on both hosts)'}${warnText}.`,
+    };
   if (blockAll.length === 0 && drbdBoth)
     return {
       tier: 'mirror',
-      why: `Lockstep is not possible (${whats(fails) || 'QEMU differs or lacks COLO pieces'}); ${drbdText} mirror the disk and the guest restarts on the survivor${warnText}.`,
+      why: `Lockstep is not possible (${whats(blockLockstep) || 'QEMU differs or lacks COLO pieces'}); ${drbdText} mirror the disk and the guest restarts on the survivor${warnText}.`,
     };
-  const reasons = whats(blockAll) || whats(fails) || 'DRBD is not usable on both hosts';
+  const reasons = whats(blockAll) || whats(fails) || 'QEMU lacks COLO and DRBD is not usable on both hosts';
   return { tier: 'none', why: `Neither lockstep nor a DRBD mirror: ${reasons}.` };
 }

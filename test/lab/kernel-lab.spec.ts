@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LabStatus } from '../../src-main/contract/index.js';
+import type { LabStatus, PreflightReport } from '../../src-main/contract/index.js';
 import { SshSession } from '../../src-main/hosts/ssh-session.js';
 import { leftovers } from '../../src-main/virtual-lab/observe.js';
 import { cli } from '../helpers/processes.js';
@@ -61,6 +61,18 @@ describe('virtual lab: kernel hosts (user-mode Linux, real DRBD)', () => {
       sa.dispose();
       sb.dispose();
     }
+  });
+
+  it('preflight over SSH reports DRBD 8.4 and a free data disk on both kernel hosts', () => {
+    expect(json(['hosts', 'add-lab']).ok).toBe(true);
+    const r = json<PreflightReport>(['preflight', 'run', 'hostA', 'hostB']);
+    expect(r.ok).toBe(true);
+    for (const h of r.value.hosts) expect(h.drbd).toMatch(/^8\.4\./);
+    for (const h of ['hostA', 'hostB']) {
+      expect(r.value.findings.find((x) => x.id === 'drbd-module' && x.host === h)!.level).toBe('ok');
+      expect(r.value.findings.find((x) => x.id === 'disks' && x.host === h)?.what ?? '').toContain('ubda');
+    }
+    expect(r.value.findings.find((x) => x.id === 'drbd-match')!.level).toBe('ok');
   });
 
   it('`lab down` stops the kernels and leaves no namespace, process or mount', () => {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LabStatus, PlanDTO } from '../../src-main/contract/index.js';
+import type { LabStatus, PlanDTO, PreflightReport } from '../../src-main/contract/index.js';
 import { SshSession } from '../../src-main/hosts/ssh-session.js';
 import { leftovers, netnsList, pidAlive } from '../../src-main/virtual-lab/observe.js';
 import { cli, cliBin } from '../helpers/processes.js';
@@ -90,6 +90,20 @@ describe('virtual lab: namespace hosts', () => {
         s.dispose();
       }
     }
+  });
+
+  it('preflight over SSH: TCG reported honestly, no DRBD (with the fix), verdict lockstep with a full copy', () => {
+    expect(json(['hosts', 'add-lab']).ok).toBe(true);
+    const r = json<PreflightReport>(['preflight', 'run', 'hostA', 'hostB']);
+    expect(r.ok).toBe(true);
+    const f = (id: string, host: string) => r.value.findings.find((x) => x.id === id && x.host === host)!;
+    for (const h of ['hostA', 'hostB']) {
+      if (lab.accel === 'tcg') expect(f('accel', h)).toMatchObject({ level: 'warn', what: expect.stringMatching(/emulated.*demo speed/) });
+      expect(f('drbd-module', h)).toMatchObject({ level: 'fail', blocks: 'mirror', fix: expect.stringContaining('apt-get install') });
+    }
+    expect(r.value.hosts.map((h) => h.name)).toEqual(['hostA', 'hostB']);
+    expect(r.value.verdict.tier).toBe('lockstep');
+    expect(r.value.clockOffsetSeconds).not.toBeNull();
   });
 
   it('`lab down` removes every namespace, link and process; a lab killed mid-`up` is cleaned by the next command', async () => {

@@ -64,7 +64,7 @@ describe('host findings: accelerator and QEMU', () => {
 
 describe('host findings: DRBD, access, memory, links, disks, firewall, init', () => {
   it('DRBD module and utils', () => {
-    expect(one(hostFindings(tcgHost), 'drbd-module')).toMatchObject({ level: 'fail', blocks: 'all', fix: 'apt-get install -y linux-image-amd64 && reboot' });
+    expect(one(hostFindings(tcgHost), 'drbd-module')).toMatchObject({ level: 'fail', blocks: 'mirror', fix: 'apt-get install -y linux-image-amd64 && reboot' });
     expect(one(hostFindings(d84), 'drbd-module')).toMatchObject({ level: 'ok', what: 'DRBD 8.4.11 kernel module loaded' });
     expect(one(hostFindings(edit(d84, (c) => (c.drbd.utilsVersion = null))), 'drbd-utils')).toMatchObject({
       level: 'fail',
@@ -176,11 +176,13 @@ describe('pair findings and verdict', () => {
     expect(verdict.why).toContain('DRBD 9 on both hosts');
   });
 
-  it('different QEMU versions fail lockstep; DRBD 8.4 against 9 fails everything', () => {
+  it('different QEMU versions fail lockstep; DRBD 8.4 against 9 fails the mirror: nothing is left', () => {
     const { findings, verdict } = pairFindings(q10, d84, opts);
     expect(one(findings, 'qemu-match')).toMatchObject({ level: 'fail', blocks: 'lockstep', what: 'QEMU differs: 10.0.3 on kvm1, 7.2.22 on deb-a' });
-    expect(one(findings, 'drbd-match')).toMatchObject({ level: 'fail', blocks: 'all', what: 'DRBD differs: 9.2.12 on kvm1, 8.4.11 on deb-a' });
-    expect(verdict).toEqual({ tier: 'none', why: 'Neither lockstep nor a DRBD mirror: DRBD differs: 9.2.12 on kvm1, 8.4.11 on deb-a.' });
+    expect(one(findings, 'drbd-match')).toMatchObject({ level: 'fail', blocks: 'mirror', what: 'DRBD differs: 9.2.12 on kvm1, 8.4.11 on deb-a' });
+    expect(verdict.tier).toBe('none');
+    expect(verdict.why).toContain('QEMU differs: 10.0.3 on kvm1, 7.2.22 on deb-a');
+    expect(verdict.why).toContain('DRBD differs: 9.2.12 on kvm1, 8.4.11 on deb-a');
   });
 
   it('same QEMU except a patch release still fails lockstep', () => {
@@ -216,9 +218,16 @@ describe('pair findings and verdict', () => {
   it('this machine twice (no DRBD module, same name): none, with every reason', () => {
     const { verdict } = pairFindings(tcgHost, fixture('debian12-netns-nobody'), opts);
     expect(verdict.tier).toBe('none');
-    expect(verdict.why).toContain('No DRBD kernel module');
     expect(verdict.why).toContain('nobody is not root');
     expect(verdict.why).toContain('Both hosts are named "vm"');
+  });
+
+  it('matching QEMU with COLO but no DRBD: lockstep, with a full copy of the disk', () => {
+    const noDrbd = (f: typeof d84) => edit(f, (c) => ((c.drbd.kernelVersion = null), (c.drbd.apiMajor = null), (c.drbd.moduleLoaded = false)));
+    const { findings, verdict } = pairFindings(noDrbd(d84), noDrbd(debB), opts);
+    expect(one(findings, 'drbd-module', 'deb-a')).toMatchObject({ level: 'fail', blocks: 'mirror' });
+    expect(verdict.tier).toBe('lockstep');
+    expect(verdict.why).toContain('a full copy');
   });
 
   it('every finding is well formed: a fix for each fail, blocks only on fails', () => {

@@ -1,4 +1,4 @@
-import type { CommandName, ErrorDTO, EventRecord, PlanDTO } from '../../contract/index.js';
+import type { CommandName, ErrorDTO, EventRecord, PlanDTO, PreflightReport } from '../../contract/index.js';
 
 const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 
@@ -32,6 +32,8 @@ export function formatValue(name: CommandName, value: unknown): string {
       return (value as PlanDTO[]).map(formatPlan).join('\n\n') || '(no plans)';
     case 'tasks.cancel':
       return formatPlan(value as PlanDTO);
+    case 'preflight.run':
+      return formatPreflight(value as PreflightReport);
     default:
       return formatObject(value);
   }
@@ -43,4 +45,22 @@ export function formatObject(v: unknown, indent = ''): string {
   return Object.entries(v as Record<string, unknown>)
     .map(([k, x]) => (x !== null && typeof x === 'object' ? `${indent}${k}:\n${formatObject(x, indent + '  ')}` : `${indent}${k}: ${String(x)}`))
     .join('\n');
+}
+
+export function formatPreflight(r: PreflightReport): string {
+  const mark = { ok: '✔', warn: '!', fail: '✘' } as const;
+  const lines = r.hosts.map(
+    (h) =>
+      `${h.name} (${h.hostId}): kernel ${h.kernel ?? '?'}, ${h.accel.toUpperCase()}, QEMU ${h.qemu ?? 'none'}, DRBD ${h.drbd ?? 'none'}, ${h.memoryMiB ?? '?'} MiB`,
+  );
+  lines.push('');
+  for (const f of r.findings) {
+    lines.push(`${mark[f.level]} ${f.host ? `[${f.host}] ` : ''}${f.what}`);
+    if (f.level !== 'ok') {
+      lines.push(`    why: ${f.why}`);
+      if (f.fix) lines.push(`    fix: ${f.fix}`);
+    }
+  }
+  lines.push('', `Verdict: ${r.verdict.tier.toUpperCase()} — ${r.verdict.why}`);
+  return lines.join('\n');
 }

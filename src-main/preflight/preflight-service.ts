@@ -1,0 +1,88 @@
+import type { EventBus } from '../app/event-bus.js';
+import type { HostDTO } from '../contract/hosts.js';
+import { LockstepError } from '../contract/index.js';
+import type { PreflightHostSummary, PreflightReport } from '../contract/preflight.js';
+import { decideAccel } from '../hosts/accel.js';
+import type { HostsService } from '../hosts/hosts-service.js';
+import type { KeyValueRepo } from '../store/kv-repo.js';
+import type { HostFacts } from './facts.js';
+import { hostFindings, pairFindings } from './findings.js';
+import { GATHER_SCRIPT } from './gather-script.js';
+import { parseGatherOutput } from './parse.js';
+
+const MiB = 1024 * 1024;
+
+/** Runs the gather script on each host (one round trip each, in parallel) and judges the pair. */
+export class PreflightService {
+  constructor(private readonly deps: { hosts: HostsService; bus: EventBus; kv: KeyValueRepo }) {}
+
+  async gather(h: HostDTO): Promise<{ facts: HostFacts; offsetSeconds: number | null; ms: number }> {
+    const s = await this.deps.hosts.session(h);
+    const t0 = Date.now();
+    const r = await s.exec(['sh', '-s'], { stdin: GATHER_SCRIPT, timeoutMs: 90_000 });
+    const t1 = Date.now();
+    if (r.code !== 0 && !r.stdout.includes('===')) {
+      throw new LockstepError({
+        code: 'preflight-failed',
+        message: `Could not read the facts of ${h.name}.`,
+        cause: r.stderr.trim().slice(0, 300),
+        host: h.hostId,
+        fix: 'Check that /bin/sh exists on the host.',
+      });
+    }
+    const facts = parseGatherOutput(r.stdout);
+    const offsetSeconds = facts.clockEpochSeconds === null ? null : facts.clockEpochSeconds - (t0 + t1) / 2000;
+    return { facts, offsetSeconds, ms: t1 - t0 };
+  }
+
+  async run(i: { a: string; b?: string; guestRamMiB: number }): Promise<PreflightReport> {
+    const started = Date.now();
+    const refs = i.b ? [i.a, i.b] : [i.a];
+    const hosts = refs.map((r) => this.deps.hosts.resolve(r));
+    if (hosts.length === 2 && hosts[0]!.id === hosts[1]!.id) {
+      throw new LockstepError({
+        code: 'same-host',
+        message: `Both hosts are ${hosts[0]!.hostId}.`,
+        fix: 'Name two different hosts: lockstep preflight HOST_A HOST_B',
+      });
+    }
+    const gathered = await Promise.all(hosts.map((h) => this.gather(h)));
+    const summaries: PreflightHostSummary[] = gathered.map((g, k) => ({
+      hostId: hosts[k]!.hostId,
+      name: g.facts.hostname ?? hosts[k]!.name,
+      kernel: g.facts.kernel,
+      accel: decideAccel({ kvmDevice: g.facts.kvmDevice, cpuFlags: g.facts.cpuFlags }).accel,
+      qemu: g.facts.qemu.version ? `${g.facts.qemu.version.major}.${g.facts.qemu.version.minor}.${g.facts.qemu.version.patch}` : null,
+      drbd: g.facts.drbd.kernelVersion ?? g.facts.drbd.utilsVersion ?? null,
+      memoryMiB: g.facts.memory?.totalBytes ? Math.round(g.facts.memory.totalBytes / MiB) : null,
+      gatherMs: g.ms,
+    }));
+    const guestRamBytes = i.guestRamMiB * MiB;
+    let report: PreflightReport;
+    if (gathered.length === 1) {
+      const findings = hostFindings(gathered[0]!.facts, { guestRamBytes, label: hosts[0]!.name });
+      const fail = findings.filter((f) => f.level === 'fail');
+      report = {
+        hosts: summaries,
+        findings,
+        verdict: { tier: 'none', why: `One host checked${fail.length ? `: ${fail.length} problem(s) to fix` : ''}; protection needs two.` },
+        clockOffsetSeconds: null,
+        seconds: 0,
+      };
+    } else {
+      const [a, b] = gathered as [(typeof gathered)[0], (typeof gathered)[0]];
+      const clock = a.offsetSeconds !== null && b.offsetSeconds !== null ? b.offsetSeconds - a.offsetSeconds : null;
+      const { findings, verdict } = pairFindings(a.facts, b.facts, { guestRamBytes, clockOffsetSeconds: clock, labels: [hosts[0]!.name, hosts[1]!.name] });
+      report = { hosts: summaries, findings, verdict, clockOffsetSeconds: clock, seconds: 0 };
+    }
+    report.seconds = (Date.now() - started) / 1000;
+    this.deps.kv.set('preflight', { at: Date.now(), refs, report });
+    const fails = report.findings.filter((f) => f.level === 'fail').length;
+    this.deps.bus.log(
+      fails ? 'warn' : 'info',
+      'preflight',
+      `Preflight ${refs.join(' + ')}: ${report.verdict.tier} (${fails} to fix, ${report.findings.filter((f) => f.level === 'warn').length} warnings) in ${report.seconds.toFixed(1)} s`,
+    );
+    return report;
+  }
+}
