@@ -57,6 +57,30 @@ describe('Hosts view: the virtual lab from the window', () => {
     expect(listed.value).toMatchObject([{ name: 'hostA', fingerprint: st.value.hosts[0]!.fingerprint }]);
   });
 
+  it('Setup → Preflight shows the verdict and each finding with its copyable fix', async () => {
+    expect(JSON.parse(cli(['hosts', 'add-lab', '--json'], env).stdout).ok).toBe(true);
+    await page.reload();
+    await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Setup' }).click();
+    await page.getByRole('button', { name: /Preflight/ }).click();
+    await page.getByRole('button', { name: 'Run preflight' }).click();
+    const verdict = page.getByTestId('verdict');
+    await verdict.waitFor({ timeout: 60_000 });
+    expect(await verdict.getAttribute('data-tier')).toBe('lockstep');
+    const fixes = await page.getByTestId('finding-fix').allTextContents();
+    expect(fixes.some((f) => f.includes('apt-get install'))).toBe(true);
+    // the CLI shows the same findings
+    const cliReport = JSON.parse(cli(['preflight', 'run', 'hostA', 'hostB', '--json'], env).stdout) as {
+      value: { findings: { fix: string; level: string }[] };
+    };
+    expect(
+      cliReport.value.findings
+        .filter((f) => f.level !== 'ok')
+        .map((f) => f.fix)
+        .sort(),
+    ).toEqual([...fixes].sort());
+    await page.screenshot({ path: join(root, 'test/ui/screenshots/setup-preflight.png'), fullPage: true });
+  });
+
   it('removes the lab from the window', async () => {
     await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Hosts' }).click();
     await page.getByRole('button', { name: 'Remove lab' }).click();
