@@ -9,6 +9,8 @@ import { version } from './version.js';
 import { distDir, nativeDir } from './paths.js';
 import { LockstepService } from '../lockstep/lockstep-service.js';
 import { PreflightService } from '../preflight/preflight-service.js';
+import { LinkService } from '../link/link-service.js';
+import { MirrorService } from '../mirror/mirror-service.js';
 import { VirtualLab } from '../virtual-lab/lab-service.js';
 import { SessionPool } from '../hosts/pool.js';
 import { HostsService } from '../hosts/hosts-service.js';
@@ -33,6 +35,8 @@ export class Core {
   readonly hosts: HostsService;
   readonly lockstep: LockstepService;
   readonly preflight: PreflightService;
+  readonly link: LinkService;
+  readonly mirror: MirrorService;
   readonly startedAt = Date.now();
   private readonly handlers: Handlers;
   private tail?: NodeJS.Timeout;
@@ -45,6 +49,8 @@ export class Core {
     this.lab = new VirtualLab({ kv: this.store.kv, runner: this.runner, bus: this.bus, home: this.home, nativeDir: nativeDir() });
     this.hosts = new HostsService({ hosts: this.store.hosts, pool: this.pool, bus: this.bus, lab: this.lab });
     this.preflight = new PreflightService({ hosts: this.hosts, bus: this.bus, kv: this.store.kv });
+    this.link = new LinkService({ store: this.store, bus: this.bus, runner: this.runner, hosts: this.hosts });
+    this.mirror = new MirrorService({ store: this.store, bus: this.bus, runner: this.runner, hosts: this.hosts, link: this.link });
     this.lockstep = new LockstepService({
       store: this.store,
       bus: this.bus,

@@ -38,5 +38,13 @@ export function makeHandlers(core: Core): Handlers {
     'drill.run': async (i) => core.lockstep.drill(i),
     'drill.list': async () => core.lockstep.listDrills(),
     'preflight.run': async (i) => core.preflight.run(i),
+    'link.setup': async (i) => core.link.setup(i),
+    'link.status': async () => core.link.status(),
+    'link.remove': async () => core.link.remove(),
+    'mirror.setup': async (i) => core.mirror.setup(i),
+    'mirror.status': async () => core.mirror.status(),
+    'mirror.verify': async () => core.mirror.verify(),
+    'mirror.switch': async (i) => core.mirror.switchPrimary(i.primary),
+    'mirror.resolve': async (i) => core.mirror.resolve(i.survivor),
   };
 }

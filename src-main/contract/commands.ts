@@ -8,6 +8,7 @@ import type { ClientProbeResult, LabStatus } from './lab.js';
 import type { DiscoveryResult, HostDTO } from './hosts.js';
 import type { DrillReport, PairStatus } from './lockstep.js';
 import type { PreflightReport } from './preflight.js';
+import type { LinkStatus, MirrorStatusDTO } from './link.js';
 
 /** A name that is safe everywhere: files, shells, SQL, DOM. */
 export const SafeName = z
@@ -145,6 +146,62 @@ export const commands = {
     summary: 'Check one host or a pair: what stands between them and protection, with the exact fix for each problem',
     positional: ['a', 'b'],
   },
+  'link.setup': {
+    input: z
+      .object({
+        a: HostRef,
+        b: HostRef,
+        subnet: z
+          .string()
+          .regex(/^\d{1,3}(\.\d{1,3}){3}\/30$/, 'a /30 like 10.99.0.0/30')
+          .default('10.99.0.0/30'),
+        mtu: z.enum(['auto', '1500', '9000']).default('auto'),
+      })
+      .strict(),
+    summary: 'Find the NICs cabled to each other, address them, set MTU, persist, and measure the link',
+    positional: ['a', 'b'],
+    long: true,
+  },
+  'link.status': { input: empty, summary: 'Show the replication link: NICs, addresses, MTU, RTT and bandwidth' },
+  'link.remove': { input: empty, summary: 'Undo exactly what link setup did', long: true },
+  'mirror.setup': {
+    input: z
+      .object({
+        diskA: z
+          .string()
+          .regex(/^\/dev\/[A-Za-z0-9._\/-]{1,100}$/, 'a block device like /dev/vdb')
+          .optional(),
+        diskB: z
+          .string()
+          .regex(/^\/dev\/[A-Za-z0-9._\/-]{1,100}$/, 'a block device like /dev/vdb')
+          .optional(),
+        wipe: z
+          .array(
+            z
+              .string()
+              .regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,253}(:\d{1,5})?:\/dev\/[A-Za-z0-9._\/-]{1,100}$/, 'HOST:/dev/X naming the host and the device to overwrite'),
+          )
+          .max(2)
+          .default([]),
+        blank: z.boolean().default(false),
+      })
+      .strict(),
+    summary: 'Mirror a disk of each host with DRBD over the link (initial sync with progress); refuses disks in use unless --wipe HOST:/dev/X',
+    long: true,
+  },
+  'mirror.status': { input: empty, summary: 'Show the DRBD mirror: connection, roles, disk states, sync progress' },
+  'mirror.verify': { input: empty, summary: 'Compare both disks online (drbdadm verify) and report blocks out of sync', long: true },
+  'mirror.switch': {
+    input: z.object({ primary: HostRef }).strict(),
+    summary: 'Make this host the DRBD primary (the other becomes secondary)',
+    positional: ['primary'],
+  },
+  'mirror.resolve': {
+    input: z.object({ survivor: HostRef }).strict(),
+    summary: 'Resolve a split brain: keep the survivor’s data, discard the other side’s changes',
+    positional: ['survivor'],
+    long: true,
+  },
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof commands;
@@ -173,6 +230,14 @@ export interface Outputs {
   'drill.run': DrillReport;
   'drill.list': DrillReport[];
   'preflight.run': PreflightReport;
+  'link.setup': LinkStatus;
+  'link.status': LinkStatus;
+  'link.remove': LinkStatus;
+  'mirror.setup': MirrorStatusDTO;
+  'mirror.status': MirrorStatusDTO;
+  'mirror.verify': MirrorStatusDTO;
+  'mirror.switch': MirrorStatusDTO;
+  'mirror.resolve': MirrorStatusDTO;
 }
 
 export type Output<K extends CommandName> = Outputs[K];

@@ -8,3 +8,4 @@ export * from './validate.js';
 export * from './hosts.js';
 export * from './lockstep.js';
 export * from './preflight.js';
+export * from './link.js';

@@ -13,6 +13,10 @@
  * Answers from anything that is not a candidate on B (the decoy's far end, a switch, A itself
  * through multicast loopback) are shown but ignored. Exactly one pair must remain.
  *
+ * Order matters (both seen for real): bring the candidates up on BOTH hosts before polling
+ * `linkLocalCheckArgv` (until the far end is up a NIC reports no carrier and gets no address),
+ * and ping only once the address is no longer tentative (a tentative one hears nobody).
+ *
  * A NIC without a link-local address: IPv6 disabled on it (`disable_ipv6` = 1) is enabled
  * for the probe with `sysctl -w` and put back afterwards; `addrgenmode none` (as
  * NetworkManager sets it) is switched to eui64 for the probe and put back. Without IPv6 in

@@ -233,8 +233,7 @@ export function surveyNics(input: { links: readonly IpLink[]; addrs: readonly Ip
       (r) => !isDefault(r) && !r.dst.includes(':') && !(ownV4 && linkCidr && parseCidr(r.dst) && cidrContains(linkCidr, parseCidr(r.dst)!.network)),
     );
     if (other.length && !v4.length) no('has-routes', `carries routes (${other.map((r) => r.dst).join(', ')})`);
-    if (reasons.length === 0 && !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(mac)) no('no-mac', 'no Ethernet address');
-    if (reasons.length === 0 && mac === '00:00:00:00:00:00') no('no-mac', 'no Ethernet address');
+    if (reasons.length === 0 && (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(mac) || mac === '00:00:00:00:00:00')) no('no-mac', 'no Ethernet address');
 
     if (reasons.length) {
       out.excluded.push({ name: l.ifname, reasons, why: reasons.map((r) => r.text).join('; ') });

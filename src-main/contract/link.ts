@@ -1,0 +1,53 @@
+/** DTOs of the crossover replication link and the DRBD mirror. */
+
+export interface LinkEndDTO {
+  /** host identity address:port */
+  host: string;
+  name: string;
+  nic: string;
+  mac: string;
+  /** CIDR on the NIC, e.g. 10.99.0.1/30 */
+  address: string;
+  mtu: number;
+  persistence: 'networkd' | 'networkmanager' | 'ifupdown' | 'none';
+}
+
+export type LinkStatus =
+  | { state: 'none' }
+  | {
+      state: 'up';
+      a: LinkEndDTO;
+      b: LinkEndDTO;
+      subnet: string;
+      mtu: number;
+      /** what the user reads, e.g. "hostA eth2 (02:…) ⇄ hostB eth1 (02:…)" */
+      picture: string;
+      measured: { rttP50Ms: number; rttP99Ms: number; mibPerSec: number | null; tool: string } | null;
+      notes: string[];
+    }
+  | { state: 'broken'; why: string; fix: string };
+
+export interface MirrorSideDTO {
+  host: string;
+  name: string;
+  disk: string;
+  role: string;
+  diskState: string;
+}
+
+export type MirrorStatusDTO =
+  | { state: 'none' }
+  | {
+      state: 'syncing' | 'connected' | 'connecting' | 'disconnected' | 'standalone' | 'split-brain' | 'verifying' | 'unconfigured';
+      resource: string;
+      device: string;
+      a: MirrorSideDTO;
+      b: MirrorSideDTO;
+      /** sync progress when syncing */
+      percent: number | null;
+      rateKiBps: number | null;
+      etaSeconds: number | null;
+      outOfSyncKiB: number | null;
+      /** both sides' out-of-sync figures when in split brain */
+      splitBrain?: { aOutOfSyncKiB: number | null; bOutOfSyncKiB: number | null };
+    };
