@@ -169,17 +169,17 @@ export const commands = {
       .object({
         diskA: z
           .string()
-          .regex(/^\/dev\/[A-Za-z0-9._\/-]{1,100}$/, 'a block device like /dev/vdb')
+          .regex(/^\/dev\/[A-Za-z0-9._/-]{1,100}$/, 'a block device like /dev/vdb')
           .optional(),
         diskB: z
           .string()
-          .regex(/^\/dev\/[A-Za-z0-9._\/-]{1,100}$/, 'a block device like /dev/vdb')
+          .regex(/^\/dev\/[A-Za-z0-9._/-]{1,100}$/, 'a block device like /dev/vdb')
           .optional(),
         wipe: z
           .array(
             z
               .string()
-              .regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,253}(:\d{1,5})?:\/dev\/[A-Za-z0-9._\/-]{1,100}$/, 'HOST:/dev/X naming the host and the device to overwrite'),
+              .regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,253}(:\d{1,5})?:\/dev\/[A-Za-z0-9._/-]{1,100}$/, 'HOST:/dev/X naming the host and the device to overwrite'),
           )
           .max(2)
           .default([]),
