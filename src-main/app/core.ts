@@ -10,6 +10,7 @@ import { distDir, nativeDir } from './paths.js';
 import { LockstepService } from '../lockstep/lockstep-service.js';
 import { PreflightService } from '../preflight/preflight-service.js';
 import { LinkService } from '../link/link-service.js';
+import { ConsoleService } from '../console/console-service.js';
 import { MirrorService } from '../mirror/mirror-service.js';
 import { VirtualLab } from '../virtual-lab/lab-service.js';
 import { SessionPool } from '../hosts/pool.js';
@@ -36,6 +37,7 @@ export class Core {
   readonly lockstep: LockstepService;
   readonly preflight: PreflightService;
   readonly link: LinkService;
+  readonly consoles: ConsoleService;
   readonly mirror: MirrorService;
   readonly startedAt = Date.now();
   private readonly handlers: Handlers;
@@ -49,6 +51,7 @@ export class Core {
     this.lab = new VirtualLab({ kv: this.store.kv, runner: this.runner, bus: this.bus, home: this.home, nativeDir: nativeDir() });
     this.hosts = new HostsService({ hosts: this.store.hosts, pool: this.pool, bus: this.bus, lab: this.lab });
     this.preflight = new PreflightService({ hosts: this.hosts, bus: this.bus, kv: this.store.kv });
+    this.consoles = new ConsoleService({ hosts: this.hosts, bus: this.bus });
     this.link = new LinkService({ store: this.store, bus: this.bus, runner: this.runner, hosts: this.hosts });
     this.mirror = new MirrorService({ store: this.store, bus: this.bus, runner: this.runner, hosts: this.hosts, link: this.link });
     this.lockstep = new LockstepService({
@@ -101,6 +104,7 @@ export class Core {
 
   async close(): Promise<void> {
     if (this.tail) clearInterval(this.tail);
+    this.consoles.closeAll();
     this.pool.closeAll();
     this.store.close();
   }

@@ -46,5 +46,10 @@ export function makeHandlers(core: Core): Handlers {
     'mirror.verify': async () => core.mirror.verify(),
     'mirror.switch': async (i) => core.mirror.switchPrimary(i.primary),
     'mirror.resolve': async (i) => core.mirror.resolve(i.survivor),
+    'console.open': async (i) => core.consoles.open(i.target, { cols: i.cols, rows: i.rows }),
+    'console.input': async (i) => (core.consoles.input(i.streamId, i.data), { ok: true as const }),
+    'console.resize': async (i) => (core.consoles.resize(i.streamId, i.cols, i.rows), { ok: true as const }),
+    'console.close': async (i) => (core.consoles.close(i.streamId), { ok: true as const }),
+    'console.list': async () => core.consoles.list(),
   };
 }

@@ -9,6 +9,7 @@ import type { DiscoveryResult, HostDTO } from './hosts.js';
 import type { DrillReport, PairStatus } from './lockstep.js';
 import type { PreflightReport } from './preflight.js';
 import type { LinkStatus, MirrorStatusDTO } from './link.js';
+import type { ConsoleDTO } from './console.js';
 
 /** A name that is safe everywhere: files, shells, SQL, DOM. */
 export const SafeName = z
@@ -22,6 +23,8 @@ export const HostAddress = z
 
 /** A host as the user names it: address[:port] or its name. */
 export const HostRef = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,253}(:\d{1,5})?$/, 'a host as address[:port] or its name');
+
+export const StreamId = z.string().regex(/^[0-9a-f-]{36}$/, 'a console stream id');
 
 export const PlanId = z.string().regex(/^[a-z0-9-]{8,64}$/, 'not a plan id (see `lockstep tasks list`)');
 
@@ -202,6 +205,29 @@ export const commands = {
     positional: ['survivor'],
     long: true,
   },
+  'console.open': {
+    input: z
+      .object({
+        target: z.discriminatedUnion('kind', [
+          z.object({ kind: z.literal('host'), host: HostRef }).strict(),
+          z.object({ kind: z.literal('vm'), side: z.enum(['primary', 'secondary']) }).strict(),
+        ]),
+        cols: z.number().int().min(10).max(500).default(100),
+        rows: z.number().int().min(5).max(200).default(30),
+      })
+      .strict(),
+    summary: 'Open a VM serial console or a host shell (output arrives as console-output events)',
+  },
+  'console.input': {
+    input: z.object({ streamId: StreamId, data: z.string().max(65536) }).strict(),
+    summary: 'Type into an open console',
+  },
+  'console.resize': {
+    input: z.object({ streamId: StreamId, cols: z.number().int().min(10).max(500), rows: z.number().int().min(5).max(200) }).strict(),
+    summary: 'Resize an open console',
+  },
+  'console.close': { input: z.object({ streamId: StreamId }).strict(), summary: 'Close a console' },
+  'console.list': { input: empty, summary: 'List open consoles' },
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof commands;
@@ -238,6 +264,11 @@ export interface Outputs {
   'mirror.verify': MirrorStatusDTO;
   'mirror.switch': MirrorStatusDTO;
   'mirror.resolve': MirrorStatusDTO;
+  'console.open': ConsoleDTO;
+  'console.input': { ok: true };
+  'console.resize': { ok: true };
+  'console.close': { ok: true };
+  'console.list': ConsoleDTO[];
 }
 
 export type Output<K extends CommandName> = Outputs[K];

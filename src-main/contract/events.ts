@@ -6,6 +6,8 @@ export type AppEvent =
   | { type: 'event-logged'; record: EventRecord }
   | { type: 'task-updated'; plan: PlanDTO }
   | { type: 'lab-changed'; status: LabStatus }
-  | { type: 'discovery-progressed'; progress: ProgressDTO };
+  | { type: 'discovery-progressed'; progress: ProgressDTO }
+  | { type: 'console-output'; streamId: string; data: string }
+  | { type: 'console-closed'; streamId: string; reason: string };
 
 export type AppEventType = AppEvent['type'];

@@ -9,3 +9,4 @@ export * from './hosts.js';
 export * from './lockstep.js';
 export * from './preflight.js';
 export * from './link.js';
+export * from './console.js';

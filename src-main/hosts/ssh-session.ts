@@ -1,4 +1,5 @@
 import { NodeSSH, type SSHExecCommandResponse } from 'node-ssh';
+import type { ClientChannel } from 'ssh2';
 import { readFileSync } from 'node:fs';
 import { LockstepError } from '../contract/index.js';
 import { keyTypeOfBlob, sha256Fingerprint } from './fingerprint.js';
@@ -143,6 +144,21 @@ export class SshSession {
       });
     }
     return r.stdout;
+  }
+
+  /** An interactive login shell on a PTY (host shells in the Consoles view). */
+  async shell(cols: number, rows: number): Promise<ClientChannel> {
+    return this.ssh.requestShell({ term: 'xterm-256color', cols, rows });
+  }
+
+  /** A long-lived command whose stdin/stdout are the returned stream (e.g. a VM's serial socket). */
+  async stream(argv: readonly (string | number)[], pty?: { cols: number; rows: number }): Promise<ClientChannel> {
+    const conn = this.ssh.connection;
+    if (!conn) throw new LockstepError({ code: 'ssh-closed', message: `The SSH connection to ${hostId(this.target)} is closed.`, host: hostId(this.target) });
+    const cmd = shellCommand(this.target.sudo ? ['sudo', '-n', '--', ...argv] : argv);
+    return new Promise((resolve, reject) => {
+      conn.exec(cmd, pty ? { pty: { term: 'xterm-256color', cols: pty.cols, rows: pty.rows } } : {}, (err, ch) => (err ? reject(err) : resolve(ch)));
+    });
   }
 
   async putFile(local: string, remote: string): Promise<void> {

@@ -81,6 +81,18 @@ describe('Hosts view: the virtual lab from the window', () => {
     await page.screenshot({ path: join(root, 'test/ui/screenshots/setup-preflight.png'), fullPage: true });
   });
 
+  it('Consoles: a host shell in xterm.js takes typing and shows the output', async () => {
+    await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Consoles' }).click();
+    await page.getByLabel('Host for a shell').selectOption({ label: 'hostA (198.18.92.11:22)' });
+    await page.getByRole('button', { name: 'Open host shell' }).click();
+    const shell = page.getByRole('region', { name: 'Shell on hostA' });
+    await shell.and(page.locator('[data-state="open"]')).waitFor({ timeout: 20_000 });
+    await shell.locator('.xterm').click();
+    await page.keyboard.type('echo lockstep-$((6*7)) on $(hostname)\n');
+    await shell.locator('.xterm-rows').getByText('lockstep-42 on hostA').waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: join(root, 'test/ui/screenshots/consoles.png') });
+  });
+
   it('removes the lab from the window', async () => {
     await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Hosts' }).click();
     await page.getByRole('button', { name: 'Remove lab' }).click();
