@@ -29,6 +29,11 @@ if (!stage('build', 'npm', ['run', 'build'])) {
   process.exit(1);
 }
 stage('typecheck', 'npm', ['run', 'typecheck']);
+// native unit tests: the host agent's decision/parsers (C) and the TCG shim
+const nativeOut = mkdtempSync(join(tmpdir(), 'lockstep-native-'));
+stage('native: agent unit tests', 'make', ['-s', '-C', 'native/agent', 'test']);
+stage('native: TCG shim test', 'make', ['-s', '-C', 'native/qemu-tcg', `OUTDIR=${nativeOut}`, 'test']);
+rmSync(nativeOut, { recursive: true, force: true });
 stage('lint', 'npm', ['run', 'lint']);
 
 const outDir = mkdtempSync(join(tmpdir(), 'lockstep-vitest-'));

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -27,11 +28,18 @@
 #define MAX_DECISIONS 16
 #define MAX_PINGS 64
 #define STATUS_MAX 16384
+#define FRESH_MS 2000 /* an echo proves freshness if it is one of our seqs this recent */
+#define HIST 64       /* seq samples, one per 100 ms */
 
-enum { REJ_WRONG_SOURCE = LSA_E_COUNT, REJ_SKEW, REJ_COUNT };
+/* beyond lsa_verdict: wrong source address; clock skew (if checked); authentic but from an
+ * unknown run of the sender without a fresh echo (an old replay, or a restart not yet
+ * confirmed: normal for one or two datagrams after a restart) */
+enum { REJ_WRONG_SOURCE = LSA_E_COUNT, REJ_SKEW, REJ_UNPROVEN, REJ_COUNT };
 static const char *rej_name(int i) {
-  return i == REJ_WRONG_SOURCE ? "wrong_source" : i == REJ_SKEW ? "clock_skew"
-                                                                  : lsa_verdict_name(i);
+  return i == REJ_WRONG_SOURCE ? "wrong_source"
+         : i == REJ_SKEW       ? "clock_skew"
+         : i == REJ_UNPROVEN   ? "unproven"
+                               : lsa_verdict_name(i);
 }
 
 typedef struct {
@@ -56,11 +64,14 @@ typedef struct {
   lsa_state st;
   lsa_inputs in;
   int64_t start_mono;
-  uint64_t seq;
+  uint64_t seq, seq0;
+  struct { int64_t t; uint64_t seq; } hist[HIST];
+  unsigned hist_n;
   /* peer paths: 0 crossover, 1 public */
   int pfd[2];
   const lsa_addr *plocal[2], *ppeer[2];
   lsa_replay replay[2];
+  uint64_t echo_out[2]; /* the peer's latest seq per path, echoed in our heartbeats */
   uint64_t rx[2], tx_err[2];
   uint32_t hears_us[2]; /* the peer's age of our heartbeats, from its last message */
   uint8_t peer_state[2];
@@ -68,7 +79,7 @@ typedef struct {
   int wfd;
   struct { uint64_t seq; int64_t sent; } ping[MAX_PINGS];
   unsigned ping_next;
-  lsa_replay wreplay;
+  uint64_t witness_echo; /* the latest pong's seq, echoed in our pings */
   double witness_rtt_ms;
   uint64_t wtx_err, wrx;
   /* witness server */
@@ -78,7 +89,7 @@ typedef struct {
   uint64_t served;
   /* rejects */
   uint64_t rej[REJ_COUNT];
-  int64_t rej_logged_at;
+  int64_t rej_logged_at[REJ_COUNT];
   /* action child */
   pid_t child;
   int64_t child_started;
@@ -94,8 +105,9 @@ typedef struct {
   FILE *log;
 } agent;
 
-static volatile sig_atomic_t g_stop;
-static void on_signal(int sig) { (void)sig; g_stop = 1; }
+static volatile sig_atomic_t g_stop, g_reopen;
+static void on_signal(int sig) { g_stop = 1; (void)sig; }
+static void on_hup(int sig) { g_reopen = 1; (void)sig; }
 
 static int64_t mono_ms(void) {
   struct timespec ts;
@@ -523,8 +535,8 @@ static void reap_child(agent *a, int64_t now) {
 
 static void reject(agent *a, int why, const char *where, int64_t now) {
   a->rej[why]++;
-  if (now - a->rej_logged_at >= 1000) { /* at most one line a second */
-    a->rej_logged_at = now;
+  if (a->rej[why] == 1 || now - a->rej_logged_at[why] >= 1000) { /* <= 1 line/s per kind */
+    a->rej_logged_at[why] = now;
     logf_(a, "rejected a datagram on %s: %s (total %llu)", where, rej_name(why),
           (unsigned long long)a->rej[why]);
   }
@@ -544,12 +556,31 @@ static void fill_msg(agent *a, lsa_msg *m, uint8_t type, uint8_t path) {
   }
 }
 
+/* One sample of our seq counter every 100 ms: what "recent" means for echoes. */
+static void seq_hist_tick(agent *a, int64_t now) {
+  if (a->hist_n && now - a->hist[(a->hist_n - 1) % HIST].t < 100) return;
+  a->hist[a->hist_n % HIST].t = now;
+  a->hist[a->hist_n % HIST].seq = a->seq;
+  a->hist_n++;
+}
+/* Our seq as it was FRESH_MS ago (echoes above it are recent). */
+static uint64_t seq_recent_floor(const agent *a, int64_t now) {
+  uint64_t floor = a->seq0;
+  unsigned n = a->hist_n < HIST ? a->hist_n : HIST;
+  for (unsigned k = 0; k < n; k++) {
+    unsigned i = (a->hist_n - n + k) % HIST;
+    if (a->hist[i].t <= now - FRESH_MS) floor = a->hist[i].seq;
+  }
+  return floor;
+}
+
 static void send_heartbeats(agent *a, int64_t now) {
   for (int i = 0; i < 2; i++) {
     lsa_msg m;
     uint8_t buf[LSA_MSG_LEN];
     fill_msg(a, &m, LSA_T_HEARTBEAT, (uint8_t)(i == 0 ? LSA_PATH_CROSSOVER : LSA_PATH_PUBLIC));
     int64_t h = a->in.heard[i];
+    m.echo = a->echo_out[i];
     m.age_ms = h < 0 ? LSA_AGE_NEVER : (uint32_t)(now - h > 0xFFFFFFFE ? 0xFFFFFFFE : now - h);
     lsa_encode(&m, &a->key, buf);
     if (sendto(a->pfd[i], buf, sizeof buf, MSG_DONTWAIT, (const struct sockaddr *)&a->ppeer[i]->ss,
@@ -562,6 +593,7 @@ static void send_ping(agent *a, int64_t now) {
   lsa_msg m;
   uint8_t buf[LSA_MSG_LEN];
   fill_msg(a, &m, LSA_T_PING, LSA_PATH_WITNESS);
+  m.echo = a->witness_echo;
   lsa_encode(&m, &a->key, buf);
   a->ping[a->ping_next].seq = m.seq;
   a->ping[a->ping_next].sent = now;
@@ -614,10 +646,26 @@ static void drain(agent *a, int which, int64_t now) {
         continue;
       }
       if (!skew_ok(a, &m)) { reject(a, REJ_SKEW, where[which], now); continue; }
-      if (!lsa_replay_check(&a->replay[which], m.seq)) {
+      int rv = lsa_replay_check(&a->replay[which], m.seq);
+      if (rv == LSA_RP_SEEN) {
         reject(a, LSA_E_REPLAY, where[which], now);
         continue;
       }
+      if (rv == LSA_RP_UNKNOWN) {
+        /* a new run of the peer (or an old replay): believe it only if it echoes one of
+         * our recent seqs; until then echo its seq so it can prove itself next time (but
+         * not while the current run is being heard: replays must not disturb the echo) */
+        if (a->in.heard[which] < 0 || now - a->in.heard[which] >= a->cfg.timeout_ms)
+          a->echo_out[which] = m.seq;
+        if (!lsa_echo_fresh(m.echo, seq_recent_floor(a, now), a->seq)) {
+          reject(a, REJ_UNPROVEN, where[which], now);
+          continue;
+        }
+        lsa_replay_reset(&a->replay[which], m.seq);
+        logf_(a, "%s: the peer's run is confirmed (seq %llu echoes ours)", where[which],
+              (unsigned long long)m.seq);
+      }
+      a->echo_out[which] = a->replay[which].highest;
       a->in.heard[which] = now;
       a->in.peer_solo = (m.flags & LSA_FLAG_SOLO) != 0;
       a->hears_us[which] = m.age_ms;
@@ -631,10 +679,11 @@ static void drain(agent *a, int which, int64_t now) {
       int found = -1;
       for (int i = 0; i < MAX_PINGS; i++)
         if (a->ping[i].seq && a->ping[i].seq == m.echo) found = i;
-      if (found < 0 || !skew_ok(a, &m) || !lsa_replay_check(&a->wreplay, m.seq)) {
+      if (found < 0 || !skew_ok(a, &m)) { /* each ping is answered once: replays miss */
         reject(a, found < 0 ? LSA_E_REPLAY : REJ_SKEW, where[which], now);
         continue;
       }
+      a->witness_echo = m.seq;
       int64_t sent = a->ping[found].sent;
       a->ping[found].seq = 0; /* each ping is answered once */
       if (sent >= a->in.witness_ok_sent || a->in.witness_ok_at < 0) {
@@ -651,11 +700,21 @@ static void drain(agent *a, int which, int64_t now) {
         continue;
       }
       if (!skew_ok(a, &m)) { reject(a, REJ_SKEW, where[which], now); continue; }
-      if (!lsa_replay_check(&a->role_replay[m.role], m.seq)) {
+      int rv = lsa_replay_check(&a->role_replay[m.role], m.seq);
+      if (rv == LSA_RP_SEEN) {
         reject(a, LSA_E_REPLAY, where[which], now);
         continue;
       }
-      a->role_heard[m.role] = now;
+      int live = rv == LSA_RP_FRESH;
+      if (rv == LSA_RP_UNKNOWN) {
+        if (lsa_echo_fresh(m.echo, seq_recent_floor(a, now), a->seq)) {
+          lsa_replay_reset(&a->role_replay[m.role], m.seq);
+          live = 1;
+        } else {
+          reject(a, REJ_UNPROVEN, where[which], now); /* answered, not counted as alive */
+        }
+      }
+      if (live) a->role_heard[m.role] = now;
       int other = m.role == LSA_ROLE_PRIMARY ? LSA_ROLE_SECONDARY : LSA_ROLE_PRIMARY;
       lsa_msg p;
       uint8_t out[LSA_MSG_LEN];
@@ -920,13 +979,20 @@ int main(int argc, char **argv) {
   struct sigaction sa = {.sa_handler = on_signal};
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);
+  struct sigaction sh = {.sa_handler = on_hup};
+  sigaction(SIGHUP, &sh, NULL); /* reopen the log (logrotate) */
   signal(SIGPIPE, SIG_IGN);
 
   a->start_mono = mono_ms();
-  /* sequence numbers start at wall-clock microseconds: a restarted sender is still newer */
-  struct timespec rt;
-  clock_gettime(CLOCK_REALTIME, &rt);
-  a->seq = (uint64_t)rt.tv_sec * 1000000u + (uint64_t)rt.tv_nsec / 1000u;
+  /* each run starts its seqs at a random point (62 bits: never wraps); the wall clock is
+   * not trusted for this, a clock stepped back must not make us look like a replay */
+  if (getrandom(&a->seq, sizeof a->seq, 0) != (ssize_t)sizeof a->seq) {
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    a->seq = (uint64_t)rt.tv_nsec * 2654435761u ^ (uint64_t)getpid() << 32 ^ (uint64_t)rt.tv_sec;
+  }
+  a->seq = (a->seq & ((1ULL << 62) - 1)) | 1;
+  a->seq0 = a->seq;
   a->pfd[0] = a->pfd[1] = a->wfd = a->sfd = a->lfd = -1;
   for (int i = 0; i < MAX_CLIENTS; i++) a->clients[i].fd = -1;
   a->in.heard[0] = a->in.heard[1] = -1;
@@ -961,6 +1027,12 @@ int main(int argc, char **argv) {
     a->dconf.has_witness = a->cfg.witness.set;
     a->dconf.degraded_action = a->cfg.degraded_cmd.argc > 0;
     lsa_state_init(&a->st, a->start_mono);
+    if (!a->cfg.witness.set)
+      logf_(a, "warning: no witness configured: this agent reports but never acts");
+    if (a->cfg.role == LSA_ROLE_SECONDARY && !a->cfg.failover_cmd.argc)
+      logf_(a, "warning: no failover_cmd: a takeover would only be logged");
+    if (a->cfg.role == LSA_ROLE_PRIMARY && !a->cfg.continue_cmd.argc)
+      logf_(a, "warning: no continue_cmd: continue-alone would only be logged");
     logf_(a,
           "agent %s: cluster %s, crossover %s -> %s, public %s -> %s, witness %s, "
           "interval %lld ms, timeout %lld ms",
@@ -975,7 +1047,15 @@ int main(int argc, char **argv) {
   int64_t next_hb = mono_ms(), next_ping = next_hb;
   const int64_t wint = a->cfg.witness_interval_ms ? a->cfg.witness_interval_ms : a->cfg.interval_ms;
   while (!g_stop) {
+    if (g_reopen) {
+      g_reopen = 0;
+      if (a->log && a->cfg.log_file[0]) {
+        FILE *f = fopen(a->cfg.log_file, "ae");
+        if (f) { fclose(a->log); a->log = f; logf_(a, "log reopened (SIGHUP)"); }
+      }
+    }
     int64_t now = mono_ms();
+    seq_hist_tick(a, now);
     if (!a->witness_mode) {
       if (now >= next_hb) {
         send_heartbeats(a, now);

@@ -95,18 +95,30 @@ enum lsa_verdict lsa_decode(const uint8_t *buf, size_t len, const char *cluster,
 }
 
 int lsa_replay_check(lsa_replay *r, uint64_t seq) {
-  if (seq == 0) return 0;
+  if (seq == 0) return LSA_RP_SEEN;
+  if (r->highest == 0) return LSA_RP_UNKNOWN;
   if (seq > r->highest) {
     uint64_t shift = seq - r->highest;
+    if (shift > LSA_REPLAY_JUMP) return LSA_RP_UNKNOWN;
     r->bitmap = shift >= LSA_REPLAY_WINDOW ? 0 : r->bitmap << shift;
     r->bitmap |= 1;
     r->highest = seq;
-    return 1;
+    return LSA_RP_FRESH;
   }
   uint64_t off = r->highest - seq;
-  if (off >= LSA_REPLAY_WINDOW) return 0;
+  if (off > LSA_REPLAY_JUMP) return LSA_RP_UNKNOWN;
+  if (off >= LSA_REPLAY_WINDOW) return LSA_RP_SEEN;
   uint64_t bit = (uint64_t)1 << off;
-  if (r->bitmap & bit) return 0;
+  if (r->bitmap & bit) return LSA_RP_SEEN;
   r->bitmap |= bit;
-  return 1;
+  return LSA_RP_FRESH;
+}
+
+void lsa_replay_reset(lsa_replay *r, uint64_t seq) {
+  r->highest = seq;
+  r->bitmap = 1;
+}
+
+int lsa_echo_fresh(uint64_t echo, uint64_t oldest_recent, uint64_t current) {
+  return echo != 0 && echo > oldest_recent && echo <= current;
 }

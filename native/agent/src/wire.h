@@ -7,8 +7,11 @@
  *   6   1  sender role: 1 primary, 2 secondary, 3 witness
  *   7   1  path: 1 crossover, 2 public, 3 witness
  *   8  16  cluster id: 1..16 chars [A-Za-z0-9._-], NUL-padded
- *  24   8  seq: sender's counter, strictly increasing (starts at wall-clock microseconds)
- *  32   8  echo: pong = seq of the ping it answers; otherwise 0
+ *  24   8  seq: sender's counter, +1 per datagram; starts at a random value each run
+ *  32   8  echo: heartbeat = the latest seq we got from the receiver on this path;
+ *          ping = the seq of the latest pong from the witness; pong = the ping's seq.
+ *          A sender whose seq jumps (a restarted agent) is believed only when its echo
+ *          is one of the receiver's own recent seqs: a replay cannot prove that.
  *  40   1  sender state (enum lsa_kind of the sender; witness: 0)
  *  41   1  flags: bit0 SOLO = sender no longer in lockstep (ran its action); others 0
  *  42   2  reserved, 0
@@ -73,12 +76,22 @@ void lsa_encode(const lsa_msg *m, const hmac_sha256_key *key, uint8_t out[LSA_MS
 enum lsa_verdict lsa_decode(const uint8_t *buf, size_t len, const char *cluster,
                             const hmac_sha256_key *key, lsa_msg *m);
 
-/* Anti-replay window (as IPsec's): accepts a seq once, if newer than highest-63. */
+/* Anti-replay window (as IPsec's) over one sender's seqs. */
 #define LSA_REPLAY_WINDOW 64
+#define LSA_REPLAY_JUMP (1u << 20) /* a bigger jump either way is a new run (or a replay) */
 typedef struct {
-  uint64_t highest; /* 0 = nothing seen yet */
+  uint64_t highest; /* 0 = nothing accepted yet */
   uint64_t bitmap;  /* bit i set = seq (highest - i) seen */
 } lsa_replay;
-/* Returns 1 (and records seq) if fresh, 0 if replayed/too old. seq 0 is never valid. */
+enum lsa_replay_verdict {
+  LSA_RP_FRESH = 1, /* inside the window and new: recorded */
+  LSA_RP_SEEN = 0,  /* already seen, or just behind the window: a replay */
+  LSA_RP_UNKNOWN = -1 /* nothing accepted yet, or far from the window: a restarted sender
+                         or an old replay; accept (lsa_replay_reset) only with a fresh echo */
+};
 int lsa_replay_check(lsa_replay *r, uint64_t seq);
+void lsa_replay_reset(lsa_replay *r, uint64_t seq);
+
+/* Whether echo is one of our own recent seqs: (oldest_recent, current]. */
+int lsa_echo_fresh(uint64_t echo, uint64_t oldest_recent, uint64_t current);
 #endif

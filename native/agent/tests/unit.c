@@ -187,22 +187,38 @@ static void test_wire(void) {
 
 static void test_replay(void) {
   lsa_replay r = {0};
-  CHECK(!lsa_replay_check(&r, 0));
-  CHECK(lsa_replay_check(&r, 1000));
-  CHECK(!lsa_replay_check(&r, 1000)); /* duplicate */
-  CHECK(lsa_replay_check(&r, 1002));
-  CHECK(lsa_replay_check(&r, 1001)); /* late, inside the window */
-  CHECK(!lsa_replay_check(&r, 1001));
-  CHECK(lsa_replay_check(&r, 1064));
-  CHECK(!lsa_replay_check(&r, 1000)); /* 64 behind: outside */
-  CHECK(lsa_replay_check(&r, 1003));  /* 61 behind, unseen */
-  CHECK(!lsa_replay_check(&r, 1002));
-  CHECK(lsa_replay_check(&r, 5000)); /* big jump clears the window */
-  CHECK(!lsa_replay_check(&r, 1064));
-  CHECK(lsa_replay_check(&r, 4990));
-  CHECK(!lsa_replay_check(&r, 4990));
-  CHECK(!lsa_replay_check(&r, 4936)); /* exactly 64 behind */
-  CHECK(lsa_replay_check(&r, 4937));  /* 63 behind */
+  CHECK_EQ_INT(lsa_replay_check(&r, 0), LSA_RP_SEEN);
+  CHECK_EQ_INT(lsa_replay_check(&r, 1000), LSA_RP_UNKNOWN); /* nothing accepted yet */
+  lsa_replay_reset(&r, 1000);
+  CHECK_EQ_INT(lsa_replay_check(&r, 1000), LSA_RP_SEEN);
+  CHECK_EQ_INT(lsa_replay_check(&r, 1002), LSA_RP_FRESH);
+  CHECK_EQ_INT(lsa_replay_check(&r, 1001), LSA_RP_FRESH); /* late, inside the window */
+  CHECK_EQ_INT(lsa_replay_check(&r, 1001), LSA_RP_SEEN);
+  CHECK_EQ_INT(lsa_replay_check(&r, 1064), LSA_RP_FRESH);
+  CHECK_EQ_INT(lsa_replay_check(&r, 1000), LSA_RP_SEEN); /* 64 behind: outside */
+  CHECK_EQ_INT(lsa_replay_check(&r, 1003), LSA_RP_FRESH); /* 61 behind, unseen */
+  CHECK_EQ_INT(lsa_replay_check(&r, 1002), LSA_RP_SEEN);
+  CHECK_EQ_INT(lsa_replay_check(&r, 5000), LSA_RP_FRESH); /* a jump clears the window */
+  CHECK_EQ_INT(lsa_replay_check(&r, 1064), LSA_RP_SEEN);
+  CHECK_EQ_INT(lsa_replay_check(&r, 4990), LSA_RP_FRESH);
+  CHECK_EQ_INT(lsa_replay_check(&r, 4990), LSA_RP_SEEN);
+  CHECK_EQ_INT(lsa_replay_check(&r, 4936), LSA_RP_SEEN);  /* exactly 64 behind */
+  CHECK_EQ_INT(lsa_replay_check(&r, 4937), LSA_RP_FRESH); /* 63 behind */
+  /* far either way: another run of the sender, or an old replay - needs a fresh echo */
+  CHECK_EQ_INT(lsa_replay_check(&r, 5000 + LSA_REPLAY_JUMP + 1), LSA_RP_UNKNOWN);
+  CHECK_EQ_INT(r.highest, 5000);
+  CHECK_EQ_INT(lsa_replay_check(&r, 5000 + LSA_REPLAY_JUMP), LSA_RP_FRESH);
+  CHECK_EQ_INT(lsa_replay_check(&r, 1), LSA_RP_UNKNOWN);
+  lsa_replay_reset(&r, 7);
+  CHECK_EQ_INT(lsa_replay_check(&r, 7), LSA_RP_SEEN);
+  CHECK_EQ_INT(lsa_replay_check(&r, 8), LSA_RP_FRESH);
+  CHECK_EQ_INT(lsa_replay_check(&r, 5000 + LSA_REPLAY_JUMP), LSA_RP_UNKNOWN);
+  /* echoes: (floor, current] */
+  CHECK(!lsa_echo_fresh(0, 0, 20));
+  CHECK(!lsa_echo_fresh(10, 10, 20));
+  CHECK(lsa_echo_fresh(11, 10, 20));
+  CHECK(lsa_echo_fresh(20, 10, 20));
+  CHECK(!lsa_echo_fresh(21, 10, 20));
 }
 
 /* ------------------------------------------------------------------ config */
