@@ -1,5 +1,7 @@
 import type { CommandName, Output, ParsedInput } from '../contract/index.js';
 import type { Core } from './core.js';
+import { LockstepError } from '../contract/index.js';
+import { drillReportHtml } from '../drill/report-html.js';
 import { runClientProbe } from '../virtual-lab/client-door.js';
 
 export type Handlers = { [K in CommandName]: (input: ParsedInput<K>) => Promise<Output<K>> };
@@ -37,6 +39,11 @@ export function makeHandlers(core: Core): Handlers {
     'lockstep.stop': async () => core.lockstep.stop(),
     'drill.run': async (i) => core.lockstep.drill(i),
     'drill.list': async () => core.lockstep.listDrills(),
+    'drill.export': async (i) => {
+      const r = core.lockstep.listDrills().find((d) => d.id === i.id);
+      if (!r) throw new LockstepError({ code: 'not-found', message: `No drill ${i.id}.`, fix: 'lockstep drill list' });
+      return { filename: `lockstep-drill-${r.id}-${r.mode}.html`, html: drillReportHtml(r, core.version) };
+    },
     'preflight.run': async (i) => core.preflight.run(i),
     'link.setup': async (i) => core.link.setup(i),
     'link.status': async () => core.link.status(),

@@ -144,6 +144,11 @@ export const commands = {
     long: true,
   },
   'drill.list': { input: empty, summary: 'List past drills with their downtime figures' },
+  'drill.export': {
+    input: z.object({ id: z.number().int().min(1) }).strict(),
+    summary: 'Export a drill as one self-contained HTML report',
+    positional: ['id'],
+  },
   'preflight.run': {
     input: z.object({ a: HostRef, b: HostRef.optional(), guestRamMiB: z.number().int().min(16).max(1_048_576).default(128) }).strict(),
     summary: 'Check one host or a pair: what stands between them and protection, with the exact fix for each problem',
@@ -255,6 +260,7 @@ export interface Outputs {
   'lockstep.stop': PairStatus;
   'drill.run': DrillReport;
   'drill.list': DrillReport[];
+  'drill.export': { filename: string; html: string };
   'preflight.run': PreflightReport;
   'link.setup': LinkStatus;
   'link.status': LinkStatus;

@@ -32,6 +32,8 @@ export function formatValue(name: CommandName, value: unknown): string {
       return (value as PlanDTO[]).map(formatPlan).join('\n\n') || '(no plans)';
     case 'tasks.cancel':
       return formatPlan(value as PlanDTO);
+    case 'drill.export':
+      return (value as { html: string }).html;
     case 'preflight.run':
       return formatPreflight(value as PreflightReport);
     default:
