@@ -57,12 +57,12 @@ export class ConsoleService {
     channel.on('data', (d: Buffer) => {
       const data = d.toString('utf8');
       s.backlog = (s.backlog + data).slice(-BACKLOG);
-      this.deps.bus.emit({ type: 'console-output', streamId: s.id, data });
+      this.deps.bus.emit({ type: 'console-printed', streamId: s.id, data });
     });
     channel.stderr?.on('data', (d: Buffer) => {
       const data = d.toString('utf8');
       s.backlog = (s.backlog + data).slice(-BACKLOG);
-      this.deps.bus.emit({ type: 'console-output', streamId: s.id, data });
+      this.deps.bus.emit({ type: 'console-printed', streamId: s.id, data });
     });
     channel.on('close', () => {
       s.open = false;

@@ -221,7 +221,7 @@ export const commands = {
         rows: z.number().int().min(5).max(200).default(30),
       })
       .strict(),
-    summary: 'Open a VM serial console or a host shell (output arrives as console-output events)',
+    summary: 'Open a VM serial console or a host shell (output arrives as console-printed events)',
   },
   'console.input': {
     input: z.object({ streamId: StreamId, data: z.string().max(65536) }).strict(),

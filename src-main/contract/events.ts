@@ -7,7 +7,7 @@ export type AppEvent =
   | { type: 'task-updated'; plan: PlanDTO }
   | { type: 'lab-changed'; status: LabStatus }
   | { type: 'discovery-progressed'; progress: ProgressDTO }
-  | { type: 'console-output'; streamId: string; data: string }
+  | { type: 'console-printed'; streamId: string; data: string }
   | { type: 'console-closed'; streamId: string; reason: string };
 
 export type AppEventType = AppEvent['type'];

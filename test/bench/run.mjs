@@ -104,7 +104,33 @@ async function labUp(flavour) {
   rmSync(home, { recursive: true, force: true });
 }
 
+async function hostsBench() {
+  const home = mkdtempSync(join(tmpdir(), 'lockstep-bench-hosts-'));
+  const env = { LOCKSTEP_HOME: home, LOCKSTEP_LAB_PREFIX: 'lbh', LOCKSTEP_LAB_NET: '198.18.99' };
+  cli(['lab', 'down'], env);
+  if (!JSON.parse(cli(['lab', 'up', '--json'], env).stdout).ok) throw new Error('lab up failed');
+  const d = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    const r = JSON.parse(cli(['hosts', 'discover', '--cidr', '198.18.99.0/24', '--json'], env).stdout);
+    if (!r.ok || r.value.candidates.length !== 2) throw new Error('discovery did not find the two lab hosts');
+    d.push((performance.now() - t0) / 1000);
+  }
+  report('discover_24_seconds', median(d));
+  cli(['hosts', 'add-lab'], env);
+  const p = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    if (!JSON.parse(cli(['preflight', 'run', 'hostA', 'hostB', '--json'], env).stdout).ok) throw new Error('preflight failed');
+    p.push((performance.now() - t0) / 1000);
+  }
+  report('preflight_pair_seconds', median(p));
+  cli(['lab', 'down'], env);
+  rmSync(home, { recursive: true, force: true });
+}
+
 if (want('app')) await appStart();
+if (want('hosts')) await hostsBench();
 if (want('lab')) {
   await labUp('namespaces');
   await labUp('kernel');
