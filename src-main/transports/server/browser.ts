@@ -31,6 +31,7 @@ export function browserAppArgs(url: string, profileDir: string): string[] {
     '--disable-sync',
     '--disable-quic',
   ];
-  if (process.getuid?.() === 0) args.push('--no-sandbox');
+  // as root Chromium needs --no-sandbox; --test-type hides its warning bar in the app window
+  if (process.getuid?.() === 0) args.push('--no-sandbox', '--test-type');
   return args;
 }
