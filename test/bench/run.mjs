@@ -83,6 +83,63 @@ function netnsPssMiB(ns) {
   return kib / 1024;
 }
 
+/** An event from the core until it is on screen: a note sent over the WebSocket, seen by a MutationObserver. */
+async function uiEventToScreen() {
+  const { default: WebSocket } = await import('ws');
+  const home = mkdtempSync(join(tmpdir(), 'lockstep-bench-ui-'));
+  const child = spawn(process.execPath, [cliBin, 'serve', '--no-open'], { env: { ...process.env, LOCKSTEP_HOME: home }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise((resolve) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /LOCKSTEP_URL=(\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+  });
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+  const page = await browser.newPage();
+  await page.goto(url);
+  await page.getByRole('button', { name: 'Events' }).click();
+  await page.locator('[data-testid="event-log"]').waitFor();
+  await page.evaluate(() => {
+    window.__seen = {};
+    new MutationObserver(() => {
+      for (const li of document.querySelectorAll('[data-testid="event-log"] li')) {
+        const m = /bench-(\d+)/.exec(li.textContent ?? '');
+        if (m && !(m[1] in window.__seen)) window.__seen[m[1]] = Date.now();
+      }
+    }).observe(document.body, { childList: true, subtree: true, characterData: true });
+  });
+  const u = new URL(url);
+  const token = /token=([^&]+)/.exec(u.hash)[1];
+  const ws = new WebSocket(`ws://${u.host}/api?token=${token}`);
+  await new Promise((r) => ws.once('open', r));
+  const sent = {};
+  for (let i = 0; i < 60; i++) {
+    sent[i] = Date.now();
+    ws.send(JSON.stringify({ id: i, cmd: 'events.note', input: { message: `bench-${i}` } }));
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await new Promise((r) => setTimeout(r, 1000));
+  const seen = await page.evaluate(() => window.__seen);
+  const lat = Object.keys(sent)
+    .filter((k) => k in seen)
+    .map((k) => seen[k] - sent[k])
+    .sort((a, b) => a - b);
+  if (lat.length < 55) throw new Error(`only ${lat.length} of 60 events reached the screen`);
+  report('ui_event_to_screen_ms_p95', lat[Math.floor(lat.length * 0.95)]);
+  report('ui_event_to_screen_ms_p50', lat[Math.floor(lat.length / 2)]);
+  ws.close();
+  await browser.close();
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+  rmSync(home, { recursive: true, force: true });
+}
+
 async function labUp(flavour) {
   const home = mkdtempSync(join(tmpdir(), 'lockstep-bench-lab-'));
   const prefix = flavour === 'kernel' ? 'lbk' : 'lb';
@@ -129,7 +186,10 @@ async function hostsBench() {
   rmSync(home, { recursive: true, force: true });
 }
 
-if (want('app')) await appStart();
+if (want('app')) {
+  await appStart();
+  await uiEventToScreen();
+}
 if (want('hosts')) await hostsBench();
 if (want('lab')) {
   await labUp('namespaces');
