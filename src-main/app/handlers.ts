@@ -2,6 +2,7 @@ import type { CommandName, Output, ParsedInput } from '../contract/index.js';
 import type { Core } from './core.js';
 import { LockstepError } from '../contract/index.js';
 import { drillReportHtml } from '../drill/report-html.js';
+import { peekGuest } from '../lockstep/guest-peek.js';
 import { runClientProbe } from '../virtual-lab/client-door.js';
 
 export type Handlers = { [K in CommandName]: (input: ParsedInput<K>) => Promise<Output<K>> };
@@ -39,6 +40,12 @@ export function makeHandlers(core: Core): Handlers {
     'lockstep.stop': async () => core.lockstep.stop(),
     'drill.run': async (i) => core.lockstep.drill(i),
     'drill.list': async () => core.lockstep.listDrills(),
+    'guest.peek': async () => {
+      const st = await core.lockstep.status();
+      const address = 'guestAddress' in st ? st.guestAddress : undefined;
+      if (!address) throw new LockstepError({ code: 'no-guest', message: 'No guest is running.', fix: 'Protect the guest first (Setup → Protect).' });
+      return peekGuest(address);
+    },
     'drill.export': async (i) => {
       const r = core.lockstep.listDrills().find((d) => d.id === i.id);
       if (!r) throw new LockstepError({ code: 'not-found', message: `No drill ${i.id}.`, fix: 'lockstep drill list' });

@@ -143,6 +143,7 @@ export const commands = {
     positional: ['mode'],
     long: true,
   },
+  'guest.peek': { input: empty, summary: "Read the protected guest's counter once (what a visitor sees)" },
   'drill.list': { input: empty, summary: 'List past drills with their downtime figures' },
   'drill.export': {
     input: z.object({ id: z.number().int().min(1) }).strict(),
@@ -260,6 +261,7 @@ export interface Outputs {
   'lockstep.stop': PairStatus;
   'drill.run': DrillReport;
   'drill.list': DrillReport[];
+  'guest.peek': { count: number; boot: string; host: string; ms: number; address: string };
   'drill.export': { filename: string; html: string };
   'preflight.run': PreflightReport;
   'link.setup': LinkStatus;
