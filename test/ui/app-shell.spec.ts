@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import WebSocket from 'ws';
 import { launchChromium } from '../helpers/browser.js';
 import { cli, root, startServer, stop } from '../helpers/processes.js';
 import { tempDir } from '../helpers/temp.js';
@@ -37,6 +38,22 @@ describe('the app in web mode (Chromium)', () => {
     expect(r.code).toBe(0);
     await log.getByText('Hello from the CLI').waitFor({ timeout: 5000 });
     await page.screenshot({ path: join(root, 'test/ui/screenshots/events.png') });
+  });
+
+  it('searching the event log asks the whole history in SQLite, not only what the window holds', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${srv.port}/api?token=${srv.token}`);
+    await new Promise((r) => ws.once('open', r));
+    const send = (i: number, message: string) => ws.send(JSON.stringify({ id: i, cmd: 'events.note', input: { message } }));
+    send(0, 'needle in the haystack');
+    for (let i = 1; i <= 520; i++) send(i, `filler ${i}`);
+    await page.getByTestId('event-log').getByText('filler 520', { exact: true }).waitFor({ timeout: 20_000 });
+    await page.reload();
+    await page.getByRole('button', { name: 'Events' }).click();
+    await page.getByTestId('event-log').getByText('filler 520', { exact: true }).waitFor();
+    expect(await page.getByTestId('event-log').getByText('needle in the haystack').count()).toBe(0);
+    await page.getByLabel('Search events').fill('needle');
+    await page.getByTestId('event-log').getByText('needle in the haystack').waitFor({ timeout: 5000 });
+    ws.close();
   });
 
   it('a page without the token is told it is not authorised', async () => {
