@@ -60,9 +60,11 @@ export class Core {
       runner: this.runner,
       hosts: this.hosts,
       lab: this.lab,
+      link: this.link,
       nativeDir: nativeDir(),
       distDir: distDir(),
     });
+    this.consoles.vmLocator = (side) => this.lockstep.consoleOf(side);
     this.handlers = makeHandlers(this);
   }
 

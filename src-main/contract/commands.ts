@@ -129,7 +129,16 @@ export const commands = {
     positional: ['host'],
   },
   'lockstep.protect': {
-    input: z.object({ a: HostRef, b: HostRef }).strict(),
+    input: z
+      .object({
+        a: HostRef,
+        b: HostRef,
+        guestIp: z
+          .string()
+          .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "the guest's address on the public network, like 192.168.1.50/24")
+          .optional(),
+      })
+      .strict(),
     summary: 'Run the demo guest as a QEMU COLO pair: primary on host A, secondary in lockstep on host B',
     positional: ['a', 'b'],
     long: true,

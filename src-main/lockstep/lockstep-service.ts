@@ -1,10 +1,21 @@
-import { LockstepError } from '../contract/index.js';
-import type { DrillMode, DrillReport, PairStatus } from '../contract/lockstep.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { EventBus } from '../app/event-bus.js';
+import { LockstepError } from '../contract/index.js';
+import type { DrillMode, DrillReport, PairStatus, VmSide } from '../contract/lockstep.js';
+import { decideAccel, parseCpuFlags } from '../hosts/accel.js';
 import type { HostsService } from '../hosts/hosts-service.js';
+import type { LinkService } from '../link/link-service.js';
 import type { Store } from '../store/store.js';
 import type { TaskRunner } from '../tasks/runner.js';
 import type { VirtualLab } from '../virtual-lab/lab-service.js';
+import { runDrill } from '../drill/drill-runner.js';
+import { DrillsRepo } from '../drill/drills-repo.js';
+import { coloMode, protectSteps, type ProtectParams } from './colo-steps.js';
+import { killQemu, pidOf, qemuMajor } from './host-ops.js';
+import { HOST_PATHS, PAIR_KEY, type PairRecord } from './pair-record.js';
+import { paths, parseCheckpoints } from './colo-args.js';
+import { Qmp } from './qmp.js';
 
 export interface LockstepDeps {
   store: Store;
@@ -12,37 +23,274 @@ export interface LockstepDeps {
   runner: TaskRunner;
   hosts: HostsService;
   lab: VirtualLab;
+  link?: LinkService;
   nativeDir: string;
   distDir: string;
 }
 
-const notYet = () => new LockstepError({ code: 'not-implemented', message: 'Lockstep protection is being built.', fix: 'Use a later build.' });
+const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : null);
 
-/** QEMU COLO: protect a guest on two hosts, watch it, fail over, drill. */
+/** QEMU COLO: protect the guest on two hosts, watch it, fail over, stop, drill. */
 export class LockstepService {
-  constructor(readonly deps: LockstepDeps) {}
+  readonly drills: DrillsRepo;
 
-  async protect(_i: { a: string; b: string }): Promise<PairStatus> {
-    throw notYet();
+  constructor(readonly deps: LockstepDeps) {
+    this.drills = new DrillsRepo(deps.store.db);
+    deps.runner.register<ProtectParams>({
+      kind: 'lockstep.protect',
+      title: (p) => `Protect the guest in lockstep on ${p.a} + ${p.b}`,
+      steps: () =>
+        protectSteps({
+          host: (ref) => deps.hosts.resolve(ref),
+          session: (h) => deps.hosts.session(h),
+          record: () => this.record(),
+          save: (r) => deps.store.kv.set(PAIR_KEY, r),
+          guestDir: join(deps.distDir, 'guest'),
+          shimFile: join(deps.distDir, 'native', 'libcolo-tcg-shim.so'),
+          log: (m) => deps.bus.log('info', 'lockstep', m),
+        }),
+    });
+  }
+
+  record(): PairRecord | undefined {
+    return this.deps.store.kv.get<PairRecord>(PAIR_KEY);
+  }
+
+  private side(hostRef: string, colo: VmSide['colo']): VmSide {
+    const h = this.deps.hosts.resolve(hostRef);
+    return { host: h.hostId, name: h.name, colo };
+  }
+
+  /** The crossover addresses: from the link setup, or (virtual lab only) its known cable. */
+  private async crossover(aRef: string, bRef: string): Promise<{ xa: string; xb: string }> {
+    const a = this.deps.hosts.resolve(aRef);
+    const b = this.deps.hosts.resolve(bRef);
+    const link = this.deps.link ? await this.deps.link.status().catch(() => null) : null;
+    if (link?.state === 'up') {
+      const addr = (host: string) => (link.a.host === host ? link.a.address : link.b.host === host ? link.b.address : null)?.split('/')[0];
+      const xa = addr(a.hostId);
+      const xb = addr(b.hostId);
+      if (xa && xb) return { xa, xb };
+    }
+    const lab = await this.deps.lab.status();
+    const la = lab.state === 'up' ? lab.hosts.find((h) => h.address === a.address && h.port === a.port) : undefined;
+    const lb = lab.state === 'up' ? lab.hosts.find((h) => h.address === b.address && h.port === b.port) : undefined;
+    if (!la || !lb)
+      throw new LockstepError({
+        code: 'no-link',
+        message: 'There is no replication link between the two hosts yet.',
+        fix: `lockstep link setup ${a.hostId} ${b.hostId}`,
+      });
+    // the virtual lab knows its own cable; real hosts go through `link setup`
+    const nic = (h: typeof la) => h.nics.find((n) => n.role === 'crossover')!.name;
+    const [sa, sb] = [await this.deps.hosts.session(a), await this.deps.hosts.session(b)];
+    await sa.check(['ip', 'addr', 'replace', '10.99.0.1/30', 'dev', nic(la)]);
+    await sb.check(['ip', 'addr', 'replace', '10.99.0.2/30', 'dev', nic(lb)]);
+    await sa.check(['ip', 'link', 'set', nic(la), 'up']);
+    await sb.check(['ip', 'link', 'set', nic(lb), 'up']);
+    this.deps.bus.log(
+      'info',
+      'lockstep',
+      `Virtual lab: crossover ${la.name} ${nic(la)} ⇄ ${lb.name} ${nic(lb)} addressed 10.99.0.0/30 (run link setup to detect and measure it)`,
+    );
+    return { xa: '10.99.0.1', xb: '10.99.0.2' };
+  }
+
+  async protect(i: { a: string; b: string; guestIp?: string }): Promise<PairStatus> {
+    const a = this.deps.hosts.resolve(i.a);
+    const b = this.deps.hosts.resolve(i.b);
+    if (a.id === b.id)
+      throw new LockstepError({
+        code: 'same-host',
+        message: 'Primary and secondary must be two different hosts.',
+        fix: 'lockstep lockstep protect HOST_A HOST_B',
+      });
+    const current = await this.status();
+    if (current.state === 'lockstep') {
+      if (current.primary.host === a.hostId && current.secondary.host === b.hostId) return current;
+      throw new LockstepError({
+        code: 'pair-busy',
+        message: `The guest already runs in lockstep on ${current.primary.name} + ${current.secondary.name}.`,
+        fix: 'lockstep lockstep stop',
+      });
+    }
+    if (!existsSync(join(this.deps.distDir, 'guest', 'vmlinuz')))
+      throw new LockstepError({ code: 'no-guest-image', message: 'The demo guest is not built.', fix: 'npm run build' });
+    const lab = await this.deps.lab.status();
+    const guestCidr = i.guestIp ?? (lab.state === 'up' ? `${lab.hosts.length ? lab.publicCidr.replace(/\.0\/24$/, '.50') : ''}/24` : undefined);
+    if (!guestCidr)
+      throw new LockstepError({
+        code: 'no-guest-ip',
+        message: "The guest needs an address on the hosts' public network.",
+        fix: `lockstep lockstep protect ${a.hostId} ${b.hostId} --guest-ip 192.168.1.50/24`,
+      });
+    const sa = await this.deps.hosts.session(a);
+    const sb = await this.deps.hosts.session(b);
+    const [ma, mb] = [await qemuMajor(sa), await qemuMajor(sb)];
+    if (ma !== mb)
+      throw new LockstepError({
+        code: 'qemu-differs',
+        message: `QEMU ${ma}.x on ${a.name} but ${mb}.x on ${b.name}: COLO needs the same version on both.`,
+        fix: 'lockstep preflight run A B',
+      });
+    const facts = async (s: typeof sa) =>
+      decideAccel({
+        kvmDevice: (await s.exec(['test', '-e', '/dev/kvm'])).code === 0,
+        cpuFlags: parseCpuFlags((await s.exec(['cat', '/proc/cpuinfo'])).stdout),
+      }).accel;
+    const accel = (await facts(sa)) === 'kvm' && (await facts(sb)) === 'kvm' ? 'kvm' : 'tcg';
+    const { xa, xb } = await this.crossover(i.a, i.b);
+    const rec: PairRecord = {
+      state: 'starting',
+      primary: a.hostId,
+      secondary: b.hostId,
+      accel,
+      qemuMajor: ma,
+      xa,
+      xb,
+      guestAddress: guestCidr.split('/')[0]!,
+      guestCidr,
+      since: Date.now(),
+      diskSync: 'full-copy',
+    };
+    this.deps.store.kv.set(PAIR_KEY, rec);
+    const plan = await this.deps.runner.run<ProtectParams>('lockstep.protect', { a: a.hostId, b: b.hostId });
+    if (plan.state !== 'done') throw new LockstepError(plan.error ?? { code: 'protect-failed', message: 'Lockstep did not start.' });
+    this.deps.bus.log(
+      'info',
+      'lockstep',
+      `Protected: primary on ${a.name}, secondary in lockstep on ${b.name}${accel === 'tcg' ? ' (TCG: emulated, demo speed)' : ''}`,
+    );
+    return this.status();
   }
 
   async status(): Promise<PairStatus> {
-    return { state: 'unprotected', why: 'No guest has been protected yet.' };
+    const r = this.record();
+    if (!r) return { state: 'unprotected', why: 'No guest has been protected yet.' };
+    if (r.state === 'stopped') return { state: 'unprotected', why: 'The pair was stopped.' };
+    if (r.state === 'failed-over')
+      return {
+        state: 'failed-over',
+        survivor: this.side(r.primary, 'none'),
+        lost: this.side(r.lost ?? r.secondary, 'none'),
+        at: r.failedAt ?? 0,
+        guestAddress: r.guestAddress,
+      };
+    if (r.state === 'starting')
+      return { state: 'starting', primary: this.side(r.primary, 'none'), secondary: this.side(r.secondary, 'none'), step: 'starting' };
+    const sa = await this.deps.hosts.session(r.primary).catch(() => null);
+    const sb = await this.deps.hosts.session(r.secondary).catch(() => null);
+    const [ma, mb] = [sa ? await coloMode(sa, 'primary') : null, sb ? await coloMode(sb, 'secondary') : null];
+    if (ma !== 'primary' || mb !== 'secondary') {
+      return {
+        state: 'degraded',
+        primary: this.side(r.primary, ma === 'primary' ? 'primary' : 'none'),
+        why: `COLO is not running on both sides (primary: ${ma ?? 'unreachable'}, secondary: ${mb ?? 'unreachable'}).`,
+        guestAddress: r.guestAddress,
+      };
+    }
+    const trace = sa ? await sa.exec(['grep', '-E', 'checkpoint-request|vmstate-loaded', paths(HOST_PATHS.run, 'primary').trace]) : null;
+    const cp = parseCheckpoints(trace?.stdout ?? '');
+    const recent = cp.times.slice(-20);
+    const rate = recent.length > 1 ? (recent.length - 1) / ((recent.at(-1)! - recent[0]!) / 1000) : 0;
+    return {
+      state: 'lockstep',
+      primary: this.side(r.primary, 'primary'),
+      secondary: this.side(r.secondary, 'secondary'),
+      since: r.since,
+      checkpoints: cp.checkpoints,
+      checkpointsPerSecond: rate,
+      checkpointPauseMsP50: median(cp.pausesMs.slice(-50)),
+      lastCheckpointAt: cp.times.at(-1) ?? null,
+      diskSync: r.diskSync,
+      guestAddress: r.guestAddress,
+    };
   }
 
+  /** Failover to the secondary (what the host agent does when the primary dies). The primary is made sure dead first: never two primaries. */
   async failover(): Promise<PairStatus> {
-    throw notYet();
+    const r = this.record();
+    if (!r || r.state !== 'lockstep')
+      throw new LockstepError({ code: 'not-in-lockstep', message: 'There is no pair in lockstep to fail over.', fix: 'lockstep lockstep status' });
+    const sa = await this.deps.hosts.session(r.primary).catch(() => null);
+    if (sa) await killQemu(sa, paths(HOST_PATHS.run, 'primary').pid, 200).catch(() => 'unreachable');
+    await this.failoverOnSecondary(r);
+    return this.status();
+  }
+
+  /** The secondary-side sequence of COLO-RECIPE.md §5.4. Returns its duration in ms. */
+  async failoverOnSecondary(r: PairRecord, open?: Qmp): Promise<number> {
+    const t0 = Date.now();
+    const sb = await this.deps.hosts.session(r.secondary);
+    const q = open && !open.closed ? open : await Qmp.open(sb, paths(HOST_PATHS.run, 'secondary').qmp, { timeoutMs: 3000 });
+    try {
+      await q.exec('nbd-server-stop');
+      await q.exec('x-colo-lost-heartbeat', undefined, { timeoutMs: 5000 });
+      const until = Date.now() + 5000;
+      while ((await q.exec<{ mode: string }>('query-colo-status')).mode !== 'none') {
+        if (Date.now() > until) throw new LockstepError({ code: 'failover-stuck', message: 'The secondary did not leave COLO mode.' });
+        await new Promise((res) => setTimeout(res, 10));
+      }
+      for (const id of ['f2', 'f1']) await q.exec('object-del', { id }).catch(() => undefined);
+      for (const id of ['red1', 'red0']) await q.exec('chardev-remove', { id }).catch(() => undefined);
+      await q.exec('announce-self', { initial: 50, max: 550, rounds: 5, step: 100 });
+    } finally {
+      q.close();
+    }
+    const ms = Date.now() - t0;
+    this.deps.store.kv.set(PAIR_KEY, { ...r, state: 'failed-over', primary: r.secondary, lost: r.primary, failedAt: Date.now() });
+    this.deps.bus.log('warn', 'lockstep', `Failed over: the guest now runs on ${this.side(r.secondary, 'none').name} alone (QMP sequence ${ms} ms)`);
+    return ms;
   }
 
   async stop(): Promise<PairStatus> {
-    throw notYet();
+    const r = this.record();
+    if (!r) return this.status();
+    for (const [ref, roles] of [
+      [r.primary, ['primary', 'secondary']],
+      [r.secondary, ['secondary', 'primary']],
+      ...(r.lost ? [[r.lost, ['primary', 'secondary']] as const] : []),
+    ] as const) {
+      const s = await this.deps.hosts.session(ref).catch(() => null);
+      if (!s) continue;
+      for (const role of roles) {
+        const pidFile = paths(HOST_PATHS.run, role).pid;
+        if ((await pidOf(s, pidFile)) === null) continue;
+        const q = await Qmp.open(s, paths(HOST_PATHS.run, role).qmp, { timeoutMs: 2000 }).catch(() => null);
+        await q?.exec('quit', undefined, { timeoutMs: 2000 }).catch(() => undefined);
+        q?.close();
+        await killQemu(s, pidFile, 3000);
+      }
+    }
+    this.deps.store.kv.set(PAIR_KEY, { ...r, state: 'stopped' });
+    this.deps.bus.log('info', 'lockstep', 'Stopped both VMs of the pair');
+    return this.status();
   }
 
-  async drill(_i: { mode: DrillMode }): Promise<DrillReport> {
-    throw notYet();
+  async drill(i: { mode: DrillMode }): Promise<DrillReport> {
+    return runDrill(this, i.mode);
   }
 
   listDrills(): DrillReport[] {
-    return [];
+    return this.drills.list();
+  }
+
+  /** Where a VM's serial console is, for the Consoles view. */
+  async consoleOf(side: 'primary' | 'secondary'): Promise<{ host: string; argv: string[]; title: string }> {
+    const r = this.record();
+    if (!r || r.state === 'stopped')
+      throw new LockstepError({ code: 'no-vm', message: 'No guest is running.', fix: 'Protect the guest first (Setup → Protect).' });
+    const host = side === 'primary' ? r.primary : r.state === 'failed-over' ? null : r.secondary;
+    if (!host) throw new LockstepError({ code: 'no-secondary', message: 'The guest runs on one host only (failed over): there is no secondary console.' });
+    // after a failover the survivor still runs the QEMU that was started as the secondary
+    const role = r.state === 'failed-over' || (await this.vmRoleOn(host)) === 'secondary' ? 'secondary' : side;
+    return { host, argv: ['socat', '-', `UNIX-CONNECT:${paths(HOST_PATHS.run, role).serial}`], title: `${this.side(host, 'none').name} — ${side} VM` };
+  }
+
+  private async vmRoleOn(host: string): Promise<'primary' | 'secondary' | null> {
+    const s = await this.deps.hosts.session(host);
+    if ((await pidOf(s, paths(HOST_PATHS.run, 'primary').pid)) !== null) return 'primary';
+    if ((await pidOf(s, paths(HOST_PATHS.run, 'secondary').pid)) !== null) return 'secondary';
+    return null;
   }
 }

@@ -1,0 +1,190 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { LockstepError } from '../contract/index.js';
+import type { DrillMode, DrillReport, PairStatus } from '../contract/lockstep.js';
+import type { LockstepService } from '../lockstep/lockstep-service.js';
+import { HOST_PATHS } from '../lockstep/pair-record.js';
+import { paths } from '../lockstep/colo-args.js';
+import { Qmp } from '../lockstep/qmp.js';
+import { pidOf, killQemu } from '../lockstep/host-ops.js';
+import { runLocal } from '../virtual-lab/local.js';
+import { analyseSamples } from './analyse.js';
+import { runMeter, type MeterResult } from './meter.js';
+
+const EXPECTED: Record<DrillMode, string> = {
+  'kill-primary-vm': 'The secondary takes over; the client keeps its TCP session and the counter never goes backwards.',
+  'power-off-host': 'The secondary takes over; the client keeps its TCP session and the counter never goes backwards.',
+  'cut-crossover': 'No failover and never two primaries: the primary keeps serving alone (unprotected).',
+  'kill-secondary': 'The primary continues alone; the client keeps its TCP session.',
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const METER_SECONDS = 14;
+const BASELINE_MS = 3000;
+
+/** Runs the meter where a client sits: the lab's client namespace, else this desktop. */
+async function startMeter(svc: LockstepService, address: string): Promise<{ done: Promise<MeterResult> }> {
+  const lab = await svc.deps.lab.status();
+  if (lab.state !== 'up') return { done: runMeter(address, METER_SECONDS) };
+  const script = join(svc.deps.distDir, 'main/drill/meter.js');
+  const done = new Promise<MeterResult>((resolve, reject) => {
+    const child = spawn('ip', ['netns', 'exec', lab.clientNetns, process.execPath, script, address, String(METER_SECONDS)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += String(d)));
+    child.stderr.on('data', (d) => (err += String(d)));
+    child.on('exit', (code) => {
+      try {
+        resolve(JSON.parse(out) as MeterResult);
+      } catch {
+        reject(
+          new LockstepError({ code: 'meter-failed', message: `The downtime meter failed (exit ${code}).`, cause: err.slice(0, 300), fix: 'npm run build' }),
+        );
+      }
+    });
+  });
+  // a promise inside an object: awaiting startMeter must not wait for the meter to finish
+  return { done };
+}
+
+/** Primary continues alone when its secondary is gone (field note: drop the NBD child, filters, compare, then lost-heartbeat). */
+async function continueAlone(svc: LockstepService, primaryRef: string): Promise<void> {
+  const s = await svc.deps.hosts.session(primaryRef);
+  const q = await Qmp.open(s, paths(HOST_PATHS.run, 'primary').qmp, { timeoutMs: 3000 });
+  try {
+    await q.exec('x-blockdev-change', { parent: 'colo-disk0', child: 'children.1' }, { timeoutMs: 5000 }).catch(() => undefined);
+    await q.exec('human-monitor-command', { 'command-line': 'drive_del replication0' }).catch(() => undefined);
+    for (const id of ['m0', 'redire0', 'redire1', 'comp0', 'iothread1']) await q.exec('object-del', { id }).catch(() => undefined);
+    await q.exec('x-colo-lost-heartbeat', undefined, { timeoutMs: 5000 });
+  } finally {
+    q.close();
+  }
+}
+
+export async function runDrill(svc: LockstepService, mode: DrillMode): Promise<DrillReport> {
+  const before: PairStatus = await svc.status();
+  const r = svc.record();
+  if (before.state !== 'lockstep' || !r)
+    throw new LockstepError({
+      code: 'not-in-lockstep',
+      message: 'A drill needs the guest running in lockstep.',
+      fix: 'Protect the guest first (Setup → Protect).',
+    });
+  svc.deps.bus.log('warn', 'drill', `Drill ${mode}: ${EXPECTED[mode]}`);
+  const startedAt = Date.now();
+  const meter = await startMeter(svc, r.guestAddress);
+  const timeline: { t: number; what: string }[] = [];
+  const mark = (what: string) => timeline.push({ t: Date.now() - startedAt, what });
+  await sleep(BASELINE_MS);
+  const sa = await svc.deps.hosts.session(r.primary);
+  const sb = await svc.deps.hosts.session(r.secondary);
+  const reasons: string[] = [];
+  let detectionMs: number | null = null;
+  // like the host agent: a live watch on the primary (its QMP connection drops the moment QEMU dies,
+  // a heartbeat query catches a host that vanished silently) and the secondary's QMP ready to act
+  const watch = await Qmp.open(sa, paths(HOST_PATHS.run, 'primary').qmp, { timeoutMs: 3000 });
+  const qSecondary = await Qmp.open(sb, paths(HOST_PATHS.run, 'secondary').qmp, { timeoutMs: 3000 });
+  const primaryGone = async (limitMs: number): Promise<void> => {
+    const until = Date.now() + limitMs;
+    while (Date.now() < until && !watch.closed) {
+      const ok = await watch.exec('query-status', undefined, { timeoutMs: 150 }).then(
+        () => true,
+        () => false,
+      );
+      if (!ok) return;
+      await sleep(20);
+    }
+  };
+  const tFault = Date.now();
+  if (mode === 'kill-primary-vm' || mode === 'power-off-host') {
+    if (mode === 'kill-primary-vm') await sa.exec(['sh', '-c', 'kill -9 "$(cat "$1")"', 'sh', paths(HOST_PATHS.run, 'primary').pid]);
+    else {
+      const lab = await svc.deps.lab.status();
+      const h = lab.state === 'up' ? lab.hosts.find((x) => `${x.address}:${x.port}` === r.primary) : undefined;
+      if (!h)
+        throw new LockstepError({
+          code: 'not-lab',
+          message: 'power-off-host is only drilled on the virtual lab here.',
+          fix: 'On real hosts: sysrq o (needs a confirmed host name).',
+        });
+      const pids = (await runLocal(['ip', 'netns', 'pids', h.netns])).stdout.split(/\s+/).filter(Boolean);
+      await runLocal(['kill', '-9', ...pids]);
+      for (const n of h.nics) await runLocal(['ip', '-n', h.netns, 'link', 'set', n.name, 'down']);
+    }
+    mark(mode === 'kill-primary-vm' ? 'primary QEMU killed (kill -9)' : 'primary host powered off');
+    await primaryGone(10_000);
+    detectionMs = Date.now() - tFault;
+    mark('primary loss detected');
+    const qmpMs = await svc.failoverOnSecondary(r, qSecondary);
+    mark(`failover done on the secondary (${qmpMs} ms of QMP)`);
+  } else if (mode === 'kill-secondary') {
+    await sb.exec(['sh', '-c', 'kill -9 "$(cat "$1")"', 'sh', paths(HOST_PATHS.run, 'secondary').pid]);
+    mark('secondary QEMU killed (kill -9)');
+    while ((await pidOf(sb, paths(HOST_PATHS.run, 'secondary').pid)) !== null && Date.now() - tFault < 10_000) await sleep(20);
+    detectionMs = Date.now() - tFault;
+    mark('secondary loss detected');
+    await continueAlone(svc, r.primary);
+    svc.deps.store.kv.set('pair', { ...r, state: 'failed-over', lost: r.secondary, failedAt: Date.now() });
+    mark('primary continues alone');
+  } else {
+    const lab = await svc.deps.lab.status();
+    const h = lab.state === 'up' ? lab.hosts.find((x) => `${x.address}:${x.port}` === r.primary) : undefined;
+    const link = svc.deps.link ? await svc.deps.link.status().catch(() => null) : null;
+    const nic = link?.state === 'up' ? (link.a.host === r.primary ? link.a.nic : link.b.nic) : h?.nics.find((n) => n.role === 'crossover')?.name;
+    if (!nic) throw new LockstepError({ code: 'no-link', message: 'No crossover NIC is known for the primary.', fix: 'lockstep link setup A B' });
+    await sa.check(['ip', 'link', 'set', nic, 'down']);
+    mark(`crossover ${nic} cut on the primary`);
+    detectionMs = 0;
+    // the peer is still alive on the public path: never fail over; the primary continues alone and the secondary is retired
+    await continueAlone(svc, r.primary);
+    mark('primary continues alone (pair unprotected)');
+    await killQemu(sb, paths(HOST_PATHS.run, 'secondary').pid, 1000);
+    mark('secondary retired: never two primaries');
+    await sa.check(['ip', 'link', 'set', nic, 'up']);
+    mark('crossover restored');
+    svc.deps.store.kv.set('pair', { ...r, state: 'failed-over', lost: r.secondary, failedAt: Date.now() });
+  }
+  watch.close();
+  qSecondary.close();
+  const m = await meter.done;
+  const http = analyseSamples(m.samples);
+  const after = await svc.status();
+  const shift = m.startedAt - startedAt;
+  const samples = m.samples.map((s) => ({ ...s, t: s.t + shift }));
+  if (http.wentBackwards) reasons.push('The counter went backwards.');
+  if (!m.stream.survived) reasons.push(`The client's TCP session did not survive (${m.stream.error ?? 'closed'}).`);
+  if (http.answersAfterLastFailure === 0) reasons.push('The guest did not answer again after the fault.');
+  if (mode === 'cut-crossover') {
+    const secondaryAlive = (await pidOf(sb, paths(HOST_PATHS.run, 'secondary').pid)) !== null;
+    if (secondaryAlive) reasons.push('The secondary QEMU is still running after the cut: two primaries possible.');
+  }
+  const report = svc.drills.insert({
+    mode,
+    expected: EXPECTED[mode],
+    startedAt,
+    endedAt: Date.now(),
+    verdict: reasons.length ? 'failed' : 'passed',
+    reasons,
+    timeline,
+    http: {
+      attempts: http.attempts,
+      failures: http.failures,
+      longestGapMs: http.longestGapMs,
+      gapsMs: http.gapsMs,
+      wentBackwards: http.wentBackwards,
+      samples,
+    },
+    stream: { survived: m.stream.survived, longestGapMs: m.stream.longestGapMs, wentBackwards: m.stream.wentBackwards },
+    detectionMs,
+    before,
+    after,
+  });
+  svc.deps.bus.log(
+    report.verdict === 'passed' ? 'info' : 'error',
+    'drill',
+    `Drill ${mode}: ${report.verdict}; longest gap ${http.longestGapMs} ms, TCP ${m.stream.survived ? 'kept' : 'lost'}${reasons.length ? ` — ${reasons.join(' ')}` : ''}`,
+  );
+  return report;
+}

@@ -1,0 +1,269 @@
+import { join } from 'node:path';
+import { LockstepError } from '../contract/index.js';
+import type { HostDTO } from '../contract/hosts.js';
+import type { SshSession } from '../hosts/ssh-session.js';
+import type { Step } from '../tasks/step.js';
+import { ensureFile, killQemu, pidOf } from './host-ops.js';
+import { GUEST, HOST_PATHS, type PairRecord } from './pair-record.js';
+import { Qmp } from './qmp.js';
+import { paths, primaryArgs, secondaryArgs, PORTS, type VmSpec } from './colo-args.js';
+
+export interface ProtectParams {
+  a: string;
+  b: string;
+}
+
+export interface ColoContext {
+  host(ref: string): HostDTO;
+  session(h: HostDTO): Promise<SshSession>;
+  record(): PairRecord | undefined;
+  save(r: PairRecord): void;
+  guestDir: string;
+  shimFile: string;
+  log(msg: string): void;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function spec(r: PairRecord, role: 'primary' | 'secondary'): VmSpec {
+  const lib = HOST_PATHS.lib;
+  return {
+    role,
+    accel: r.accel,
+    qemuMajor: r.qemuMajor,
+    memory: GUEST.memory,
+    kernel: `${lib}/vmlinuz`,
+    initrd: `${lib}/initrd.img`,
+    append: `console=ttyS0 quiet guest_ip=${r.guestCidr} guest_hostname=lockstep-demo guest_stream_time=0`,
+    mac: GUEST.mac,
+    tap: HOST_PATHS.tap,
+    run: HOST_PATHS.run,
+    xa: r.xa,
+    xb: r.xb,
+    disk: `${lib}/disk.img`,
+    active: `${HOST_PATHS.run}/active.qcow2`,
+    hidden: `${HOST_PATHS.run}/hidden.qcow2`,
+  };
+}
+
+/** env LD_PRELOAD=shim qemu … under TCG only (KVM hosts never get the lab workaround). */
+function launchArgv(r: PairRecord, role: 'primary' | 'secondary', args: string[]): string[] {
+  const qemu = r.accel === 'tcg' ? ['env', `LD_PRELOAD=${HOST_PATHS.shim}`, 'qemu-system-x86_64', ...args] : ['qemu-system-x86_64', ...args];
+  // detached in its own session, stdio off the SSH channel (stderr kept in a log); we then wait for its QMP socket
+  return ['setsid', '-f', 'sh', '-c', 'log=$1; shift; exec "$@" </dev/null >>"$log" 2>&1', 'sh', `${HOST_PATHS.run}/${role}.stderr`, ...qemu];
+}
+
+/** Waits until the VM's QMP socket greets (QEMU is up), or fails with its stderr. */
+async function waitForQmp(s: SshSession, role: 'primary' | 'secondary'): Promise<Qmp> {
+  const until = Date.now() + 20_000;
+  for (;;) {
+    try {
+      return await Qmp.open(s, paths(HOST_PATHS.run, role).qmp, { timeoutMs: 2000 });
+    } catch (e) {
+      if (Date.now() > until) {
+        const err = await s.exec(['tail', '-5', `${HOST_PATHS.run}/${role}.stderr`]);
+        throw new LockstepError({
+          code: `${role}-did-not-start`,
+          message: `The ${role} QEMU did not start.`,
+          cause: err.stdout.trim().slice(-400) || (e as Error).message,
+          host: s.target.address,
+        });
+      }
+      await sleep(150);
+    }
+  }
+}
+
+async function coloMode(s: SshSession, role: 'primary' | 'secondary'): Promise<string | null> {
+  let q: Qmp | undefined;
+  try {
+    q = await Qmp.open(s, paths(HOST_PATHS.run, role).qmp, { timeoutMs: 3000 });
+    const st = await q.exec<{ mode: string }>('query-colo-status', undefined, { timeoutMs: 3000 });
+    return st.mode;
+  } catch {
+    return null;
+  } finally {
+    q?.close();
+  }
+}
+
+export { coloMode };
+
+export function protectSteps(ctx: ColoContext): Step<ProtectParams>[] {
+  const pair = () => {
+    const r = ctx.record();
+    if (!r) throw new LockstepError({ code: 'no-pair', message: 'The pair record is missing.', fix: 'lockstep lockstep protect HOST_A HOST_B' });
+    return r;
+  };
+  const both = async (p: ProtectParams) => {
+    const a = ctx.host(p.a);
+    const b = ctx.host(p.b);
+    return { a, b, sa: await ctx.session(a), sb: await ctx.session(b) };
+  };
+  return [
+    {
+      id: 'stage',
+      title: 'Copy the guest (kernel, initrd, disk) and, under TCG, the lab workaround to both hosts',
+      probe: async () => false,
+      apply: async ({ params }) => {
+        const { sa, sb } = await both(params);
+        const r = pair();
+        for (const s of [sa, sb]) {
+          await s.check(['mkdir', '-p', HOST_PATHS.lib, HOST_PATHS.run, '/var/lib/lockstep/lib']);
+          for (const f of ['vmlinuz', 'initrd.img']) await ensureFile(s, join(ctx.guestDir, f), `${HOST_PATHS.lib}/${f}`);
+          if (r.accel === 'tcg') await ensureFile(s, ctx.shimFile, HOST_PATHS.shim);
+        }
+        // the primary's disk is the truth; the secondary gets an identical full copy
+        await ensureFile(sa, join(ctx.guestDir, 'disk.img'), `${HOST_PATHS.lib}/disk.img`);
+        await ensureFile(sb, join(ctx.guestDir, 'disk.img'), `${HOST_PATHS.lib}/disk.img`);
+      },
+      verify: async () => {},
+    },
+    {
+      id: 'network',
+      title: 'Crossover reachable; a tap for the guest on each host’s bridge',
+      probe: async () => false,
+      apply: async ({ params }) => {
+        const { sa, sb } = await both(params);
+        const r = pair();
+        for (const s of [sa, sb]) {
+          const has = await s.exec(['ip', 'link', 'show', 'dev', HOST_PATHS.tap]);
+          if (has.code !== 0) {
+            await s.check(['ip', 'tuntap', 'add', 'dev', HOST_PATHS.tap, 'mode', 'tap']);
+          }
+          const br = await s.exec(['ip', 'link', 'set', HOST_PATHS.tap, 'master', HOST_PATHS.bridge, 'up']);
+          if (br.code !== 0) {
+            throw new LockstepError({
+              code: 'no-bridge',
+              message: `${s.target.address} has no bridge ${HOST_PATHS.bridge} for the guest's NIC.`,
+              fix: 'Put the host’s public NIC in a bridge named br0 (the usual KVM host setup), then protect again.',
+              host: s.target.address,
+            });
+          }
+        }
+        const ping = await sa.exec(['ping', '-c', '2', '-W', '1', r.xb]);
+        if (ping.code !== 0)
+          throw new LockstepError({
+            code: 'crossover-down',
+            message: `The secondary's crossover address ${r.xb} does not answer from the primary.`,
+            fix: 'lockstep link setup A B',
+          });
+      },
+      verify: async () => {},
+    },
+    {
+      id: 'secondary',
+      title: 'Start the secondary VM (waits for the primary’s state), export its disk over NBD',
+      probe: async ({ params }) => {
+        const { sb } = await both(params);
+        return (await coloMode(sb, 'secondary')) === 'secondary';
+      },
+      apply: async ({ params }) => {
+        const { sb } = await both(params);
+        const r = pair();
+        const s = spec(r, 'secondary');
+        await killQemu(sb, paths(HOST_PATHS.run, 'secondary').pid, 1000);
+        await killQemu(sb, paths(HOST_PATHS.run, 'primary').pid, 1000);
+        const size = (await sb.check(['stat', '-c', '%s', s.disk])).trim();
+        for (const f of [s.active!, s.hidden!]) {
+          await sb.exec(['rm', '-f', f]);
+          await sb.check(['qemu-img', 'create', '-q', '-f', 'qcow2', f, size]);
+        }
+        await sb.check(launchArgv(r, 'secondary', secondaryArgs(s)), {
+          timeoutMs: 30_000,
+          fix: 'Check the host has QEMU with COLO (lockstep preflight run A B).',
+        });
+        const q = await waitForQmp(sb, 'secondary');
+        try {
+          await q.exec('migrate-set-capabilities', { capabilities: [{ capability: 'x-colo', state: true }] });
+          await q.exec('nbd-server-start', { addr: { type: 'inet', data: { host: r.xb, port: String(PORTS.nbd) } } });
+          await q.exec('nbd-server-add', { device: 'parent0', writable: true });
+          await q.exec('migrate-incoming', { uri: `tcp:${r.xb}:${PORTS.migration}` });
+        } finally {
+          q.close();
+        }
+        ctx.log(`Secondary VM started on ${sb.target.address}`);
+      },
+      verify: async ({ params }) => {
+        const { sb } = await both(params);
+        if ((await pidOf(sb, paths(HOST_PATHS.run, 'secondary').pid)) === null) {
+          const log = await sb.exec(['tail', '-5', paths(HOST_PATHS.run, 'secondary').serialLog]);
+          throw new LockstepError({
+            code: 'secondary-died',
+            message: 'The secondary QEMU exited right after starting.',
+            cause: log.stdout.trim().slice(-300),
+            host: sb.target.address,
+          });
+        }
+      },
+    },
+    {
+      id: 'primary',
+      title: 'Start the primary VM and bring both into lockstep (COLO)',
+      probe: async ({ params }) => {
+        const { sa } = await both(params);
+        return (await coloMode(sa, 'primary')) === 'primary';
+      },
+      apply: async ({ params, signal }) => {
+        const { sa, sb } = await both(params);
+        const r = pair();
+        const s = spec(r, 'primary');
+        await killQemu(sa, paths(HOST_PATHS.run, 'primary').pid, 1000);
+        await killQemu(sa, paths(HOST_PATHS.run, 'secondary').pid, 1000);
+        await sa.check(launchArgv(r, 'primary', primaryArgs(s)), { timeoutMs: 30_000 });
+        const q = await waitForQmp(sa, 'primary');
+        try {
+          // the secondary reconnects to the proxy once a second: wait for it before migrating
+          const deadline = Date.now() + 15_000;
+          for (;;) {
+            const chardevs = await q.exec<{ label: string; filename: string }[]>('query-chardev');
+            const ready = ['mirror0', 'compare1'].every((l) => {
+              const c = chardevs.find((x) => x.label === l);
+              return c && !c.filename.startsWith('disconnected:');
+            });
+            if (ready) break;
+            if (Date.now() > deadline || signal.aborted)
+              throw new LockstepError({
+                code: 'secondary-not-connected',
+                message: 'The secondary never connected to the primary over the crossover.',
+                fix: 'Check the crossover link (lockstep link status) and the firewall on ports 9003/9004.',
+              });
+            await sleep(200);
+          }
+          await q.exec('human-monitor-command', {
+            'command-line': `drive_add -n buddy driver=replication,mode=primary,file.driver=nbd,file.host=${r.xb},file.port=${PORTS.nbd},file.export=parent0,node-name=replication0`,
+          });
+          await q.exec('x-blockdev-change', { parent: 'colo-disk0', node: 'replication0' });
+          await q.exec('migrate-set-capabilities', { capabilities: [{ capability: 'x-colo', state: true }] });
+          await q.exec('migrate-set-parameters', { 'x-checkpoint-delay': 2000 });
+          await q.exec('migrate', { uri: `tcp:${r.xb}:${PORTS.migration}` });
+          const until = Date.now() + 30_000;
+          for (;;) {
+            const m = await q.exec<{ status: string }>('query-migrate');
+            if (m.status === 'colo') break;
+            if (m.status === 'failed' || Date.now() > until)
+              throw new LockstepError({
+                code: 'colo-failed',
+                message: `COLO did not start (migration ${m.status}).`,
+                fix: 'Both hosts need the same QEMU (lockstep preflight run A B).',
+              });
+            await sleep(100);
+          }
+        } finally {
+          q.close();
+        }
+        const until = Date.now() + 10_000;
+        while ((await coloMode(sb, 'secondary')) !== 'secondary') {
+          if (Date.now() > until) throw new LockstepError({ code: 'colo-secondary', message: 'The secondary did not enter COLO.' });
+          await sleep(200);
+        }
+      },
+      verify: async ({ params }) => {
+        const { sa } = await both(params);
+        if ((await coloMode(sa, 'primary')) !== 'primary') throw new LockstepError({ code: 'colo-primary', message: 'The primary is not in COLO mode.' });
+        const r = pair();
+        ctx.save({ ...r, state: 'lockstep', since: Date.now() });
+      },
+    },
+  ];
+}

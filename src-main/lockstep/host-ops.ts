@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { LockstepError } from '../contract/index.js';
+import type { SshSession } from '../hosts/ssh-session.js';
+import { hostId } from '../hosts/ssh-session.js';
+
+const localSums = new Map<string, string>();
+
+export function localSha256(file: string): string {
+  let s = localSums.get(file);
+  if (!s) {
+    s = createHash('sha256').update(readFileSync(file)).digest('hex');
+    localSums.set(file, s);
+  }
+  return s;
+}
+
+export async function remoteSha256(s: SshSession, path: string): Promise<string | null> {
+  const r = await s.exec(['sha256sum', path]);
+  return r.code === 0 ? r.stdout.split(/\s+/)[0]! : null;
+}
+
+/** Upload only when the host's copy differs (checked by SHA-256 before and after). */
+export async function ensureFile(s: SshSession, local: string, remote: string): Promise<boolean> {
+  const want = localSha256(local);
+  if ((await remoteSha256(s, remote)) === want) return false;
+  await s.putFile(local, remote);
+  if ((await remoteSha256(s, remote)) !== want) {
+    throw new LockstepError({
+      code: 'upload-corrupt',
+      message: `${remote} on ${hostId(s.target)} does not match after upload.`,
+      host: hostId(s.target),
+      fix: 'Check free space on the host (df -h /var/lib/lockstep), then protect again.',
+    });
+  }
+  return true;
+}
+
+export async function pidOf(s: SshSession, pidFile: string): Promise<number | null> {
+  const r = await s.exec(['cat', pidFile]);
+  const pid = Number(r.stdout.trim());
+  if (r.code !== 0 || !Number.isInteger(pid) || pid <= 0) return null;
+  const alive = await s.exec(['kill', '-0', String(pid)]);
+  return alive.code === 0 ? pid : null;
+}
+
+export async function qemuMajor(s: SshSession): Promise<number> {
+  const v = await s.check(['qemu-system-x86_64', '--version'], { fix: 'apt-get install -y qemu-system-x86' });
+  const m = /version (\d+)\.(\d+)/.exec(v);
+  if (!m) throw new LockstepError({ code: 'qemu-version', message: `Cannot read the QEMU version on ${hostId(s.target)}.`, cause: v.slice(0, 100) });
+  return Number(m[1]);
+}
+
+/** Stop a QEMU by its pid file: QMP quit is tried by the caller; here SIGTERM, then SIGKILL after a deadline. */
+export async function killQemu(s: SshSession, pidFile: string, graceMs = 3000): Promise<'not-running' | 'terminated' | 'killed'> {
+  const pid = await pidOf(s, pidFile);
+  if (pid === null) return 'not-running';
+  await s.exec(['kill', '-TERM', String(pid)]);
+  const end = Date.now() + graceMs;
+  while (Date.now() < end) {
+    if ((await s.exec(['kill', '-0', String(pid)])).code !== 0) return 'terminated';
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await s.exec(['kill', '-KILL', String(pid)]);
+  return 'killed';
+}
