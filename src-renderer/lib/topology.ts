@@ -74,7 +74,7 @@ export function topologyModel(input: {
         state: pair.state,
         label:
           pair.state === 'lockstep'
-            ? `lockstep · ${pair.checkpointsPerSecond.toFixed(2)} checkpoints/s · pause ${pair.checkpointPauseMsP50 ?? '?'} ms`
+            ? `lockstep · ${pair.checkpointsPerSecond.toFixed(2)} checkpoints/s · pause ${pair.checkpointPauseMsP50 === null ? '?' : Math.round(pair.checkpointPauseMsP50)} ms`
             : pair.state === 'unprotected'
               ? 'no guest in lockstep'
               : pair.state,

@@ -1,0 +1,79 @@
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.js';
+import { labEnv } from '../helpers/lab-env.js';
+import { cli, root, startServer, stop } from '../helpers/processes.js';
+
+const { env, home } = labEnv('lv', '198.18.87');
+let srv: Awaited<ReturnType<typeof startServer>>;
+let chrome: Awaited<ReturnType<typeof launchChromium>>;
+let page: Page;
+const nav = (name: string) => page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name, exact: true }).click();
+
+beforeAll(async () => {
+  cli(['lab', 'down'], env);
+  expect(JSON.parse(cli(['lab', 'up', '--json'], env).stdout).ok).toBe(true);
+  expect(JSON.parse(cli(['hosts', 'add-lab', '--json'], env).stdout).ok).toBe(true);
+  srv = await startServer(env);
+  chrome = await launchChromium();
+  page = await chrome.browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  await page.goto(srv.appUrl);
+});
+afterAll(async () => {
+  await chrome?.close();
+  if (srv) await stop(srv.child);
+  cli(['lockstep', 'stop'], env);
+  cli(['lab', 'down'], env);
+  home.remove();
+});
+
+describe('protect, watch and pull the plug from the window', () => {
+  it('Setup → Protect starts lockstep; the Dashboard says the guest is protected', async () => {
+    await nav('Setup');
+    await page.getByRole('button', { name: /Protect$/ }).click();
+    await page.getByRole('button', { name: 'Protect the guest' }).click();
+    await page.getByTestId('protected').waitFor({ timeout: 120_000 });
+    await nav('Dashboard');
+    const headline = page.getByTestId('headline');
+    await headline.and(page.locator('[data-tone="ok"]')).waitFor({ timeout: 20_000 });
+    expect(await headline.textContent()).toContain('Protected — a host can fail and the guest keeps running');
+    expect(await page.getByTestId('topology-host').evaluateAll((els) => els.map((e) => e.getAttribute('data-role')))).toEqual(['primary', 'secondary']);
+    // wait until the guest (booting inside COLO) answers before pulling the plug
+    for (let i = 0; i < 40; i++) {
+      const r = JSON.parse(cli(['lab', 'client', 'http', '--seconds', '0.5', '--json'], env).stdout) as { value: { answers: number } };
+      if (r.value.answers > 0) break;
+      await new Promise((res) => setTimeout(res, 1000));
+    }
+    await page.waitForTimeout(4500); // two status polls: the checkpoint charts get points
+    await page.screenshot({ path: join(root, 'test/ui/screenshots/dashboard.png') });
+  });
+
+  it('the Pull the plug button (kill-primary-vm) shows the expected outcome first, then the drill result with the gap', async () => {
+    await page.getByLabel('Kill the primary VM').check();
+    expect(await page.getByTestId('expected').textContent()).toContain('The secondary takes over');
+    await page.getByRole('button', { name: 'Pull the plug' }).click();
+    const result = page.getByTestId('drill-result');
+    await result.waitFor({ timeout: 90_000 });
+    expect(await result.getAttribute('data-verdict')).toBe('passed');
+    expect(Number(await page.getByTestId('longest-gap').textContent())).toBeGreaterThan(0);
+    await page.getByTestId('downtime-chart').waitFor();
+    await page.screenshot({ path: join(root, 'test/ui/screenshots/drill-result.png') });
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export report' }).click()]);
+    const file = await download.path();
+    const html = readFileSync(file!, 'utf8');
+    expect(html).toContain('<svg');
+    expect(html).toContain('PASSED');
+  });
+
+  it('Consoles: the survivor’s serial console takes typing', async () => {
+    await nav('Consoles');
+    const con = page.getByRole('region', { name: 'Guest — primary VM' });
+    await con.and(page.locator('[data-state="open"]')).waitFor({ timeout: 20_000 });
+    await con.locator('.xterm').click();
+    await page.keyboard.type('echo typed-$((40+2))\n');
+    await con.locator('.xterm-rows').getByText('typed-42').waitFor({ timeout: 20_000 });
+    await page.screenshot({ path: join(root, 'test/ui/screenshots/consoles-vm.png') });
+  });
+});
