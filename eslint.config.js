@@ -18,6 +18,8 @@ export default tseslint.config(
   },
   { files: ['src-main/electron/**'], rules: { 'no-restricted-imports': 'off' } },
   { files: ['src-renderer/**'], languageOptions: { globals: { ...globals.browser } } },
+  // tests and benchmarks also run code inside the page (page.evaluate)
+  { files: ['test/**'], languageOptions: { globals: { ...globals.node, ...globals.browser } } },
   {
     files: ['**/*.svelte', '**/*.svelte.ts'],
     languageOptions: { parserOptions: { parser: tseslint.parser, extraFileExtensions: ['.svelte'] }, globals: { ...globals.browser } },

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DrillReport, LabStatus, PairStatus } from '../../src-main/contract/index.js';
+import { SshSession } from '../../src-main/hosts/ssh-session.js';
 import { leftovers } from '../../src-main/virtual-lab/observe.js';
 import { cli } from '../helpers/processes.js';
 import { labEnv } from '../helpers/lab-env.js';
@@ -42,6 +43,20 @@ describe('lockstep on namespace hosts (QEMU COLO under TCG with the lab workarou
     if (later.state === 'lockstep' && p.value.state === 'lockstep') {
       expect(later.checkpoints).toBeGreaterThan(p.value.checkpoints);
       expect(later.checkpointPauseMsP50).not.toBeNull();
+    }
+  });
+
+  it('the secondary guest stays healthy under checkpoints (no oops: the TCG dirty-tracking workaround holds)', async () => {
+    const lab = run<LabStatus>(['lab', 'status']).value as Extract<LabStatus, { state: 'up' }>;
+    const b = lab.hosts[1]!;
+    const s = await SshSession.connect({ address: b.address, port: b.port, user: 'root', keyFile: lab.keyFile, fingerprint: b.fingerprint });
+    try {
+      await sleep(4000);
+      const log = await s.exec(['cat', '/run/lockstep/vm/secondary-serial.log']);
+      expect(log.code).toBe(0);
+      expect(log.stdout).not.toMatch(/Oops|BUG:|Kernel panic|list_add corruption|general protection fault/);
+    } finally {
+      s.dispose();
     }
   });
 

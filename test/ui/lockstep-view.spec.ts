@@ -50,6 +50,19 @@ describe('protect, watch and pull the plug from the window', () => {
     await page.screenshot({ path: join(root, 'test/ui/screenshots/dashboard.png') });
   });
 
+  it('Consoles: both VMs’ serial consoles side by side take typing', async () => {
+    await nav('Consoles');
+    for (const side of ['primary', 'secondary']) {
+      const con = page.getByRole('region', { name: `Guest — ${side} VM` });
+      await con.and(page.locator('[data-state="open"]')).waitFor({ timeout: 20_000 });
+      await con.locator('.xterm').click();
+      await page.keyboard.type(`echo ${side}-$((20+22))\n`);
+      await con.locator('.xterm-rows').getByText(`${side}-42`).waitFor({ timeout: 20_000 });
+    }
+    await page.screenshot({ path: join(root, 'test/ui/screenshots/consoles-both.png') });
+    await nav('Dashboard');
+  });
+
   it('the Pull the plug button (kill-primary-vm) shows the expected outcome first, then the drill result with the gap', async () => {
     await page.getByLabel('Kill the primary VM').check();
     expect(await page.getByTestId('expected').textContent()).toContain('The secondary takes over');
