@@ -32,6 +32,17 @@ async function runAll(cmds: string[][]): Promise<void> {
   for (const c of cmds) await mustLocal(c, { fix: 'lockstep lab down, then lockstep lab up' });
 }
 
+/** Waits for links to vanish (namespace teardown is asynchronous), deleting any that stay. */
+async function clearLinks(names: string[], netns?: string): Promise<void> {
+  const gone = async () => {
+    for (const n of names) if (await linkExists(n, netns)) return false;
+    return true;
+  };
+  if (await waitFor(gone, 3000, 50)) return;
+  for (const n of names) if (await linkExists(n, netns)) await runLocal(netns ? ['ip', '-n', netns, 'link', 'del', n] : ['ip', 'link', 'del', n]);
+  await waitFor(gone, 3000, 50);
+}
+
 function record(deps: LabDeps): LabRecord | undefined {
   return deps.kv.get<LabRecord>(LAB_KEY);
 }
@@ -80,7 +91,7 @@ function wireStep(): Step<LabUpParams> {
       // a half-made wire from an interrupted run is removed first, then rebuilt whole
       const l = p.layout;
       for (const ns of [l.wireNs, l.clientNs]) if ((await netnsList()).includes(ns)) await mustLocal(['ip', 'netns', 'del', ns]);
-      if (await linkExists(l.desktopVeth)) await mustLocal(['ip', 'link', 'del', l.desktopVeth]);
+      await clearLinks([l.desktopVeth]);
       await runAll(wireCommands(l));
     },
     verify: async ({ params: p }) => {
@@ -102,8 +113,11 @@ function nsHostStep(h: LabHostLayout): Step<LabUpParams> {
     probe: async ({ params }) => ready(params),
     apply: async ({ params: p }) => {
       if ((await netnsList()).includes(h.netns)) await mustLocal(['ip', 'netns', 'del', h.netns]);
-      for (const nic of h.nics)
-        if (await linkExists(nic.wirePeer, p.layout.wireNs)) await mustLocal(['ip', '-n', p.layout.wireNs, 'link', 'del', nic.wirePeer]);
+      // a deleted namespace takes its veth peers with it, asynchronously: wait, then remove stragglers
+      await clearLinks(
+        h.nics.map((n) => n.wirePeer),
+        p.layout.wireNs,
+      );
       await runAll(nsHostCommands(p.layout, h));
     },
     verify: async ({ params }) => {
@@ -132,7 +146,10 @@ function kernelHostStep(h: LabHostLayout, deps: LabDeps): Step<LabUpParams> {
       const state = umlDir(p.dir, h);
       if (existsSync(join(state, 'uml.pid')))
         await runLocal(['bash', join(deps.nativeDir, 'lab/uml/stop-host.sh'), '--state-dir', state, '--mode', 'kill'], { timeoutMs: 30_000 });
-      for (const nic of h.nics) if (await linkExists(nic.wirePeer, l.wireNs)) await mustLocal(['ip', '-n', l.wireNs, 'link', 'del', nic.wirePeer]);
+      await clearLinks(
+        h.nics.map((n) => n.wirePeer),
+        l.wireNs,
+      );
       await runAll(kernelHostTapCommands(l, h));
       mkdirSync(state, { recursive: true });
       const out = await mustLocal(
