@@ -12,6 +12,7 @@ export type VmConsoleLocator = (side: 'primary' | 'secondary') => Promise<{ host
 
 interface Stream {
   id: string;
+  key: string;
   title: string;
   target: ConsoleTarget;
   channel: ClientChannel;
@@ -26,21 +27,17 @@ export class ConsoleService {
 
   constructor(private readonly deps: { hosts: HostsService; bus: EventBus }) {}
 
-  private key(t: ConsoleTarget): string {
-    return t.kind === 'host' ? `host:${this.deps.hosts.resolve(t.host).hostId}` : `vm:${t.side}`;
-  }
-
   async open(target: ConsoleTarget, size: { cols: number; rows: number }): Promise<ConsoleDTO> {
-    const key = this.key(target);
-    for (const s of this.streams.values()) {
-      if (s.open && this.key(s.target) === key) return this.dto(s);
-    }
-    let channel: ClientChannel;
+    // a VM's serial socket takes ONE client: streams are keyed by what they connect to, so
+    // "primary" after a failover reuses the survivor's console that was opened as "secondary"
+    let key: string;
     let title: string;
+    let connect: () => Promise<ClientChannel>;
     if (target.kind === 'host') {
       const h = this.deps.hosts.resolve(target.host);
-      channel = await (await this.deps.hosts.session(h)).shell(size.cols, size.rows);
+      key = `host:${h.hostId}`;
       title = `${h.name} shell`;
+      connect = async () => (await this.deps.hosts.session(h)).shell(size.cols, size.rows);
     } else {
       if (!this.vmLocator)
         throw new LockstepError({
@@ -49,10 +46,15 @@ export class ConsoleService {
           fix: 'lockstep lockstep protect HOST_A HOST_B',
         });
       const loc = await this.vmLocator(target.side);
-      channel = await (await this.deps.hosts.session(loc.host)).stream(loc.argv);
+      key = `vm:${loc.host}:${loc.argv.join(' ')}`;
       title = loc.title;
+      connect = async () => (await this.deps.hosts.session(loc.host)).stream(loc.argv);
     }
-    const s: Stream = { id: randomUUID(), title, target, channel, backlog: '', open: true };
+    for (const existing of this.streams.values()) {
+      if (existing.open && existing.key === key) return this.dto(existing);
+    }
+    const channel = await connect();
+    const s: Stream = { id: randomUUID(), key, title, target, channel, backlog: '', open: true };
     this.streams.set(s.id, s);
     channel.on('data', (d: Buffer) => {
       const data = d.toString('utf8');
