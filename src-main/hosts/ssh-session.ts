@@ -90,6 +90,9 @@ export class SshSession {
       }
       throw describeConnectError(e as Error & { code?: string; level?: string }, target);
     }
+    // a connection reset after connect (a host that died or rebooted) must not crash the app:
+    // the session just becomes disconnected, and the pool opens a new one on next use
+    s.ssh.connection?.on('error', () => s.ssh.dispose());
     return s;
   }
 
