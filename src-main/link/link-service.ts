@@ -36,6 +36,7 @@ import {
   probePrepareCommands,
   probeRestoreCommands,
   type CableMatch,
+  type LinkLocalState,
   type NicPriorState,
   type ProbeNic,
   type ProbeObservation,
@@ -62,6 +63,7 @@ import {
   type IpAddr,
   type IpLink,
   type IpRoute,
+  type NicCandidate,
   type NicSurvey,
 } from './nic-candidates.js';
 import {
@@ -73,14 +75,13 @@ import {
   parseUnitsActive,
   persistenceFactCommands,
   persistPlan,
-  readFileArgv,
   sourcesInterfacesD,
   writeFileCommand,
   type LinkRecord,
   type PersistenceKind,
   type PersistPlan,
 } from './persist.js';
-import { HostPair, other, pollUntil, resolvePair, SIDES } from './remote.js';
+import { bothSides, HostPair, other, pollUntil, readFileExact, resolvePair, SIDES } from './remote.js';
 
 export interface LinkDeps {
   store: Store;
@@ -114,6 +115,28 @@ export interface LinkSetupParams {
 interface SideSurvey extends NicSurvey {
   links: IpLink[];
   routes: IpRoute[];
+}
+
+/**
+ * A NIC that already carries an address of the link subnet (this host kept its half of the link
+ * while the other rebooted) takes part in the cable probe like a free NIC.
+ */
+function linkedAsCandidates(s: NicSurvey, links: readonly IpLink[], addrs: readonly IpAddr[]): NicCandidate[] {
+  return s.linked.map((l) => {
+    const link = links.find((x) => x.ifname === l.name);
+    const up = link?.flags.includes('UP') ?? false;
+    return {
+      name: l.name,
+      mac: l.mac,
+      kind: link?.linkinfo?.info_kind ?? 'ethernet',
+      up,
+      carrier: up ? (link?.flags.includes('LOWER_UP') ?? null) : null,
+      mtu: link?.mtu ?? STANDARD_MTU,
+      maxMtu: typeof link?.max_mtu === 'number' && link.max_mtu > 0 ? link.max_mtu : null,
+      linkLocal: (addrs.find((a) => a.ifname === l.name)?.addr_info ?? []).filter((i) => i.family === 'inet6' && i.scope === 'link').map((i) => i.local),
+      addrGenMode: link?.inet6_addr_gen_mode ?? null,
+    };
+  });
 }
 
 /** The plan's working notes (store.kv 'link.work'), so a resumed plan continues where it was. */
@@ -265,13 +288,14 @@ export class LinkService {
         const pair = this.pair(ctx.params);
         const w = this.work(ctx.planId);
         const survey = {} as Record<Side, SideSurvey>;
-        const observed = await Promise.all(SIDES.map((side) => this.observeNics(pair, side)));
+        const observed = await bothSides((side) => this.observeNics(pair, side));
         for (const side of SIDES) {
           const o = observed[side === 'A' ? 0 : 1]!;
-          survey[side] = { ...surveyNics(o, { linkCidr: ctx.params.subnet }), links: o.links, routes: o.routes };
+          const found = surveyNics(o, { linkCidr: ctx.params.subnet });
+          survey[side] = { ...found, candidates: [...found.candidates, ...linkedAsCandidates(found, o.links, o.addrs)], links: o.links, routes: o.routes };
           const s = survey[side];
           ctx.log(
-            `${pair.name(side)}: candidates ${s.candidates.map((c) => c.name).join(', ') || 'none'}${s.linked.length ? `; already linked ${s.linked.map((l) => `${l.name} ${l.address}`).join(', ')}` : ''}; not the cable: ${s.excluded.map((e) => `${e.name} (${e.why})`).join('; ')}`,
+            `${pair.name(side)}: candidates ${found.candidates.map((c) => c.name).join(', ') || 'none'}${s.linked.length ? `; already linked ${s.linked.map((l) => `${l.name} ${l.address}`).join(', ')}` : ''}; not the cable: ${s.excluded.map((e) => `${e.name} (${e.why})`).join('; ')}`,
           );
         }
         w.survey = survey;
@@ -282,7 +306,7 @@ export class LinkService {
         const names = this.pair(ctx.params).names;
         for (const side of SIDES) {
           const s = w.survey![side];
-          if (s.candidates.length === 0 && s.linked.length === 0)
+          if (s.candidates.length === 0)
             throw err('link-no-candidate', `${names[side]} has no free NIC for the crossover cable.`, {
               cause: s.excluded.map((e) => `${e.name}: ${e.why}`).join('; '),
               fix: `Plug the crossover cable into a NIC of ${names[side]} that carries no address and no route (or remove the address from the NIC meant for it), then run \`lockstep link setup\` again.`,
@@ -358,9 +382,12 @@ export class LinkService {
         // what every candidate was like, saved before anything changes (restore needs it after a failure too)
         const priors: Record<Side, NicPriorState[]> = { A: [], B: [] };
         const prepare: HostCommand[] = [];
+        const earlier = this.stored()?.record.ends ?? [];
         for (const side of SIDES) {
           for (const c of survey[side].candidates) {
-            const prior = priorStateOf(c);
+            // a NIC still carrying the link from an earlier setup: what it was before THAT setup
+            const before = survey[side].linked.some((l) => l.name === c.name) ? earlier.find((e) => e.side === side && e.mac === c.mac)?.prior : undefined;
+            const prior = before ? { ...before, name: c.name } : priorStateOf(c);
             // no link-local address: IPv6 may be off on it, or addrgenmode none (NetworkManager); fixed for the probe
             if (c.linkLocal.length === 0) {
               const ipv6 = parseIpv6Disabled(await pair.exec(side, ipv6DisabledArgv(c.name)));
@@ -377,25 +404,36 @@ export class LinkService {
         for (const side of SIDES) prepare.push(...probePrepareCommands(side, survey[side].candidates));
         await pair.runAll(prepare, 'link-probe');
 
+        // wait for every candidate's link-local address (DAD takes ~1–2 s); a NIC still without
+        // carrier 3 s after both ends came up has nothing plugged in
+        const t0 = Date.now();
+        const states = new Map<string, LinkLocalState>();
+        const key = (side: Side, nic: string) => `${side}/${nic}`;
+        const settled = (st: LinkLocalState | undefined) =>
+          st !== undefined && (st.state === 'ready' || st.state === 'dadfailed' || (st.state === 'no-carrier' && Date.now() - t0 > 3000));
+        await pollUntil(
+          async () => {
+            await bothSides(async (side) => {
+              for (const c of survey[side].candidates) {
+                if (settled(states.get(key(side, c.name)))) continue;
+                states.set(key(side, c.name), parseLinkLocalState(await pair.check(side, linkLocalCheckArgv(c.name), { step: 'link-probe' })));
+              }
+            });
+            return SIDES.every((side) => survey[side].candidates.every((c) => settled(states.get(key(side, c.name))))) ? true : undefined;
+          },
+          { timeoutMs: 6000, intervalMs: 250, signal: ctx.signal },
+        );
         const probeNics = {} as Record<Side, ProbeNic[]>;
         for (const side of SIDES) {
-          probeNics[side] = [];
-          for (const c of survey[side].candidates) {
-            const state = await pollUntil(
-              async () => {
-                const s = parseLinkLocalState(await pair.check(side, linkLocalCheckArgv(c.name), { step: 'link-probe' }));
-                return s.state === 'ready' || s.state === 'dadfailed' ? s : undefined;
-              },
-              { timeoutMs: 6000, intervalMs: 250, signal: ctx.signal },
-            );
-            const last = state ?? parseLinkLocalState(await pair.check(side, linkLocalCheckArgv(c.name), { step: 'link-probe' }));
-            probeNics[side].push({
+          probeNics[side] = survey[side].candidates.map((c) => {
+            const last = states.get(key(side, c.name));
+            return {
               name: c.name,
               mac: c.mac,
-              linkLocal: last.state === 'ready' ? last.addresses : [],
-              ...(last.state === 'no-carrier' ? { carrier: false } : {}),
-            });
-          }
+              linkLocal: last?.state === 'ready' ? last.addresses : [],
+              ...(last?.state === 'no-carrier' ? { carrier: false } : {}),
+            };
+          });
         }
         const observations: ProbeObservation[] = [];
         for (const n of probeNics.A) {
@@ -644,7 +682,7 @@ export class LinkService {
       for (const side of SIDES) {
         const files = [];
         for (const f of plans[side].plan.files) {
-          const existing = parseExisting(await pair.exec(side, readFileArgv(f.path)));
+          const existing = parseExisting(await readFileExact(pair, side, f.path));
           if (existingFileAction(existing, f, pair.name(side)) !== 'unchanged') files.push(f);
         }
         if (files.length) out.push({ side, files, activate: plans[side].plan.activate });
@@ -819,7 +857,7 @@ export class LinkService {
     const filesLeft = async (pair: HostPair, r: LinkRecord) => {
       const left: string[] = [];
       for (const p of r.persisted)
-        for (const path of p.paths) if (parseExisting(await pair.exec(p.side, readFileArgv(path))) !== null) left.push(`${pair.name(p.side)} ${path}`);
+        for (const path of p.paths) if (parseExisting(await readFileExact(pair, p.side, path)) !== null) left.push(`${pair.name(p.side)} ${path}`);
       return left;
     };
     return {

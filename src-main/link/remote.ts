@@ -122,3 +122,26 @@ export async function pollUntil<T>(
     await new Promise((r) => setTimeout(r, o.intervalMs));
   }
 }
+
+/**
+ * Runs `f` for A and B concurrently and waits for BOTH to settle before failing with the first
+ * error, so no half of a pair goes on talking to a host after the plan has already failed.
+ */
+export async function bothSides<T>(f: (side: Side) => Promise<T>): Promise<[T, T]> {
+  const [a, b] = await Promise.allSettled([f('A'), f('B')]);
+  if (a.status === 'rejected') throw a.reason;
+  if (b.status === 'rejected') throw b.reason;
+  return [a.value, b.value];
+}
+
+/**
+ * A remote file's exact content (exec output arrives trimmed, which would make a file ending in a
+ * newline never equal the content we wrote): `cat` followed by a sentinel that is cut off again.
+ */
+export async function readFileExact(pair: HostPair, side: Side, path: string): Promise<ExecResult> {
+  const r = await pair.exec(side, ['sh', '-c', 'cat -- "$1" && printf %s "$2"', 'sh', path, FILE_END]);
+  if (r.code !== 0) return r;
+  return { ...r, stdout: r.stdout.endsWith(FILE_END) ? r.stdout.slice(0, -FILE_END.length) : r.stdout };
+}
+
+const FILE_END = '@@lockstep-eof@@';

@@ -186,6 +186,90 @@ async function hostsBench() {
   rmSync(home, { recursive: true, force: true });
 }
 
+/**
+ * The replication link and the DRBD mirror on kernel lab hosts: link figures, the initial sync
+ * against the link, and re-protection after a pulled plug (resync / data written while apart,
+ * the returning host's activity-log extents reported separately).
+ */
+async function mirrorBench() {
+  const { SshSession } = await import(join(root, 'dist/main/hosts/ssh-session.js'));
+  const home = mkdtempSync(join(tmpdir(), 'lockstep-bench-mirror-'));
+  const prefix = 'lbm';
+  const env = { LOCKSTEP_HOME: home, LOCKSTEP_LAB_PREFIX: prefix, LOCKSTEP_LAB_NET: '198.18.84' };
+  const j = (args) => {
+    const r = cli([...args, '--json'], env);
+    const v = JSON.parse(r.stdout || '{}');
+    if (!v.ok) throw new Error(`lockstep ${args.join(' ')}: ${JSON.stringify(v.error ?? r.stderr)}`);
+    return v.value;
+  };
+  const lastEvent = (query, key) =>
+    j(['events', 'list', '--query', query, '--limit', '200'])
+      .filter((e) => e.data && e.data[key] != null)
+      .pop();
+  cli(['lab', 'down'], env);
+  try {
+    const lab = j(['lab', 'up', '--kernel']);
+    const [A, B] = lab.hosts;
+    const sh = async (h, script, ...args) => {
+      const s = await SshSession.connect({ address: h.address, port: h.port, user: 'root', keyFile: lab.keyFile, fingerprint: h.fingerprint });
+      try {
+        return await s.check(['sh', '-c', script, 'sh', ...args], { timeoutMs: 120_000 });
+      } finally {
+        s.dispose();
+      }
+    };
+    j(['hosts', 'add-lab']);
+    const link = j(['link', 'setup', 'hostA', 'hostB']);
+    report('link_rtt_p50_ms', link.measured.rttP50Ms);
+    report('link_rtt_p99_ms', link.measured.rttP99Ms);
+    report('link_mib_s', link.measured.mibPerSec);
+    // what the backing disk itself takes (the sync cannot beat it): zeros keep the blank disk blank
+    const dd = await sh(B, 'dd if=/dev/zero of=/dev/ubda bs=1M count=128 oflag=direct 2>&1 | tail -1');
+    const m = /([\d.]+) s, /.exec(dd);
+    if (m) report('backing_disk_write_mib_s', 128 / Number(m[1]));
+    j(['mirror', 'setup']);
+    const initial = lastEvent('Initial sync of', 'initial_sync_mib_s').data;
+    report('initial_sync_mib_s', initial.initial_sync_mib_s);
+    report('sync_rate_over_link_ratio', initial.sync_rate_over_link_ratio);
+    // pull the plug on the primary, promote the survivor, write 8 MiB there, bring the old primary back
+    const write = 'yes "$1" | head -c "$2" | dd of=/dev/drbd0 bs=1M seek="$3" iflag=fullblock oflag=direct status=none';
+    await sh(A, write, 'bench-1', String(32 * 1024 * 1024), '0');
+    // let that SSH connection finish closing: a half-closed socket reset by the rebooted host
+    // would surface as an unhandled error (SshSession keeps no error listener after connect)
+    await new Promise((r) => setTimeout(r, 1500));
+    process.kill(-A.pids[0], 'SIGKILL');
+    spawnSync('bash', ['-c', 'while [ -e /proc/$1 ] && ! grep -q "^State:.Z" /proc/$1/status 2>/dev/null; do sleep 0.1; done', 'bash', String(A.pids[0])], {
+      timeout: 15_000,
+    });
+    j(['mirror', 'switch', 'hostB']);
+    const writtenKiB = 8 * 1024;
+    await sh(B, write, 'bench-2', String(writtenKiB * 1024), '64');
+    const dir = join(home, 'lab', prefix, 'hostA');
+    const boot = spawnSync(
+      'bash',
+      [
+        join(root, 'native/lab/uml/boot-host.sh'),
+        ...['--name', 'hostA', '--state-dir', join(dir, 'uml'), '--netns', `${prefix}-wire`, '--ip', `${A.address}/24`, '--keys-dir', dir],
+        ...['--nics', A.nics.map((_, i) => `${prefix}a${i}`).join(','), '--macs', A.nics.map((n) => n.mac).join(',')],
+        ...['--umid', `${prefix}-hostA`, '--mem', '768M', '--data-size', '256M', '--wait-ready', '120'],
+      ],
+      { encoding: 'utf8', timeout: 150_000 },
+    );
+    if (boot.status !== 0) throw new Error(`restarting hostA: ${boot.stderr}`);
+    j(['link', 'setup', 'hostA', 'hostB']);
+    const t0 = performance.now();
+    j(['mirror', 'setup']);
+    report('reprotect_seconds', (performance.now() - t0) / 1000);
+    const r = lastEvent('Resync of', 'resyncKiB').data;
+    report('reprotect_resync_ratio', (r.resyncKiB - (r.targetBitmapKiB ?? 0)) / writtenKiB);
+    report('reprotect_resync_raw_ratio', r.resyncKiB / writtenKiB);
+    report('reprotect_al_mib', (r.targetBitmapKiB ?? 0) / 1024);
+  } finally {
+    cli(['lab', 'down'], env);
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
 if (want('app')) {
   await appStart();
   await uiEventToScreen();
@@ -195,6 +279,7 @@ if (want('lab')) {
   await labUp('namespaces');
   await labUp('kernel');
 }
+if (want('mirror')) await mirrorBench();
 
 writeFileSync(join(root, 'bench-results.json'), JSON.stringify(results, null, 2) + '\n');
 const table = ['| figure | value |', '|---|---|', ...Object.entries(results).map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
