@@ -4,9 +4,8 @@
  * 10 ms (one request at a time, 1 s timeout) while holding one TCP stream, and prints one
  * JSON line with every sample, so gaps are measured on the client's clock.
  */
-import { connect } from 'node:net';
 import type { DowntimeSample } from '../contract/lockstep.js';
-import { probeHttpOnce } from './http-once.js';
+import { followStream, getCounter } from './guest-client.js';
 
 export interface MeterResult {
   startedAt: number;
@@ -18,49 +17,36 @@ export async function runMeter(address: string, seconds: number, intervalMs = 10
   const startedAt = Date.now();
   const end = startedAt + seconds * 1000;
   const samples: DowntimeSample[] = [];
-  const stream = { lines: 0, longestGapMs: 0, survived: true, wentBackwards: false, error: undefined as string | undefined };
+  const s = { lines: 0, longestGapMs: 0, survived: true, wentBackwards: false, error: undefined as string | undefined };
   let lastLine = Date.now();
   let lastSeq = -1;
-  const sock = connect({ host: address, port: 7000 });
-  sock.setEncoding('utf8');
-  let buf = '';
-  sock.on('data', (d: string) => {
-    buf += d;
-    let i: number;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      const m = /seq=(\d+)/.exec(line);
-      if (!m) continue;
-      const seq = Number(m[1]);
-      if (seq < lastSeq) stream.wentBackwards = true;
-      lastSeq = seq;
-      stream.lines++;
-      stream.longestGapMs = Math.max(stream.longestGapMs, Date.now() - lastLine);
-      lastLine = Date.now();
-    }
+  const stream = followStream(address, 7000, (line) => {
+    const m = /seq=(\d+)/.exec(line);
+    if (!m) return;
+    const seq = Number(m[1]);
+    if (seq < lastSeq) s.wentBackwards = true;
+    lastSeq = seq;
+    s.lines++;
+    s.longestGapMs = Math.max(s.longestGapMs, Date.now() - lastLine);
+    lastLine = Date.now();
   });
-  sock.on('error', (e) => {
-    stream.survived = false;
-    stream.error = e.message;
-  });
-  sock.on('close', () => {
+  void stream.ended.then((why) => {
     if (Date.now() < end) {
-      stream.survived = false;
-      stream.error ??= 'closed by the guest';
+      s.survived = false;
+      s.error ??= why;
     }
   });
   while (Date.now() < end) {
     const t0 = Date.now();
-    const r = await probeHttpOnce(address, 1000);
+    const r = await getCounter(address, { timeoutMs: 1000 });
     samples.push(r.ok ? { t: t0 - startedAt, ms: Date.now() - t0, count: r.count } : { t: t0 - startedAt, ms: null });
     const wait = intervalMs - (Date.now() - t0);
     if (wait > 0) await new Promise((res) => setTimeout(res, wait));
   }
-  stream.longestGapMs = Math.max(stream.longestGapMs, Date.now() - lastLine);
-  if (stream.lines === 0) stream.survived = false;
-  sock.destroy();
-  return { startedAt, samples, stream };
+  s.longestGapMs = Math.max(s.longestGapMs, Date.now() - lastLine);
+  if (s.lines === 0) s.survived = false;
+  stream.socket.destroy();
+  return { startedAt, samples, stream: s };
 }
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {

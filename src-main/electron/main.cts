@@ -15,9 +15,7 @@ const rendererIndex = join(__dirname, '..', 'renderer', 'index.html');
 
 async function loadCore(): Promise<CoreLike> {
   const coreMod = (await import(pathToFileURL(join(__dirname, '..', 'main', 'app', 'core.js')).href)) as { Core: new (o: object) => CoreLike };
-  const kinds = (await import(pathToFileURL(join(__dirname, '..', 'main', 'app', 'plan-kinds.js')).href)) as { registerPlanKinds(c: CoreLike): void };
   const core = new coreMod.Core({ door: 'electron', electronUserData: app.getPath('userData') });
-  kinds.registerPlanKinds(core);
   core.startBackground();
   return core;
 }

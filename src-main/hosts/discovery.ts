@@ -2,7 +2,7 @@ import { networkInterfaces } from 'node:os';
 import type { DiscoveryResult, HostCandidate } from '../contract/hosts.js';
 import { LockstepError, type ProgressDTO } from '../contract/index.js';
 import { readSshBanner } from './banner.js';
-import { hostsOf, scanCidrFor } from './cidr.js';
+import { hostsOf, scanCidrFor } from '../net/ipv4.js';
 import type { SshConfigHost } from './ssh-config.js';
 
 export interface DiscoverOptions {

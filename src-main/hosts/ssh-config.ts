@@ -23,7 +23,7 @@ export function parseSshConfig(text: string, home = '~'): SshConfigHost[] {
   for (const raw of text.split('\n')) {
     const line = raw.replace(/#.*/, '').trim();
     if (!line) continue;
-    const m = /^(\S+)\s*=?\s*(.*)$/.exec(line);
+    const m = /^([^\s=]+)\s*=?\s*(.*)$/.exec(line);
     if (!m) continue;
     const key = m[1]!.toLowerCase();
     const value = m[2]!.replace(/^"(.*)"$/, '$1');

@@ -5,7 +5,7 @@
  */
 import { LockstepError } from '../contract/index.js';
 import type { Argv } from './command.js';
-import { cidrContains, parseCidr } from './ipv4.js';
+import { cidrContains, parseCidr } from '../net/ipv4.js';
 
 // ── ip -j output (only the fields used; iproute2 adds more) ─────────────────────────────
 

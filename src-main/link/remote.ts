@@ -11,6 +11,13 @@ import type { ExecResult, SshSession } from '../hosts/ssh-session.js';
 import { tolerated, type Argv, type HostCommand, type Side } from './command.js';
 
 export const SIDES = ['A', 'B'] as const;
+
+/** Separates the sections of one batched read (several commands in one SSH round trip). */
+export const SECTION = '@@lockstep-section@@';
+
+export function err(code: string, message: string, o: { fix?: string; cause?: string; host?: string; step?: string } = {}): LockstepError {
+  return new LockstepError({ code, message, ...o });
+}
 export const other = (s: Side): Side => (s === 'A' ? 'B' : 'A');
 
 export interface ExecOptions {

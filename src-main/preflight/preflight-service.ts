@@ -6,7 +6,8 @@ import { decideAccel } from '../hosts/accel.js';
 import type { HostsService } from '../hosts/hosts-service.js';
 import type { KeyValueRepo } from '../store/kv-repo.js';
 import type { HostFacts } from './facts.js';
-import { hostFindings, pairFindings } from './findings.js';
+import { hostFindings } from './findings.js';
+import { pairFindings } from './pair-findings.js';
 import { GATHER_SCRIPT } from './gather-script.js';
 import { parseGatherOutput } from './parse.js';
 

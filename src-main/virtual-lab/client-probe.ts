@@ -2,24 +2,8 @@
  * The lab's client: runs INSIDE the client namespace (`ip netns exec NS node client-probe.js …`)
  * and reports what a user of the guest saw. Prints one JSON line (ClientProbeResult).
  */
-import { request } from 'node:http';
-import { connect } from 'node:net';
 import type { ClientProbeResult } from '../contract/lab.js';
-
-function httpGet(host: string, port: number, path: string, timeoutMs: number): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host, port, path, method: 'GET', agent: false, timeout: timeoutMs, headers: { connection: 'close' } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
-}
+import { followStream, getCounter } from '../drill/guest-client.js';
 
 export async function probeHttp(host: string, port: number, path: string, seconds: number, intervalMs: number): Promise<ClientProbeResult> {
   const r: ClientProbeResult = {
@@ -37,20 +21,19 @@ export async function probeHttp(host: string, port: number, path: string, second
   do {
     const t0 = Date.now();
     r.attempts++;
-    try {
-      const { status, body } = await httpGet(host, port, path, 1000);
-      const j = JSON.parse(body) as { count?: number };
-      if (status !== 200 || typeof j.count !== 'number') throw new Error(`bad answer ${status}`);
+    const a = await getCounter(host, { port, path, timeoutMs: 1000 });
+    if (a.ok) {
       r.answers++;
-      if (j.count <= lastCount) r.wentBackwards = true;
-      lastCount = j.count;
-      r.first ??= j;
-      r.last = j;
+      if (a.count <= lastCount) r.wentBackwards = true;
+      lastCount = a.count;
+      const seen = { count: a.count, boot: a.boot, host: a.host };
+      r.first ??= seen;
+      r.last = seen;
       r.longestGapMs = Math.max(r.longestGapMs, Date.now() - lastGood);
       lastGood = Date.now();
-    } catch (e) {
+    } else {
       r.failures++;
-      r.error = (e as Error).message;
+      r.error = a.error;
     }
     const wait = intervalMs - (Date.now() - t0);
     if (wait > 0) await new Promise((res) => setTimeout(res, wait));
@@ -71,13 +54,27 @@ export function probeStream(host: string, port: number, seconds: number): Promis
     wentBackwards: false,
   };
   return new Promise((resolve) => {
-    const sock = connect({ host, port });
-    let buf = '';
     let last = Date.now();
     let lastCount = -1;
+    const stream = followStream(host, port, (line) => {
+      const m = /count=(\d+)/.exec(line);
+      if (!m) return;
+      const count = Number(m[1]);
+      r.answers++;
+      if (count < lastCount) r.wentBackwards = true;
+      lastCount = count;
+      r.first ??= line;
+      r.last = line;
+      r.longestGapMs = Math.max(r.longestGapMs, Date.now() - last);
+      last = Date.now();
+    });
+    stream.socket.on('connect', () => (last = Date.now()));
+    let done = false;
     const finish = (err?: string) => {
+      if (done) return;
+      done = true;
       clearTimeout(timer);
-      sock.destroy();
+      stream.socket.destroy();
       r.longestGapMs = Math.max(r.longestGapMs, Date.now() - last);
       if (err) {
         r.failures++;
@@ -86,28 +83,7 @@ export function probeStream(host: string, port: number, seconds: number): Promis
       resolve(r);
     };
     const timer = setTimeout(() => finish(), seconds * 1000);
-    sock.setEncoding('utf8');
-    sock.on('connect', () => (last = Date.now()));
-    sock.on('data', (d: string) => {
-      buf += d;
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        const m = /count=(\d+)/.exec(line);
-        if (!m) continue;
-        const count = Number(m[1]);
-        r.answers++;
-        if (count < lastCount) r.wentBackwards = true;
-        lastCount = count;
-        r.first ??= line;
-        r.last = line;
-        r.longestGapMs = Math.max(r.longestGapMs, Date.now() - last);
-        last = Date.now();
-      }
-    });
-    sock.on('error', (e) => finish(e.message));
-    sock.on('close', () => finish(r.answers ? 'stream closed by the guest' : 'connection closed'));
+    void stream.ended.then((why) => finish(r.answers || why !== 'closed by the guest' ? why : 'connection closed'));
   });
 }
 

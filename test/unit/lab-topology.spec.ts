@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decideAccel, parseCpuFlags } from '../../src-main/hosts/accel.js';
 import { checkPrerequisites } from '../../src-main/virtual-lab/prerequisites.js';
-import { cidrsOverlap } from '../../src-main/virtual-lab/routes.js';
+import { cidrTextsOverlap as cidrsOverlap, hostsOf, scanCidrFor } from '../../src-main/net/ipv4.js';
 import { sshdConfig } from '../../src-main/virtual-lab/sshd-config.js';
 import { nsHostCommands, ownedNames, planLayout, wireCommands } from '../../src-main/virtual-lab/topology.js';
 
@@ -54,6 +54,17 @@ describe('lab topology', () => {
     expect(cidrsOverlap('198.18.0.0/15', '198.19.4.0/24')).toBe(true);
     expect(cidrsOverlap('198.18.77.0/24', '198.18.78.0/24')).toBe(false);
     expect(cidrsOverlap('10.99.0.0/30', '10.99.0.4/30')).toBe(false);
+    expect(cidrsOverlap('198.18.77.5', '198.18.77.0/24')).toBe(true);
+  });
+
+  it('discovery ranges: host addresses of a CIDR, subnets capped at /24', () => {
+    expect(hostsOf('198.18.77.0/24')).toHaveLength(254);
+    expect(hostsOf('198.18.77.0/24')[0]).toBe('198.18.77.1');
+    expect(hostsOf('10.0.0.8/31')).toEqual(['10.0.0.8', '10.0.0.9']);
+    expect(() => hostsOf('10.0.0.0/8')).toThrow(/wider than \/16/);
+    expect(() => hostsOf('10.0.0.300/24')).toThrow(/not an IPv4 CIDR/);
+    expect(scanCidrFor('192.168.4.77', 16)).toBe('192.168.4.0/24');
+    expect(scanCidrFor('10.1.2.3', 28)).toBe('10.1.2.0/28');
   });
 });
 

@@ -15,7 +15,7 @@ import {
   undoCommands,
 } from '../../src-main/link/addressing.js';
 import { tolerated } from '../../src-main/link/command.js';
-import { cidrsOverlap, parseCidr } from '../../src-main/link/ipv4.js';
+import { cidrsOverlap, parseCidr } from '../../src-main/net/ipv4.js';
 import { parseIpAddrs, parseIpLinks, parseIpRoutes, surveyNicsFromOutput } from '../../src-main/link/nic-candidates.js';
 
 const fx = (name: string) => readFileSync(new URL(`../fixtures/link/${name}`, import.meta.url), 'utf8');

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { HostFacts } from '../../src-main/preflight/facts.js';
-import { candidateDisks, DEFAULT_OVERHEAD_BYTES, hostFindings, pairFindings, type Finding } from '../../src-main/preflight/findings.js';
+import { candidateDisks, DEFAULT_OVERHEAD_BYTES, hostFindings, type Finding } from '../../src-main/preflight/findings.js';
+import { pairFindings } from '../../src-main/preflight/pair-findings.js';
 import { parseGatherOutput } from '../../src-main/preflight/parse.js';
 
 const fixture = (name: string) => parseGatherOutput(readFileSync(new URL(`../fixtures/preflight/${name}.txt`, import.meta.url), 'utf8'));

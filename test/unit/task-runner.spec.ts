@@ -5,6 +5,7 @@ import { Store } from '../../src-main/store/store.js';
 import { sleep } from '../../src-main/tasks/cancel.js';
 import { RateEstimator } from '../../src-main/tasks/progress.js';
 import { TaskRunner } from '../../src-main/tasks/runner.js';
+import { self } from '../../src-main/tasks/owner.js';
 import type { PlanKind, Step } from '../../src-main/tasks/step.js';
 
 interface World {
@@ -124,11 +125,21 @@ describe('TaskRunner', () => {
     expect(world.applies).toEqual(['c']);
   });
 
-  it('does not steal a plan whose owner is alive', () => {
+  it('does not steal a plan whose owner is alive, but takes one whose PID was reused', () => {
     runner.register(kind(() => [stepFor(world, 'a')]));
-    const me = store.plans;
-    me.create({
+    store.plans.create({
       id: 'live-plan-0001',
+      kind: 'test',
+      title: 't',
+      params: {},
+      steps: [{ id: 'a', title: 'a' }],
+      ownerPid: self.pid,
+      ownerStart: self.start,
+    });
+    expect(runner.resumeInterrupted()).toEqual([]);
+    // same PID, different start time: a reused PID, so the owner is dead
+    store.plans.create({
+      id: 'reused-pid-0001',
       kind: 'test',
       title: 't',
       params: {},
@@ -136,8 +147,7 @@ describe('TaskRunner', () => {
       ownerPid: process.pid,
       ownerStart: 'not-my-start',
     });
-    // start time mismatch = a reused PID = dead owner → resumed
-    expect(runner.resumeInterrupted().length).toBe(1);
+    expect(runner.resumeInterrupted().map((r) => r.id)).toEqual(['reused-pid-0001']);
   });
 });
 

@@ -1,6 +1,5 @@
 import { Core } from '../../app/core.js';
 import { commands, type CommandName, type PlanDTO } from '../../contract/index.js';
-import { registerPlanKinds } from '../../app/plan-kinds.js';
 import { formatError, formatValue } from './format.js';
 import { helpText, parseArgs } from './parse-args.js';
 import { serveWebMode } from '../server/serve.js';
@@ -39,7 +38,6 @@ export async function runCli(argv: string[]): Promise<number> {
 
 async function runCommand(name: CommandName, input: Record<string, unknown>, json: boolean): Promise<number> {
   const core = new Core({ door: 'cli' });
-  registerPlanKinds(core);
   const spec = commands[name];
   let off: (() => void) | undefined;
   if ('long' in spec && spec.long && !json && process.stderr.isTTY !== undefined) {

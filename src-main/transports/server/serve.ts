@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Core } from '../../app/core.js';
-import { registerPlanKinds } from '../../app/plan-kinds.js';
 import { findBrowser, browserAppArgs } from './browser.js';
 import { startWebServer } from './web-server.js';
 
@@ -16,7 +15,6 @@ export async function serveWebMode(opts: { port?: number; open: boolean }): Prom
     return 1;
   }
   const core = new Core({ door: 'web' });
-  registerPlanKinds(core);
   core.startBackground();
   const server = await startWebServer(core, { staticDir: rendererDir, port: opts.port });
   core.bus.log('info', 'app', `Web mode listening on ${server.url}`);

@@ -49,3 +49,26 @@ export function cidrsOverlap(a: Cidr, b: Cidr): boolean {
 export function cidrContains(outer: Cidr, address: number): boolean {
   return (address & maskOf(outer.prefixlen)) >>> 0 === outer.network;
 }
+
+/** Host addresses of a CIDR (no network/broadcast below /31); throws when wider than /minPrefix. */
+export function hostsOf(cidr: string, minPrefix = 16): string[] {
+  const c = parseCidr(cidr);
+  if (!c || !cidr.includes('/')) throw new Error(`not an IPv4 CIDR: ${cidr}`);
+  if (c.prefixlen < minPrefix) throw new Error(`${cidr} is wider than /${minPrefix}`);
+  const size = 2 ** (32 - c.prefixlen);
+  if (size <= 2) return Array.from({ length: size }, (_, i) => intToIp(c.network + i));
+  return Array.from({ length: size - 2 }, (_, i) => intToIp(c.network + 1 + i));
+}
+
+/** A local interface address → the subnet to scan, capped at /24 around the address. */
+export function scanCidrFor(address: string, prefixLen: number): string {
+  const prefixlen = Math.max(prefixLen, 24);
+  return formatCidr({ network: (ipToInt(address) & maskOf(prefixlen)) >>> 0, prefixlen });
+}
+
+/** Do two CIDRs given as text overlap? (false when either is malformed) */
+export function cidrTextsOverlap(a: string, b: string): boolean {
+  const ca = parseCidr(a);
+  const cb = parseCidr(b);
+  return !!ca && !!cb && cidrsOverlap(ca, cb);
+}

@@ -1,0 +1,70 @@
+/** What the mirror remembers (store.kv 'mirror') and the small shared pieces of the mirror service and its setup steps. */
+
+import type { Side } from '../link/command.js';
+import type { ResyncFigures } from './kernel-log.js';
+import type { DrbdFlavour, MirrorStatus } from './status.js';
+
+export const MIRROR_KEY = 'mirror';
+export const RESOURCE = 'r0';
+export const MINOR = 0;
+export const PORT = 7789;
+export const KiB = 1024;
+export const MiB = 1024 * 1024;
+/** Without a measured link, size the resync rate for gigabit Ethernet. */
+export const DEFAULT_LINK_MIBPS = 110;
+
+/** What store.kv('mirror') holds: the resource, which disks it owns, and the figures of its syncs. */
+export interface MirrorStored {
+  version: 1;
+  resource: string;
+  minor: number;
+  device: string;
+  port: number;
+  /** host identities (address:port) */
+  hosts: Record<Side, string>;
+  names: Record<Side, string>;
+  /** `uname -n` of each host: the `on` sections */
+  unames: Partial<Record<Side, string>>;
+  /** replication addresses on the link */
+  addresses: Record<Side, string>;
+  disks: Record<Side, string>;
+  /** the user confirmed overwriting these (`--wipe HOST:/dev/X`) */
+  wiped: Side[];
+  /** DRBD metadata on these disks was written by this app (so a rerun does not refuse its own disk) */
+  initialized: Side[];
+  flavour: DrbdFlavour | null;
+  linkMiBps: number;
+  resyncRateKiB: number;
+  complete: boolean;
+  primary: Side | null;
+  sizeKiB?: number;
+  initialSync?: { mode: 'full' | 'blank'; kib: number; seconds: number; mibPerSec: number | null; at: number };
+  lastResync?: ResyncFigures & { seconds: number; at: number };
+  /** resyncs begun per host (kernel log) when this app last brought the resource up: a higher count = a new resync */
+  resyncMark?: Record<Side, number>;
+  lastVerify?: { outOfSyncKiB: number; seconds: number; at: number };
+}
+
+export interface MirrorSetupParams {
+  a: string;
+  b: string;
+  addresses: Record<Side, string>;
+  linkMiBps: number;
+  diskA?: string;
+  diskB?: string;
+  wipe: string[];
+  blank: boolean;
+}
+
+/** One host's view of the resource. null status = host unreachable. */
+export interface View {
+  side: Side;
+  status: MirrorStatus | null;
+  log: string;
+}
+
+export type Configured = Exclude<MirrorStatus, { state: 'unconfigured' }>;
+
+export const configured = (s: MirrorStatus | null): s is Configured => s !== null && s.state !== 'unconfigured';
+
+export const fmtMiB = (kibps: number) => `${(kibps / 1024).toFixed(1)} MiB/s`;
