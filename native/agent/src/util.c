@@ -1,0 +1,106 @@
+/* Clocks, the log, sockets and file reading of the agent. */
+#include "agent.h"
+
+const char *rej_name(int i) {
+  return i == REJ_WRONG_SOURCE ? "wrong_source"
+         : i == REJ_SKEW       ? "clock_skew"
+         : i == REJ_UNPROVEN   ? "unproven"
+                               : lsa_verdict_name(i);
+}
+
+int64_t mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+int64_t mono_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+int64_t wall_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+void fmt_wall(int64_t ms, char out[32]) {
+  time_t t = (time_t)(ms / 1000);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(out + n, 32 - n, ".%03dZ", (int)(ms % 1000));
+}
+
+void logf_(agent *a, const char *fmt, ...) {
+  char ts[32];
+  fmt_wall(wall_ms(), ts);
+  FILE *f = a->log ? a->log : stderr;
+  fprintf(f, "%s mono=%lld ", ts, (long long)(mono_ms() - a->start_mono));
+  va_list ap;
+  va_start(ap, fmt);
+  vfprintf(f, fmt, ap);
+  va_end(ap);
+  fputc('\n', f);
+  fflush(f);
+}
+
+int set_flags(int fd) {
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return -1;
+  return fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+int udp_socket(const lsa_addr *bind_to, int family, char *err, size_t n) {
+  int fd = socket(bind_to ? bind_to->ss.ss_family : family, SOCK_DGRAM, 0);
+  if (fd < 0 || set_flags(fd) < 0) {
+    snprintf(err, n, "socket: %s", strerror(errno));
+    if (fd >= 0) close(fd);
+    return -1;
+  }
+  /* Heartbeats are latency-critical: ask for the interactive priority band. */
+  int tos = 0x10;
+  setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof tos);
+  int prio = 6;
+  setsockopt(fd, SOL_SOCKET, SO_PRIORITY, &prio, sizeof prio);
+  if (bind_to) {
+    int one = 1;
+    /* the local address may not exist yet (link down at boot): bind anyway */
+    setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof one);
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (const struct sockaddr *)&bind_to->ss, bind_to->len) < 0) {
+      snprintf(err, n, "bind %s: %s", bind_to->text, strerror(errno));
+      close(fd);
+      return -1;
+    }
+  }
+  return fd;
+}
+
+int read_file(const char *path, char *buf, size_t cap, size_t *len, char *err,
+                     size_t n) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    snprintf(err, n, "%s: %s", path, strerror(errno));
+    return -1;
+  }
+  size_t got = 0;
+  for (;;) {
+    ssize_t r = read(fd, buf + got, cap - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      snprintf(err, n, "%s: %s", path, strerror(errno));
+      close(fd);
+      return -1;
+    }
+    if (r == 0) break;
+    got += (size_t)r;
+    if (got == cap) {
+      snprintf(err, n, "%s: larger than %zu bytes", path, cap - 1);
+      close(fd);
+      return -1;
+    }
+  }
+  close(fd);
+  *len = got;
+  return 0;
+}

@@ -1,0 +1,393 @@
+/* Unit tests of lsa_decide(), driven by a small deterministic simulator (1 ms steps). */
+#include "check.h"
+
+/* ------------------------------------------------------------------ decide: a simulator */
+/* One millisecond per step. The peer sends a heartbeat on each live path every 20 ms; we
+ * ping the witness every 20 ms (offset 10) and the pong comes back 1 ms later if our link
+ * to the witness is up; the witness reports how long since it last heard our peer (the
+ * peer pings it every 20 ms while alive and linked). */
+typedef struct {
+  lsa_dconf cf;
+  lsa_state st;
+  lsa_inputs in;
+  int64_t now;
+  int peer_alive, xo_link, pub_link, witness_link, peer_to_witness, peer_solo;
+  int drop_hb;     /* drop this many upcoming heartbeat rounds on both paths */
+  int drop_pongs;  /* drop this many upcoming pongs */
+  int64_t w_peer_last, pong_due, pong_sent;
+  int child_rc_next; /* rc the action's command will exit with (after 5 ms) */
+  int64_t child_done_at;
+  enum lsa_action acts[8];
+  int64_t act_at[8];
+  int nact;
+} sim;
+
+static void sim_init(sim *s, enum lsa_role role) {
+  memset(s, 0, sizeof *s);
+  s->cf.role = role;
+  s->cf.timeout_ms = 300;
+  s->cf.witness_timeout_ms = 300;
+  s->cf.rearm_ms = 1000;
+  s->cf.has_witness = 1;
+  s->now = 1000;
+  lsa_state_init(&s->st, s->now);
+  s->in.heard[0] = s->in.heard[1] = -1;
+  s->in.witness_ok_at = s->in.witness_ok_sent = -1;
+  s->in.witness_peer_age = LSA_AGE_NEVER;
+  s->peer_alive = s->xo_link = s->pub_link = s->witness_link = s->peer_to_witness = 1;
+  s->w_peer_last = -1;
+  s->pong_due = -1;
+  s->child_done_at = -1;
+}
+
+static void sim_step(sim *s) {
+  s->now++;
+  if (s->now % 20 == 0) {
+    if (s->drop_hb > 0) {
+      s->drop_hb--;
+    } else if (s->peer_alive) {
+      if (s->xo_link) s->in.heard[LSA_XO] = s->now;
+      if (s->pub_link) s->in.heard[LSA_PUB] = s->now;
+      if (s->xo_link || s->pub_link) s->in.peer_solo = s->peer_solo;
+    }
+    if (s->peer_alive && s->peer_to_witness) s->w_peer_last = s->now;
+  }
+  if (s->now % 20 == 10 && s->witness_link) {
+    if (s->drop_pongs > 0) s->drop_pongs--;
+    else { s->pong_due = s->now + 1; s->pong_sent = s->now; }
+  }
+  if (s->pong_due == s->now) {
+    if (s->witness_link) {
+      s->in.witness_ok_at = s->now;
+      s->in.witness_ok_sent = s->pong_sent;
+      s->in.witness_peer_age =
+          s->w_peer_last < 0 ? LSA_AGE_NEVER : (uint32_t)(s->now - 1 - s->w_peer_last);
+    }
+    s->pong_due = -1;
+  }
+  if (s->child_done_at == s->now) {
+    s->in.child_done = 1;
+    s->in.child_rc = s->child_rc_next;
+    s->child_done_at = -1;
+  }
+  lsa_decision d = lsa_decide(&s->cf, &s->st, &s->in, s->now);
+  s->in.child_done = 0;
+  s->st = d.next;
+  if (d.action != LSA_A_NONE) {
+    if (s->nact < 8) {
+      s->acts[s->nact] = d.action;
+      s->act_at[s->nact] = s->now;
+    }
+    s->nact++;
+    s->child_done_at = s->now + 5;
+  }
+}
+
+static void sim_run(sim *s, int64_t ms) {
+  for (int64_t i = 0; i < ms; i++) sim_step(s);
+}
+
+/* runs until armed; returns the time it took */
+static int64_t sim_arm(sim *s) {
+  int64_t t0 = s->now;
+  for (int i = 0; i < 5000 && s->st.kind != LSA_K_PROTECTED; i++) sim_step(s);
+  return s->now - t0;
+}
+
+void test_decide_arming(void) {
+  sim s;
+  sim_init(&s, LSA_ROLE_SECONDARY);
+  CHECK_EQ_INT(s.st.kind, LSA_K_WAITING);
+  sim_run(&s, 500);
+  CHECK_EQ_INT(s.st.kind, LSA_K_WAITING); /* crossover must be steady for rearm_ms */
+  int64_t t = sim_arm(&s);
+  CHECK_EQ_INT(s.st.kind, LSA_K_PROTECTED);
+  CHECK(t + 500 >= 1000 && t + 500 <= 1030);
+  CHECK(lsa_kind_armed(s.st.kind));
+
+  /* peer never heard: waits forever, never acts, even with the witness fine */
+  sim_init(&s, LSA_ROLE_SECONDARY);
+  s.peer_alive = 0;
+  sim_run(&s, 10000);
+  CHECK_EQ_INT(s.st.kind, LSA_K_WAITING);
+  CHECK_EQ_INT(s.nact, 0);
+  /* nothing at all (no peer, no witness): isolated once the witness had its chance */
+  sim_init(&s, LSA_ROLE_SECONDARY);
+  s.peer_alive = 0;
+  s.witness_link = 0;
+  sim_run(&s, 299);
+  CHECK_EQ_INT(s.st.kind, LSA_K_WAITING);
+  sim_run(&s, 2);
+  CHECK_EQ_INT(s.st.kind, LSA_K_ISOLATED);
+  CHECK_EQ_INT(s.nact, 0);
+}
+
+void test_decide_hysteresis(void) {
+  sim s;
+  sim_init(&s, LSA_ROLE_SECONDARY);
+  sim_arm(&s);
+  /* one lost heartbeat round, then up to 13 consecutive rounds (260 ms): nothing happens */
+  for (int lost = 1; lost <= 13; lost++) {
+    s.drop_hb = lost;
+    sim_run(&s, 600);
+    CHECK_EQ_INT(s.st.kind, LSA_K_PROTECTED);
+  }
+  /* lost pongs too */
+  s.drop_pongs = 10;
+  s.drop_hb = 5;
+  sim_run(&s, 1000);
+  CHECK_EQ_INT(s.st.kind, LSA_K_PROTECTED);
+  CHECK_EQ_INT(s.nact, 0);
+  /* public flapping alone never matters */
+  for (int i = 0; i < 10; i++) {
+    s.pub_link = 0;
+    sim_run(&s, 400);
+    CHECK_EQ_INT(s.st.kind, LSA_K_PUBLIC_LOST);
+    s.pub_link = 1;
+    sim_run(&s, 100);
+    CHECK_EQ_INT(s.st.kind, LSA_K_PROTECTED);
+  }
+  CHECK_EQ_INT(s.nact, 0);
+}
+
+void test_decide_failover(void) {
+  sim s;
+  sim_init(&s, LSA_ROLE_SECONDARY);
+  sim_arm(&s);
+  sim_run(&s, 7); /* die between heartbeats */
+  int64_t died = s.now;
+  s.peer_alive = 0;
+  sim_run(&s, 1000);
+  CHECK_EQ_INT(s.nact, 1);
+  CHECK_EQ_INT(s.acts[0], LSA_A_FAILOVER);
+  int64_t det = s.act_at[0] - died;
+  /* the last heartbeat was <= 20 ms before the death; then timeout + witness confirmation */
+  CHECK(det >= 280 && det <= 360);
+  printf("  simulated detection (secondary, 20 ms heartbeats, 300 ms timeout): %lld ms\n",
+         (long long)det);
+  CHECK_EQ_INT(s.st.kind, LSA_K_TOOK_OVER);
+  /* terminal: the peer coming back (not solo) changes nothing, no second action */
+  s.peer_alive = 1;
+  sim_run(&s, 3000);
+  CHECK_EQ_INT(s.st.kind, LSA_K_TOOK_OVER);
+  CHECK_EQ_INT(s.nact, 1);
+  /* ... but if it says it acted too: split brain */
+  s.peer_solo = 1;
+  sim_run(&s, 100);
+  CHECK_EQ_INT(s.st.kind, LSA_K_SPLIT_BRAIN);
+  CHECK_EQ_INT(s.nact, 1);
+
+  /* primary: the secondary dies -> continue alone */
+  sim_init(&s, LSA_ROLE_PRIMARY);
+  sim_arm(&s);
+  s.peer_alive = 0;
+  sim_run(&s, 1000);
+  CHECK_EQ_INT(s.nact, 1);
+  CHECK_EQ_INT(s.acts[0], LSA_A_CONTINUE);
+  CHECK_EQ_INT(s.st.kind, LSA_K_ALONE);
+  CHECK(lsa_kind_solo(s.st.kind));
+
+  /* the command fails: action-failed, no retry */
+  sim_init(&s, LSA_ROLE_SECONDARY);
+  sim_arm(&s);
+  s.child_rc_next = 3;
+  s.peer_alive = 0;
+  sim_run(&s, 5000);
+  CHECK_EQ_INT(s.nact, 1);
+  CHECK_EQ_INT(s.st.kind, LSA_K_FAILED);
+
+  /* a dying host's last packets on the two paths are a few ms apart: still a takeover */
+  sim_init(&s, LSA_ROLE_SECONDARY);
+  sim_arm(&s);
+  s.xo_link = 0;
+  sim_run(&s, 150); /* the public heartbeats outlive the crossover by 150 ms */
+  s.peer_alive = 0;
+  sim_run(&s, 1000);
+  CHECK_EQ_INT(s.nact, 1);
+  CHECK_EQ_INT(s.acts[0], LSA_A_FAILOVER);
+
+  /* public lost first (still protected), then the whole host */
+  sim_init(&s, LSA_ROLE_SECONDARY);
+  sim_arm(&s);
+  s.pub_link = 0;
+  sim_run(&s, 2000);
+  CHECK_EQ_INT(s.st.kind, LSA_K_PUBLIC_LOST);
+  s.peer_alive = 0;
+  sim_run(&s, 1000);
+  CHECK_EQ_INT(s.nact, 1);
+  CHECK_EQ_INT(s.acts[0], LSA_A_FAILOVER);
+
+  /* the witness never heard the peer (e.g. restarted after the death): still a takeover */
+  sim_init(&s, LSA_ROLE_SECONDARY);
+  s.peer_to_witness = 0;
+  sim_arm(&s);
+  s.peer_alive = 0;
+  sim_run(&s, 1000);
+  CHECK_EQ_INT(s.nact, 1);
+}
+
+void test_decide_degraded(void) {
+  sim s;
+  sim_init(&s, LSA_ROLE_SECONDARY);
+  sim_arm(&s);
+  s.xo_link = 0; /* crossover cut, peer alive on public */
+  sim_run(&s, 10000);
+  CHECK_EQ_INT(s.st.kind, LSA_K_DEGRADED);
+  CHECK(!lsa_kind_armed(s.st.kind));
+  CHECK_EQ_INT(s.nact, 0);
+  /* degraded is disarmed: the peer dying now is NOT a takeover (our copy is stale) */
+  s.peer_alive = 0;
+  sim_run(&s, 3000);
+  CHECK_EQ_INT(s.nact, 0);
+  s.peer_alive = 1;
+  sim_run(&s, 100);
+  CHECK_EQ_INT(s.st.kind, LSA_K_DEGRADED);
+  /* crossover back: waiting, then re-armed after rearm_ms */
+  s.xo_link = 1;
+  sim_run(&s, 100);
+  CHECK_EQ_INT(s.st.kind, LSA_K_WAITING);
+  sim_run(&s, 1000);
+  CHECK_EQ_INT(s.st.kind, LSA_K_PROTECTED);
+  /* a flapping crossover (back for less than rearm_ms) never re-arms */
+  s.xo_link = 0;
+  sim_run(&s, 1000);
+  CHECK_EQ_INT(s.st.kind, LSA_K_DEGRADED);
+  for (int i = 0; i < 5; i++) {
+    s.xo_link = 1;
+    sim_run(&s, 500);
+    CHECK_EQ_INT(s.st.kind, LSA_K_WAITING);
+    s.xo_link = 0;
+    sim_run(&s, 400);
+  }
+  CHECK(!lsa_kind_armed(s.st.kind));
+  CHECK_EQ_INT(s.nact, 0);
+
+  /* primary: degraded, no action unless degraded_cmd is configured */
+  sim_init(&s, LSA_ROLE_PRIMARY);
+  sim_arm(&s);
+  s.xo_link = 0;
+  sim_run(&s, 2000);
+  CHECK_EQ_INT(s.st.kind, LSA_K_DEGRADED);
+  CHECK_EQ_INT(s.nact, 0);
+  sim_init(&s, LSA_ROLE_PRIMARY);
+  s.cf.degraded_action = 1;
+  sim_arm(&s);
+  s.xo_link = 0;
+  sim_run(&s, 2000);
+  CHECK_EQ_INT(s.nact, 1);
+  CHECK_EQ_INT(s.acts[0], LSA_A_DEGRADED);
+  CHECK_EQ_INT(s.st.kind, LSA_K_ALONE);
+}
+
+void test_decide_isolated(void) {
+  sim s;
+  /* the secondary loses everything: peer and witness */
+  sim_init(&s, LSA_ROLE_SECONDARY);
+  sim_arm(&s);
+  s.xo_link = s.pub_link = s.witness_link = 0;
+  sim_run(&s, 10000);
+  CHECK_EQ_INT(s.st.kind, LSA_K_ISOLATED);
+  CHECK_EQ_INT(s.nact, 0);
+  /* the witness comes back first: still no takeover (we were cut off, not the peer) */
+  s.witness_link = 1;
+  sim_run(&s, 3000);
+  CHECK_EQ_INT(s.nact, 0);
+  CHECK_EQ_INT(s.st.kind, LSA_K_WAITING);
+  /* links back: re-armed after rearm_ms */
+  s.xo_link = s.pub_link = 1;
+  sim_arm(&s);
+  CHECK_EQ_INT(s.st.kind, LSA_K_PROTECTED);
+
+  /* the primary isolated: no continue-alone; every phase of the cut vs the ping cycle */
+  for (int phase = 0; phase < 20; phase++) {
+    sim_init(&s, LSA_ROLE_PRIMARY);
+    sim_arm(&s);
+    sim_run(&s, phase);
+    s.xo_link = s.pub_link = s.witness_link = 0;
+    sim_run(&s, 3000);
+    CHECK_EQ_INT(s.st.kind, LSA_K_ISOLATED);
+    CHECK_EQ_INT(s.nact, 0);
+  }
+  /* nor the secondary, whatever the phase, even if the primary is really dead */
+  for (int phase = 0; phase < 20; phase++) {
+    sim_init(&s, LSA_ROLE_SECONDARY);
+    sim_arm(&s);
+    sim_run(&s, phase);
+    s.xo_link = s.pub_link = s.witness_link = 0;
+    s.peer_alive = 0;
+    sim_run(&s, 3000);
+    CHECK_EQ_INT(s.nact, 0);
+  }
+  /* no witness configured: never acts */
+  sim_init(&s, LSA_ROLE_SECONDARY);
+  s.cf.has_witness = 0;
+  s.witness_link = 0;
+  sim_arm(&s);
+  s.peer_alive = 0;
+  sim_run(&s, 3000);
+  CHECK_EQ_INT(s.st.kind, LSA_K_ISOLATED);
+  CHECK_EQ_INT(s.nact, 0);
+}
+
+void test_decide_partition(void) {
+  /* both links between the hosts cut, both still reach the witness */
+  sim s;
+  sim_init(&s, LSA_ROLE_SECONDARY);
+  sim_arm(&s);
+  s.xo_link = s.pub_link = 0;
+  sim_run(&s, 5000);
+  CHECK_EQ_INT(s.st.kind, LSA_K_PARTITIONED);
+  CHECK_EQ_INT(s.nact, 0);
+  /* the primary then dies: we stay out (it has been running alone: we are stale) */
+  s.peer_alive = 0;
+  sim_run(&s, 3000);
+  CHECK_EQ_INT(s.nact, 0);
+
+  sim_init(&s, LSA_ROLE_PRIMARY); /* the primary wins the partition */
+  sim_arm(&s);
+  s.xo_link = s.pub_link = 0;
+  sim_run(&s, 2000);
+  CHECK_EQ_INT(s.nact, 1);
+  CHECK_EQ_INT(s.acts[0], LSA_A_CONTINUE);
+
+  /* after the partition heals, a secondary whose primary runs alone does not re-arm */
+  sim_init(&s, LSA_ROLE_SECONDARY);
+  sim_arm(&s);
+  s.xo_link = s.pub_link = 0;
+  sim_run(&s, 2000);
+  s.peer_solo = 1;
+  s.xo_link = s.pub_link = 1;
+  sim_run(&s, 5000);
+  CHECK_EQ_INT(s.st.kind, LSA_K_WAITING);
+  CHECK_EQ_INT(s.nact, 0);
+  /* the peer turning solo while we are armed disarms us at once */
+  sim_init(&s, LSA_ROLE_SECONDARY);
+  sim_arm(&s);
+  s.peer_solo = 1;
+  sim_run(&s, 50);
+  CHECK_EQ_INT(s.st.kind, LSA_K_WAITING);
+}
+
+void test_decide_pure(void) {
+  /* same inputs, same answer; the input state is not modified */
+  lsa_dconf cf = {.role = LSA_ROLE_SECONDARY, .timeout_ms = 300, .witness_timeout_ms = 300,
+                  .rearm_ms = 1000, .has_witness = 1};
+  lsa_state st;
+  lsa_state_init(&st, 0);
+  st.kind = LSA_K_PROTECTED;
+  lsa_inputs in = {.heard = {1000, 1000}, .witness_ok_at = 1250, .witness_ok_sent = 1249,
+                   .witness_peer_age = 400};
+  lsa_state copy = st;
+  lsa_decision a = lsa_decide(&cf, &st, &in, 1300);
+  lsa_decision b = lsa_decide(&cf, &st, &in, 1300);
+  CHECK(!memcmp(&st, &copy, sizeof st));
+  CHECK(!memcmp(&a, &b, sizeof a));
+  CHECK_EQ_INT(a.action, LSA_A_FAILOVER);
+  /* a pong for a ping sent right after the last heartbeat is no proof */
+  in.witness_ok_sent = 1100;
+  a = lsa_decide(&cf, &st, &in, 1300);
+  CHECK_EQ_INT(a.action, LSA_A_NONE);
+  CHECK_EQ_INT(a.next.kind, LSA_K_SUSPECT);
+  CHECK(strcmp(lsa_kind_name(LSA_K_SPLIT_BRAIN), "split-brain") == 0);
+  CHECK(strcmp(lsa_action_name(LSA_A_CONTINUE), "continue-alone") == 0);
+}
