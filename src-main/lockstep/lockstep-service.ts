@@ -189,8 +189,19 @@ export class LockstepService {
         guestAddress: r.guestAddress,
       };
     }
-    const trace = sa ? await sa.exec(['grep', '-E', 'checkpoint-request|vmstate-loaded', paths(HOST_PATHS.run, 'primary').trace]) : null;
-    const cp = parseCheckpoints(trace?.stdout ?? '');
+    // the trace grows for as long as the pair runs: read only its recent checkpoints and the total count
+    const trace = sa
+      ? await sa.exec([
+          'sh',
+          '-c',
+          'grep -c "checkpoint-request" "$1"; grep -E "checkpoint-request|vmstate-loaded" "$1" | tail -n 120',
+          'sh',
+          paths(HOST_PATHS.run, 'primary').trace,
+        ])
+      : null;
+    const [countLine = '0', ...recentLines] = (trace?.stdout ?? '').split('\n');
+    const cp = parseCheckpoints(recentLines.join('\n'));
+    cp.checkpoints = Number(countLine) || cp.checkpoints;
     const recent = cp.times.slice(-20);
     const rate = recent.length > 1 ? (recent.length - 1) / ((recent.at(-1)! - recent[0]!) / 1000) : 0;
     return {

@@ -47,9 +47,10 @@ export class TaskRunner {
   }
 
   /** Plans left `running` by a process that no longer exists: resume them here. */
-  resumeInterrupted(): { id: string; done: Promise<PlanDTO> }[] {
+  resumeInterrupted(onlyKind?: string): { id: string; done: Promise<PlanDTO> }[] {
     const out: { id: string; done: Promise<PlanDTO> }[] = [];
     for (const p of this.plans.running()) {
+      if (onlyKind !== undefined && p.kind !== onlyKind) continue;
       if (this.active.has(p.id) || isOwnerAlive(p.ownerPid, p.ownerStart)) continue;
       const kind = this.kinds.get(p.kind);
       if (!kind) continue; // a kind this process does not know: leave it for one that does

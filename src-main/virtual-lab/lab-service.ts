@@ -139,7 +139,10 @@ export class VirtualLab {
           };
     this.deps.kv.set(LAB_KEY, rec);
     const params: LabUpParams = { flavour, layout: rec.layout, dir: rec.dir, accel: rec.accel };
-    const plan = await this.deps.runner.run('lab.up', params);
+    // an `up` killed halfway left its plan journaled as running: resume that one (each step is
+    // probed again, so what was done is skipped) instead of starting a second plan beside it
+    const interrupted = existing?.state === 'starting' ? this.deps.runner.resumeInterrupted('lab.up')[0] : undefined;
+    const plan = interrupted ? await interrupted.done : await this.deps.runner.run('lab.up', params);
     if (plan.state !== 'done') throw new LockstepError(plan.error ?? { code: 'lab-up-failed', message: 'The lab did not start.' });
     const st = await this.status();
     this.deps.bus.log(
