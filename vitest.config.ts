@@ -31,6 +31,17 @@ export default defineConfig({
         },
       },
       { test: { name: 'lab', include: ['test/lab/**/*.spec.ts'], environment: 'node', testTimeout: 300_000, hookTimeout: 300_000, fileParallelism: false } },
+      {
+        // fault scenarios (test/faults): real sshd, real kernels, one lab at a time
+        test: {
+          name: 'faults',
+          include: ['test/faults/**/*.spec.ts'],
+          environment: 'node',
+          testTimeout: 600_000,
+          hookTimeout: 600_000,
+          fileParallelism: false,
+        },
+      },
       { test: { name: 'ui', include: ['test/ui/**/*.spec.ts'], environment: 'node', testTimeout: 120_000, hookTimeout: 120_000, fileParallelism: false } },
     ],
   },

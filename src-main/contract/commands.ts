@@ -7,7 +7,7 @@ import type { AppInfo, EventRecord, PlanDTO } from './dto.js';
 import type { ClientProbeResult, LabStatus } from './lab.js';
 import type { DiscoveryResult, HostDTO } from './hosts.js';
 import type { DrillReport, PairStatus } from './lockstep.js';
-import type { PreflightReport } from './preflight.js';
+import type { LastPreflight, PreflightReport } from './preflight.js';
 import type { LinkStatus, MirrorStatusDTO } from './link.js';
 import type { ConsoleDTO } from './console.js';
 
@@ -68,6 +68,12 @@ export const commands = {
     long: true,
   },
   'lab.status': { input: empty, summary: 'Show the virtual lab: hosts, addresses, keys, processes' },
+  'lab.power': {
+    input: z.object({ host: SafeName, state: z.enum(['on', 'off']) }).strict(),
+    summary: 'Power a lab host off (every process killed, NICs down) or on again (NICs up, sshd started)',
+    positional: ['host', 'state'],
+    long: true,
+  },
   'lab.down': { input: empty, summary: 'Remove every namespace, link and process the virtual lab made', long: true },
   'lab.client': {
     input: z
@@ -144,6 +150,11 @@ export const commands = {
     long: true,
   },
   'lockstep.status': { input: empty, summary: 'Show the pair: COLO mode per side, checkpoints, pause time' },
+  'lockstep.reprotect': {
+    input: empty,
+    summary: 'After a failover: a fresh secondary on the returned host, a full disk copy, lockstep again (roles swapped)',
+    long: true,
+  },
   'lockstep.failover': { input: empty, summary: 'Fail over now (what the host agent does when the primary dies)' },
   'lockstep.stop': { input: empty, summary: 'Stop both VMs of the pair (quit → SIGTERM → SIGKILL)', long: true },
   'drill.run': {
@@ -164,6 +175,7 @@ export const commands = {
     summary: 'Check one host or a pair: what stands between them and protection, with the exact fix for each problem',
     positional: ['a', 'b'],
   },
+  'preflight.last': { input: empty, summary: 'Show the last preflight report (the hosts it checked and when), or null before the first' },
   'link.setup': {
     input: z
       .object({
@@ -206,6 +218,10 @@ export const commands = {
       .strict(),
     summary: 'Mirror a disk of each host with DRBD over the link (initial sync with progress); refuses disks in use unless --wipe HOST:/dev/X',
     long: true,
+  },
+  'mirror.skip': {
+    input: empty,
+    summary: "Go on without a DRBD mirror on a pair that has no DRBD (per its preflight): Protect then copies the guest's disk in full",
   },
   'mirror.status': { input: empty, summary: 'Show the DRBD mirror: connection, roles, disk states, sync progress' },
   'mirror.verify': { input: empty, summary: 'Compare both disks online (drbdadm verify) and report blocks out of sync', long: true },
@@ -257,6 +273,7 @@ export interface Outputs {
   'tasks.cancel': PlanDTO;
   'lab.up': LabStatus;
   'lab.status': LabStatus;
+  'lab.power': LabStatus;
   'lab.down': LabStatus;
   'lab.client': ClientProbeResult;
   'hosts.discover': DiscoveryResult;
@@ -266,6 +283,7 @@ export interface Outputs {
   'hosts.forget': { forgotten: string };
   'lockstep.protect': PairStatus;
   'lockstep.status': PairStatus;
+  'lockstep.reprotect': PairStatus;
   'lockstep.failover': PairStatus;
   'lockstep.stop': PairStatus;
   'drill.run': DrillReport;
@@ -273,10 +291,12 @@ export interface Outputs {
   'guest.peek': { count: number; boot: string; host: string; ms: number; address: string };
   'drill.export': { filename: string; html: string };
   'preflight.run': PreflightReport;
+  'preflight.last': LastPreflight | null;
   'link.setup': LinkStatus;
   'link.status': LinkStatus;
   'link.remove': LinkStatus;
   'mirror.setup': MirrorStatusDTO;
+  'mirror.skip': MirrorStatusDTO;
   'mirror.status': MirrorStatusDTO;
   'mirror.verify': MirrorStatusDTO;
   'mirror.switch': MirrorStatusDTO;

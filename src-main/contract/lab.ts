@@ -12,6 +12,8 @@ export interface LabHostDTO {
   netns: string;
   pids: number[];
   nics: { name: string; mac: string; role: 'public' | 'crossover' | 'decoy' }[];
+  /** off after a power-off drill, until powered on again */
+  power: 'on' | 'off';
 }
 
 export type LabStatus =

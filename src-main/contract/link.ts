@@ -35,8 +35,25 @@ export interface MirrorSideDTO {
   diskState: string;
 }
 
+/** Why a pair cannot have a DRBD mirror (from its last preflight), and what Protect does instead. */
+export interface MirrorUnavailableDTO {
+  state: 'unavailable';
+  hosts: { host: string; name: string }[];
+  /** one sentence, e.g. "hostA: No DRBD kernel module for kernel 6.1.0-…; hostB: …" */
+  why: string;
+  /** the preflight's fix (as root on the named host) */
+  fix: string;
+  /** how Protect makes the disks identical instead */
+  diskSync: 'full-copy';
+  /** the user chose to go on without DRBD (`lockstep mirror skip`) */
+  continued: boolean;
+  /** when the preflight that found it ran (ms since epoch) */
+  checkedAt: number;
+}
+
 export type MirrorStatusDTO =
   | { state: 'none' }
+  | MirrorUnavailableDTO
   | {
       state: 'syncing' | 'connected' | 'connecting' | 'disconnected' | 'standalone' | 'split-brain' | 'verifying' | 'unconfigured';
       resource: string;

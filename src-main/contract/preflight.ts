@@ -27,3 +27,10 @@ export interface PreflightReport {
   clockOffsetSeconds: number | null;
   seconds: number;
 }
+
+/** The last preflight the app ran: when, for which hosts (as named), and its report. */
+export interface LastPreflight {
+  at: number;
+  refs: string[];
+  report: PreflightReport;
+}

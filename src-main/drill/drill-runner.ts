@@ -2,12 +2,12 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { LockstepError } from '../contract/index.js';
 import type { DrillMode, DrillReport, PairStatus } from '../contract/lockstep.js';
+import type { LabHostDTO, LabStatus } from '../contract/lab.js';
 import type { LockstepService } from '../lockstep/lockstep-service.js';
-import { HOST_PATHS } from '../lockstep/pair-record.js';
+import { HOST_PATHS, vmFiles } from '../lockstep/pair-record.js';
 import { paths } from '../lockstep/colo-args.js';
 import { Qmp } from '../lockstep/qmp.js';
 import { pidOf, killQemu } from '../lockstep/host-ops.js';
-import { runLocal } from '../virtual-lab/local.js';
 import { analyseSamples } from './analyse.js';
 import { runMeter, type MeterResult } from './meter.js';
 
@@ -49,18 +49,16 @@ async function startMeter(svc: LockstepService, address: string): Promise<{ done
   return { done };
 }
 
-/** Primary continues alone when its secondary is gone (field note: drop the NBD child, filters, compare, then lost-heartbeat). */
-async function continueAlone(svc: LockstepService, primaryRef: string): Promise<void> {
-  const s = await svc.deps.hosts.session(primaryRef);
-  const q = await Qmp.open(s, paths(HOST_PATHS.run, 'primary').qmp, { timeoutMs: 3000 });
-  try {
-    await q.exec('x-blockdev-change', { parent: 'colo-disk0', child: 'children.1' }, { timeoutMs: 5000 }).catch(() => undefined);
-    await q.exec('human-monitor-command', { 'command-line': 'drive_del replication0' }).catch(() => undefined);
-    for (const id of ['m0', 'redire0', 'redire1', 'comp0', 'iothread1']) await q.exec('object-del', { id }).catch(() => undefined);
-    await q.exec('x-colo-lost-heartbeat', undefined, { timeoutMs: 5000 });
-  } finally {
-    q.close();
-  }
+/** power-off-host is drilled on the virtual lab only (a real host needs sysrq/IPMI and a confirmed name). */
+function labHostOf(lab: LabStatus, hostId: string): LabHostDTO {
+  const h = lab.state === 'up' ? lab.hosts.find((x) => `${x.address}:${x.port}` === hostId) : undefined;
+  if (!h)
+    throw new LockstepError({
+      code: 'not-lab',
+      message: 'power-off-host is only drilled on the virtual lab here.',
+      fix: 'On real hosts: sysrq o (needs a confirmed host name).',
+    });
+  return h;
 }
 
 export async function runDrill(svc: LockstepService, mode: DrillMode): Promise<DrillReport> {
@@ -72,6 +70,8 @@ export async function runDrill(svc: LockstepService, mode: DrillMode): Promise<D
       message: 'A drill needs the guest running in lockstep.',
       fix: 'Protect the guest first (Setup → Protect).',
     });
+  const lab = await svc.deps.lab.status();
+  if (mode === 'power-off-host') labHostOf(lab, r.primary);
   svc.deps.bus.log('warn', 'drill', `Drill ${mode}: ${EXPECTED[mode]}`);
   const startedAt = Date.now();
   const meter = await startMeter(svc, r.guestAddress);
@@ -84,7 +84,7 @@ export async function runDrill(svc: LockstepService, mode: DrillMode): Promise<D
   let detectionMs: number | null = null;
   // like the host agent: a live watch on the primary (its QMP connection drops the moment QEMU dies,
   // a heartbeat query catches a host that vanished silently) and the secondary's QMP ready to act
-  const watch = await Qmp.open(sa, paths(HOST_PATHS.run, 'primary').qmp, { timeoutMs: 3000 });
+  const watch = await Qmp.open(sa, paths(HOST_PATHS.run, vmFiles(r, 'primary')).qmp, { timeoutMs: 3000 });
   const qSecondary = await Qmp.open(sb, paths(HOST_PATHS.run, 'secondary').qmp, { timeoutMs: 3000 });
   const primaryGone = async (limitMs: number): Promise<void> => {
     const until = Date.now() + limitMs;
@@ -99,20 +99,8 @@ export async function runDrill(svc: LockstepService, mode: DrillMode): Promise<D
   };
   const tFault = Date.now();
   if (mode === 'kill-primary-vm' || mode === 'power-off-host') {
-    if (mode === 'kill-primary-vm') await sa.exec(['sh', '-c', 'kill -9 "$(cat "$1")"', 'sh', paths(HOST_PATHS.run, 'primary').pid]);
-    else {
-      const lab = await svc.deps.lab.status();
-      const h = lab.state === 'up' ? lab.hosts.find((x) => `${x.address}:${x.port}` === r.primary) : undefined;
-      if (!h)
-        throw new LockstepError({
-          code: 'not-lab',
-          message: 'power-off-host is only drilled on the virtual lab here.',
-          fix: 'On real hosts: sysrq o (needs a confirmed host name).',
-        });
-      const pids = (await runLocal(['ip', 'netns', 'pids', h.netns])).stdout.split(/\s+/).filter(Boolean);
-      await runLocal(['kill', '-9', ...pids]);
-      for (const n of h.nics) await runLocal(['ip', '-n', h.netns, 'link', 'set', n.name, 'down']);
-    }
+    if (mode === 'kill-primary-vm') await sa.exec(['sh', '-c', 'kill -9 "$(cat "$1")"', 'sh', paths(HOST_PATHS.run, vmFiles(r, 'primary')).pid]);
+    else await svc.deps.lab.powerOff(labHostOf(lab, r.primary).name);
     mark(mode === 'kill-primary-vm' ? 'primary QEMU killed (kill -9)' : 'primary host powered off');
     await primaryGone(10_000);
     detectionMs = Date.now() - tFault;
@@ -125,11 +113,9 @@ export async function runDrill(svc: LockstepService, mode: DrillMode): Promise<D
     while ((await pidOf(sb, paths(HOST_PATHS.run, 'secondary').pid)) !== null && Date.now() - tFault < 10_000) await sleep(20);
     detectionMs = Date.now() - tFault;
     mark('secondary loss detected');
-    await continueAlone(svc, r.primary);
-    svc.deps.store.kv.set('pair', { ...r, state: 'failed-over', lost: r.secondary, failedAt: Date.now() });
-    mark('primary continues alone');
+    const ms = await svc.continueAlone(r);
+    mark(`primary continues alone (${ms} ms of QMP)`);
   } else {
-    const lab = await svc.deps.lab.status();
     const h = lab.state === 'up' ? lab.hosts.find((x) => `${x.address}:${x.port}` === r.primary) : undefined;
     const link = svc.deps.link ? await svc.deps.link.status().catch(() => null) : null;
     const nic = link?.state === 'up' ? (link.a.host === r.primary ? link.a.nic : link.b.nic) : h?.nics.find((n) => n.role === 'crossover')?.name;
@@ -138,13 +124,12 @@ export async function runDrill(svc: LockstepService, mode: DrillMode): Promise<D
     mark(`crossover ${nic} cut on the primary`);
     detectionMs = 0;
     // the peer is still alive on the public path: never fail over; the primary continues alone and the secondary is retired
-    await continueAlone(svc, r.primary);
-    mark('primary continues alone (pair unprotected)');
+    const ms = await svc.continueAlone(r);
+    mark(`primary continues alone, pair unprotected (${ms} ms of QMP)`);
     await killQemu(sb, paths(HOST_PATHS.run, 'secondary').pid, 1000);
     mark('secondary retired: never two primaries');
     await sa.check(['ip', 'link', 'set', nic, 'up']);
     mark('crossover restored');
-    svc.deps.store.kv.set('pair', { ...r, state: 'failed-over', lost: r.secondary, failedAt: Date.now() });
   }
   watch.close();
   qSecondary.close();

@@ -168,6 +168,10 @@ export class SshSession {
     await this.ssh.putFile(local, remote);
   }
 
+  async getFile(remote: string, local: string): Promise<void> {
+    await this.ssh.getFile(local, remote);
+  }
+
   get connected(): boolean {
     return this.ssh.isConnected();
   }

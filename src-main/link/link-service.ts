@@ -28,7 +28,7 @@ export class LinkService {
     const hosts = resolvePair(this.deps.hosts, i.a, i.b);
     const subnet = planSubnet(i.subnet); // a malformed subnet is refused before a plan starts
     const params: LinkSetupParams = { a: hosts.A.hostId, b: hosts.B.hostId, subnet: subnet.cidr, mtu: i.mtu };
-    const plan = await this.deps.runner.run('link.setup', params);
+    const plan = await this.deps.runner.resumeOrRun('link.setup', params);
     if (plan.state !== 'done') throw new LockstepError(plan.error ?? { code: 'link-setup-failed', message: 'The link setup did not finish.' });
     return this.stored()!.status;
   }

@@ -3,7 +3,10 @@ import { LockstepError } from '../contract/index.js';
 import type { HostDTO } from '../contract/hosts.js';
 import type { SshSession } from '../hosts/ssh-session.js';
 import type { Step } from '../tasks/step.js';
-import { ensureFile, killQemu, pidOf } from './host-ops.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { ensureFile, killQemu, pidOf, remoteSha256 } from './host-ops.js';
+import { ensureProxies, joinColo } from './colo-join.js';
 import { GUEST, HOST_PATHS, type PairRecord } from './pair-record.js';
 import { Qmp } from './qmp.js';
 import { paths, primaryArgs, secondaryArgs, PORTS, type VmSpec } from './colo-args.js';
@@ -90,32 +93,21 @@ async function coloMode(s: SshSession, role: 'primary' | 'secondary'): Promise<s
 export { coloMode };
 
 export function protectSteps(ctx: ColoContext): Step<ProtectParams>[] {
-  const pair = () => {
-    const r = ctx.record();
-    if (!r) throw new LockstepError({ code: 'no-pair', message: 'The pair record is missing.', fix: 'lockstep lockstep protect HOST_A HOST_B' });
-    return r;
-  };
-  const both = async (p: ProtectParams) => {
-    const a = ctx.host(p.a);
-    const b = ctx.host(p.b);
-    return { a, b, sa: await ctx.session(a), sb: await ctx.session(b) };
-  };
+  const pair = () => requirePair(ctx);
+  const both = (p: ProtectParams) => sessions(ctx, p);
   return [
     {
       id: 'stage',
-      title: 'Copy the guest (kernel, initrd, disk) and, under TCG, the lab workaround to both hosts',
+      title: 'Copy the guest (kernel, initrd) and, under TCG, the lab workaround to both hosts; make the disks identical',
       probe: async () => false,
       apply: async ({ params }) => {
         const { sa, sb } = await both(params);
         const r = pair();
-        for (const s of [sa, sb]) {
-          await s.check(['mkdir', '-p', HOST_PATHS.lib, HOST_PATHS.run, '/var/lib/lockstep/lib']);
-          for (const f of ['vmlinuz', 'initrd.img']) await ensureFile(s, join(ctx.guestDir, f), `${HOST_PATHS.lib}/${f}`);
-          if (r.accel === 'tcg') await ensureFile(s, ctx.shimFile, HOST_PATHS.shim);
-        }
-        // the primary's disk is the truth; the secondary gets an identical full copy
-        await ensureFile(sa, join(ctx.guestDir, 'disk.img'), `${HOST_PATHS.lib}/disk.img`);
-        await ensureFile(sb, join(ctx.guestDir, 'disk.img'), `${HOST_PATHS.lib}/disk.img`);
+        for (const s of [sa, sb]) await stageHost(ctx, s, r);
+        // the primary's disk is the truth (it keeps the guest's data across stop/protect); the secondary gets an identical copy
+        const disk = `${HOST_PATHS.lib}/disk.img`;
+        if ((await remoteSha256(sa, disk)) === null) await ensureFile(sa, join(ctx.guestDir, 'disk.img'), disk);
+        await copyDisk(sa, sb, disk, ctx.log);
       },
       verify: async () => {},
     },
@@ -125,78 +117,12 @@ export function protectSteps(ctx: ColoContext): Step<ProtectParams>[] {
       probe: async () => false,
       apply: async ({ params }) => {
         const { sa, sb } = await both(params);
-        const r = pair();
-        for (const s of [sa, sb]) {
-          const has = await s.exec(['ip', 'link', 'show', 'dev', HOST_PATHS.tap]);
-          if (has.code !== 0) {
-            await s.check(['ip', 'tuntap', 'add', 'dev', HOST_PATHS.tap, 'mode', 'tap']);
-          }
-          const br = await s.exec(['ip', 'link', 'set', HOST_PATHS.tap, 'master', HOST_PATHS.bridge, 'up']);
-          if (br.code !== 0) {
-            throw new LockstepError({
-              code: 'no-bridge',
-              message: `${s.target.address} has no bridge ${HOST_PATHS.bridge} for the guest's NIC.`,
-              fix: 'Put the host’s public NIC in a bridge named br0 (the usual KVM host setup), then protect again.',
-              host: s.target.address,
-            });
-          }
-        }
-        const ping = await sa.exec(['ping', '-c', '2', '-W', '1', r.xb]);
-        if (ping.code !== 0)
-          throw new LockstepError({
-            code: 'crossover-down',
-            message: `The secondary's crossover address ${r.xb} does not answer from the primary.`,
-            fix: 'lockstep link setup A B',
-          });
+        for (const s of [sa, sb]) await guestTap(s);
+        await crossoverPing(sa, pair().xb);
       },
       verify: async () => {},
     },
-    {
-      id: 'secondary',
-      title: 'Start the secondary VM (waits for the primary’s state), export its disk over NBD',
-      probe: async ({ params }) => {
-        const { sb } = await both(params);
-        return (await coloMode(sb, 'secondary')) === 'secondary';
-      },
-      apply: async ({ params }) => {
-        const { sb } = await both(params);
-        const r = pair();
-        const s = spec(r, 'secondary');
-        await killQemu(sb, paths(HOST_PATHS.run, 'secondary').pid, 1000);
-        await killQemu(sb, paths(HOST_PATHS.run, 'primary').pid, 1000);
-        const size = (await sb.check(['stat', '-c', '%s', s.disk])).trim();
-        for (const f of [s.active!, s.hidden!]) {
-          await sb.exec(['rm', '-f', f]);
-          await sb.check(['qemu-img', 'create', '-q', '-f', 'qcow2', f, size]);
-        }
-        await sb.check(launchArgv(r, 'secondary', secondaryArgs(s)), {
-          timeoutMs: 30_000,
-          fix: 'Check the host has QEMU with COLO (lockstep preflight run A B).',
-        });
-        const q = await waitForQmp(sb, 'secondary');
-        try {
-          await q.exec('migrate-set-capabilities', { capabilities: [{ capability: 'x-colo', state: true }] });
-          await q.exec('nbd-server-start', { addr: { type: 'inet', data: { host: r.xb, port: String(PORTS.nbd) } } });
-          await q.exec('nbd-server-add', { device: 'parent0', writable: true });
-          await q.exec('migrate-incoming', { uri: `tcp:${r.xb}:${PORTS.migration}` });
-        } finally {
-          q.close();
-        }
-        ctx.log(`Secondary VM started on ${sb.target.address}`);
-      },
-      verify: async ({ params }) => {
-        const { sb } = await both(params);
-        if ((await pidOf(sb, paths(HOST_PATHS.run, 'secondary').pid)) === null) {
-          const log = await sb.exec(['tail', '-5', paths(HOST_PATHS.run, 'secondary').serialLog]);
-          throw new LockstepError({
-            code: 'secondary-died',
-            message: 'The secondary QEMU exited right after starting.',
-            cause: log.stdout.trim().slice(-300),
-            host: sb.target.address,
-          });
-        }
-      },
-    },
+    secondaryStep(ctx),
     {
       id: 'primary',
       title: 'Start the primary VM and bring both into lockstep (COLO)',
@@ -213,57 +139,137 @@ export function protectSteps(ctx: ColoContext): Step<ProtectParams>[] {
         await sa.check(launchArgv(r, 'primary', primaryArgs(s)), { timeoutMs: 30_000 });
         const q = await waitForQmp(sa, 'primary');
         try {
-          // the secondary reconnects to the proxy once a second: wait for it before migrating
-          const deadline = Date.now() + 15_000;
-          for (;;) {
-            const chardevs = await q.exec<{ label: string; filename: string }[]>('query-chardev');
-            const ready = ['mirror0', 'compare1'].every((l) => {
-              const c = chardevs.find((x) => x.label === l);
-              return c && !c.filename.startsWith('disconnected:');
-            });
-            if (ready) break;
-            if (Date.now() > deadline || signal.aborted)
-              throw new LockstepError({
-                code: 'secondary-not-connected',
-                message: 'The secondary never connected to the primary over the crossover.',
-                fix: 'Check the crossover link (lockstep link status) and the firewall on ports 9003/9004.',
-              });
-            await sleep(200);
-          }
-          await q.exec('human-monitor-command', {
-            'command-line': `drive_add -n buddy driver=replication,mode=primary,file.driver=nbd,file.host=${r.xb},file.port=${PORTS.nbd},file.export=parent0,node-name=replication0`,
-          });
-          await q.exec('x-blockdev-change', { parent: 'colo-disk0', node: 'replication0' });
-          await q.exec('migrate-set-capabilities', { capabilities: [{ capability: 'x-colo', state: true }] });
-          await q.exec('migrate-set-parameters', { 'x-checkpoint-delay': 2000 });
-          await q.exec('migrate', { uri: `tcp:${r.xb}:${PORTS.migration}` });
-          const until = Date.now() + 30_000;
-          for (;;) {
-            const m = await q.exec<{ status: string }>('query-migrate');
-            if (m.status === 'colo') break;
-            if (m.status === 'failed' || Date.now() > until)
-              throw new LockstepError({
-                code: 'colo-failed',
-                message: `COLO did not start (migration ${m.status}).`,
-                fix: 'Both hosts need the same QEMU (lockstep preflight run A B).',
-              });
-            await sleep(100);
-          }
+          // the chardevs and filters are on its command line: wait for the secondary, then join
+          await ensureProxies(q, r.xa, signal);
+          const { replNode } = await joinColo(q, { xb: r.xb, generation: r.generation ?? 0, signal });
+          ctx.save({ ...pair(), replNode });
         } finally {
           q.close();
         }
-        const until = Date.now() + 10_000;
-        while ((await coloMode(sb, 'secondary')) !== 'secondary') {
-          if (Date.now() > until) throw new LockstepError({ code: 'colo-secondary', message: 'The secondary did not enter COLO.' });
-          await sleep(200);
-        }
+        await waitSecondaryMode(sb);
       },
       verify: async ({ params }) => {
         const { sa } = await both(params);
         if ((await coloMode(sa, 'primary')) !== 'primary') throw new LockstepError({ code: 'colo-primary', message: 'The primary is not in COLO mode.' });
         const r = pair();
-        ctx.save({ ...r, state: 'lockstep', since: Date.now() });
+        ctx.save({ ...r, state: 'lockstep', since: Date.now(), primaryVm: 'primary', generation: (r.generation ?? 0) + 1 });
       },
     },
   ];
+}
+
+/** Starts a fresh secondary on host `b` (cold start and re-protect): active/hidden overlays, -incoming, NBD export. */
+export function secondaryStep(ctx: ColoContext): Step<ProtectParams> {
+  const pair = () => requirePair(ctx);
+  const both = (p: ProtectParams) => sessions(ctx, p);
+  return {
+    id: 'secondary',
+    title: 'Start the secondary VM (waits for the primary’s state), export its disk over NBD',
+    probe: async ({ params }) => {
+      const { sb } = await both(params);
+      return (await coloMode(sb, 'secondary')) === 'secondary';
+    },
+    apply: async ({ params }) => {
+      const { sb } = await both(params);
+      const r = pair();
+      const s = spec(r, 'secondary');
+      await killQemu(sb, paths(HOST_PATHS.run, 'secondary').pid, 1000);
+      await killQemu(sb, paths(HOST_PATHS.run, 'primary').pid, 1000);
+      const size = (await sb.check(['stat', '-c', '%s', s.disk])).trim();
+      for (const f of [s.active!, s.hidden!]) {
+        await sb.exec(['rm', '-f', f]);
+        await sb.check(['qemu-img', 'create', '-q', '-f', 'qcow2', f, size]);
+      }
+      await sb.check(launchArgv(r, 'secondary', secondaryArgs(s)), {
+        timeoutMs: 30_000,
+        fix: 'Check the host has QEMU with COLO (lockstep preflight run A B).',
+      });
+      const q = await waitForQmp(sb, 'secondary');
+      try {
+        await q.exec('migrate-set-capabilities', { capabilities: [{ capability: 'x-colo', state: true }] });
+        await q.exec('nbd-server-start', { addr: { type: 'inet', data: { host: r.xb, port: String(PORTS.nbd) } } });
+        await q.exec('nbd-server-add', { device: 'parent0', writable: true });
+        await q.exec('migrate-incoming', { uri: `tcp:${r.xb}:${PORTS.migration}` });
+      } finally {
+        q.close();
+      }
+      ctx.log(`Secondary VM started on ${sb.target.address}`);
+    },
+    verify: async ({ params }) => {
+      const { sb } = await both(params);
+      if ((await pidOf(sb, paths(HOST_PATHS.run, 'secondary').pid)) === null) {
+        const log = await sb.exec(['tail', '-5', paths(HOST_PATHS.run, 'secondary').serialLog]);
+        throw new LockstepError({
+          code: 'secondary-died',
+          message: 'The secondary QEMU exited right after starting.',
+          cause: log.stdout.trim().slice(-300),
+          host: sb.target.address,
+        });
+      }
+    },
+  };
+}
+
+export function requirePair(ctx: ColoContext): PairRecord {
+  const r = ctx.record();
+  if (!r) throw new LockstepError({ code: 'no-pair', message: 'The pair record is missing.', fix: 'lockstep lockstep protect HOST_A HOST_B' });
+  return r;
+}
+
+export async function sessions(ctx: ColoContext, p: ProtectParams): Promise<{ sa: SshSession; sb: SshSession }> {
+  return { sa: await ctx.session(ctx.host(p.a)), sb: await ctx.session(ctx.host(p.b)) };
+}
+
+/** Kernel, initrd and (TCG only) the lab workaround on a host; never its disk. */
+export async function stageHost(ctx: ColoContext, s: SshSession, r: PairRecord): Promise<void> {
+  await s.check(['mkdir', '-p', HOST_PATHS.lib, HOST_PATHS.run, '/var/lib/lockstep/lib']);
+  for (const f of ['vmlinuz', 'initrd.img']) await ensureFile(s, join(ctx.guestDir, f), `${HOST_PATHS.lib}/${f}`);
+  if (r.accel === 'tcg') await ensureFile(s, ctx.shimFile, HOST_PATHS.shim);
+}
+
+/** Cold start only (no VM runs): the secondary's disk becomes a byte copy of the primary's, through this app. */
+async function copyDisk(sa: SshSession, sb: SshSession, disk: string, log: (m: string) => void): Promise<void> {
+  const want = await remoteSha256(sa, disk);
+  if (want !== null && (await remoteSha256(sb, disk)) === want) return;
+  const tmp = mkdtempSync(join(tmpdir(), 'lockstep-disk-'));
+  try {
+    await sa.getFile(disk, join(tmp, 'disk.img'));
+    await ensureFile(sb, join(tmp, 'disk.img'), disk);
+    log(`Disk copied from ${sa.target.address} to ${sb.target.address} (full copy: no DRBD on this pair)`);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** The guest's NIC: a tap in the host's bridge. */
+export async function guestTap(s: SshSession): Promise<void> {
+  const has = await s.exec(['ip', 'link', 'show', 'dev', HOST_PATHS.tap]);
+  if (has.code !== 0) await s.check(['ip', 'tuntap', 'add', 'dev', HOST_PATHS.tap, 'mode', 'tap']);
+  const br = await s.exec(['ip', 'link', 'set', HOST_PATHS.tap, 'master', HOST_PATHS.bridge, 'up']);
+  if (br.code !== 0) {
+    throw new LockstepError({
+      code: 'no-bridge',
+      message: `${s.target.address} has no bridge ${HOST_PATHS.bridge} for the guest's NIC.`,
+      fix: 'Put the host’s public NIC in a bridge named br0 (the usual KVM host setup), then protect again.',
+      host: s.target.address,
+    });
+  }
+}
+
+export async function crossoverPing(sa: SshSession, xb: string): Promise<void> {
+  const ping = await sa.exec(['ping', '-c', '2', '-W', '1', xb]);
+  if (ping.code !== 0)
+    throw new LockstepError({
+      code: 'crossover-down',
+      message: `The secondary's crossover address ${xb} does not answer from the primary.`,
+      fix: 'lockstep link setup A B',
+    });
+}
+
+export async function waitSecondaryMode(sb: SshSession): Promise<void> {
+  const until = Date.now() + 15_000;
+  while ((await coloMode(sb, 'secondary')) !== 'secondary') {
+    if (Date.now() > until) throw new LockstepError({ code: 'colo-secondary', message: 'The secondary did not enter COLO.', host: sb.target.address });
+    await sleep(200);
+  }
 }

@@ -11,9 +11,10 @@ import type { TaskRunner } from '../tasks/runner.js';
 import type { VirtualLab } from '../virtual-lab/lab-service.js';
 import { runDrill } from '../drill/drill-runner.js';
 import { DrillsRepo } from '../drill/drills-repo.js';
-import { coloMode, protectSteps, type ProtectParams } from './colo-steps.js';
+import { coloMode, protectSteps, type ColoContext, type ProtectParams } from './colo-steps.js';
+import { reprotectSteps } from './reprotect-steps.js';
 import { killQemu, pidOf, qemuMajor } from './host-ops.js';
-import { HOST_PATHS, PAIR_KEY, type PairRecord } from './pair-record.js';
+import { HOST_PATHS, PAIR_KEY, vmFiles, type PairRecord } from './pair-record.js';
 import { paths, parseCheckpoints } from './colo-args.js';
 import { Qmp } from './qmp.js';
 
@@ -36,19 +37,24 @@ export class LockstepService {
 
   constructor(readonly deps: LockstepDeps) {
     this.drills = new DrillsRepo(deps.store.db);
+    const ctx: ColoContext = {
+      host: (ref) => deps.hosts.resolve(ref),
+      session: (h) => deps.hosts.session(h),
+      record: () => this.record(),
+      save: (r) => deps.store.kv.set(PAIR_KEY, r),
+      guestDir: join(deps.distDir, 'guest'),
+      shimFile: join(deps.distDir, 'native', 'libcolo-tcg-shim.so'),
+      log: (m) => deps.bus.log('info', 'lockstep', m),
+    };
     deps.runner.register<ProtectParams>({
       kind: 'lockstep.protect',
       title: (p) => `Protect the guest in lockstep on ${p.a} + ${p.b}`,
-      steps: () =>
-        protectSteps({
-          host: (ref) => deps.hosts.resolve(ref),
-          session: (h) => deps.hosts.session(h),
-          record: () => this.record(),
-          save: (r) => deps.store.kv.set(PAIR_KEY, r),
-          guestDir: join(deps.distDir, 'guest'),
-          shimFile: join(deps.distDir, 'native', 'libcolo-tcg-shim.so'),
-          log: (m) => deps.bus.log('info', 'lockstep', m),
-        }),
+      steps: () => protectSteps(ctx),
+    });
+    deps.runner.register<ProtectParams>({
+      kind: 'lockstep.reprotect',
+      title: (p) => `Re-protect: ${p.a} stays primary, a new secondary on ${p.b}`,
+      steps: () => reprotectSteps(ctx),
     });
   }
 
@@ -152,14 +158,51 @@ export class LockstepService {
       guestCidr,
       since: Date.now(),
       diskSync: 'full-copy',
+      primaryVm: 'primary',
+      generation: 0,
     };
     this.deps.store.kv.set(PAIR_KEY, rec);
+    const t0 = Date.now();
     const plan = await this.deps.runner.run<ProtectParams>('lockstep.protect', { a: a.hostId, b: b.hostId });
     if (plan.state !== 'done') throw new LockstepError(plan.error ?? { code: 'protect-failed', message: 'Lockstep did not start.' });
+    this.deps.store.kv.set(PAIR_KEY, { ...this.record()!, protectMs: Date.now() - t0 });
     this.deps.bus.log(
       'info',
       'lockstep',
       `Protected: primary on ${a.name}, secondary in lockstep on ${b.name}${accel === 'tcg' ? ' (TCG: emulated, demo speed)' : ''}`,
+    );
+    return this.status();
+  }
+
+  /**
+   * After a failover: the survivor stays primary (it keeps serving), the returned host gets a fresh
+   * secondary and a full copy of the disk, then both run in lockstep again (roles swapped after a
+   * primary loss). Resumable: an interrupted re-protect continues at its step.
+   */
+  async reprotect(): Promise<PairStatus> {
+    const r = this.record();
+    if (r?.state === 'lockstep') return this.status();
+    if (!r || (r.state !== 'failed-over' && r.state !== 'reprotecting'))
+      throw new LockstepError({
+        code: 'nothing-to-reprotect',
+        message: r?.state === 'stopped' ? 'The pair was stopped: there is no survivor to re-protect.' : 'The guest has not failed over.',
+        fix: 'lockstep lockstep protect HOST_A HOST_B',
+      });
+    const next: PairRecord = r.state === 'reprotecting' ? r : { ...r, state: 'reprotecting', secondary: r.lost ?? r.secondary, lost: undefined };
+    this.deps.store.kv.set(PAIR_KEY, next);
+    const t0 = Date.now();
+    const interrupted = r.state === 'reprotecting' ? this.deps.runner.resumeInterrupted('lockstep.reprotect')[0] : undefined;
+    const plan = interrupted ? await interrupted.done : await this.deps.runner.run<ProtectParams>('lockstep.reprotect', { a: next.primary, b: next.secondary });
+    if (plan.state !== 'done') {
+      // the survivor keeps serving alone; the next re-protect starts over from its first step
+      this.deps.store.kv.set(PAIR_KEY, { ...this.record()!, state: 'failed-over', lost: next.secondary });
+      throw new LockstepError(plan.error ?? { code: 'reprotect-failed', message: 'Re-protect did not finish; the guest keeps running alone.' });
+    }
+    this.deps.store.kv.set(PAIR_KEY, { ...this.record()!, protectMs: Date.now() - t0 });
+    this.deps.bus.log(
+      'info',
+      'lockstep',
+      `Re-protected: primary on ${this.side(next.primary, 'none').name}, secondary in lockstep on ${this.side(next.secondary, 'none').name} (full disk copy, ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
     );
     return this.status();
   }
@@ -176,11 +219,11 @@ export class LockstepService {
         at: r.failedAt ?? 0,
         guestAddress: r.guestAddress,
       };
-    if (r.state === 'starting')
-      return { state: 'starting', primary: this.side(r.primary, 'none'), secondary: this.side(r.secondary, 'none'), step: 'starting' };
+    if (r.state === 'starting' || r.state === 'reprotecting')
+      return { state: 'starting', primary: this.side(r.primary, 'none'), secondary: this.side(r.secondary, 'none'), step: r.state };
     const sa = await this.deps.hosts.session(r.primary).catch(() => null);
     const sb = await this.deps.hosts.session(r.secondary).catch(() => null);
-    const [ma, mb] = [sa ? await coloMode(sa, 'primary') : null, sb ? await coloMode(sb, 'secondary') : null];
+    const [ma, mb] = [sa ? await coloMode(sa, vmFiles(r, 'primary')) : null, sb ? await coloMode(sb, 'secondary') : null];
     if (ma !== 'primary' || mb !== 'secondary') {
       return {
         state: 'degraded',
@@ -196,7 +239,7 @@ export class LockstepService {
           '-c',
           'grep -c "checkpoint-request" "$1"; grep -E "checkpoint-request|vmstate-loaded" "$1" | tail -n 120',
           'sh',
-          paths(HOST_PATHS.run, 'primary').trace,
+          paths(HOST_PATHS.run, vmFiles(r, 'primary')).trace,
         ])
       : null;
     const [countLine = '0', ...recentLines] = (trace?.stdout ?? '').split('\n');
@@ -224,7 +267,7 @@ export class LockstepService {
     if (!r || r.state !== 'lockstep')
       throw new LockstepError({ code: 'not-in-lockstep', message: 'There is no pair in lockstep to fail over.', fix: 'lockstep lockstep status' });
     const sa = await this.deps.hosts.session(r.primary).catch(() => null);
-    if (sa) await killQemu(sa, paths(HOST_PATHS.run, 'primary').pid, 200).catch(() => 'unreachable');
+    if (sa) await killQemu(sa, paths(HOST_PATHS.run, vmFiles(r, 'primary')).pid, 200).catch(() => 'unreachable');
     await this.failoverOnSecondary(r);
     return this.status();
   }
@@ -249,9 +292,67 @@ export class LockstepService {
       q.close();
     }
     const ms = Date.now() - t0;
-    this.deps.store.kv.set(PAIR_KEY, { ...r, state: 'failed-over', primary: r.secondary, lost: r.primary, failedAt: Date.now() });
+    // roles swap: the survivor's crossover address is now the primary's, and it runs the 'secondary' file set
+    this.deps.store.kv.set(PAIR_KEY, {
+      ...r,
+      state: 'failed-over',
+      primary: r.secondary,
+      lost: r.primary,
+      xa: r.xb,
+      xb: r.xa,
+      primaryVm: 'secondary',
+      failedAt: Date.now(),
+    });
     this.deps.bus.log('warn', 'lockstep', `Failed over: the guest now runs on ${this.side(r.secondary, 'none').name} alone (QMP sequence ${ms} ms)`);
     return ms;
+  }
+
+  /**
+   * The primary continues alone when its secondary is gone or unreachable (field notes: yank the hung
+   * NBD/proxy/migration connections out of band first, then drop the replication child, the filters and
+   * the comparer, then leave COLO). Returns its duration in ms.
+   */
+  async continueAlone(r: PairRecord): Promise<number> {
+    const t0 = Date.now();
+    const s = await this.deps.hosts.session(r.primary);
+    const files = paths(HOST_PATHS.run, vmFiles(r, 'primary'));
+    const gen = /(\d+)$/.exec(r.replNode ?? 'replication0')?.[1] ?? '0';
+    const oob = await Qmp.open(s, files.qmpOob, { timeoutMs: 3000, oob: true }).catch(() => null);
+    try {
+      await oob
+        ?.exec(
+          'yank',
+          {
+            instances: [
+              { type: 'block-node', 'node-name': `nbd${gen}` },
+              { type: 'chardev', id: 'mirror0' },
+              { type: 'chardev', id: 'compare1' },
+              { type: 'migration' },
+            ],
+          },
+          { oob: true, timeoutMs: 2000 },
+        )
+        .catch(() => undefined);
+    } finally {
+      oob?.close();
+    }
+    const q = await Qmp.open(s, files.qmp, { timeoutMs: 3000 });
+    try {
+      await q.exec('x-blockdev-change', { parent: 'colo-disk0', child: 'children.1' }, { timeoutMs: 5000 }).catch(() => undefined);
+      await q.exec('blockdev-del', { 'node-name': r.replNode ?? 'replication0' }, { timeoutMs: 5000 }).catch(() => undefined);
+      for (const id of ['m0', 'redire0', 'redire1', 'comp0', 'iothread1']) await q.exec('object-del', { id }).catch(() => undefined);
+      await q.exec('x-colo-lost-heartbeat', undefined, { timeoutMs: 5000 });
+      const until = Date.now() + 5000;
+      while ((await q.exec<{ mode: string }>('query-colo-status')).mode !== 'none') {
+        if (Date.now() > until) throw new LockstepError({ code: 'alone-stuck', message: 'The primary did not leave COLO mode.' });
+        await new Promise((res) => setTimeout(res, 10));
+      }
+    } finally {
+      q.close();
+    }
+    this.deps.store.kv.set(PAIR_KEY, { ...r, state: 'failed-over', lost: r.secondary, failedAt: Date.now() });
+    this.deps.bus.log('warn', 'lockstep', `The primary on ${this.side(r.primary, 'none').name} continues alone: the guest is unprotected until re-protect`);
+    return Date.now() - t0;
   }
 
   async stop(): Promise<PairStatus> {
@@ -294,14 +395,7 @@ export class LockstepService {
     const host = side === 'primary' ? r.primary : r.state === 'failed-over' ? null : r.secondary;
     if (!host) throw new LockstepError({ code: 'no-secondary', message: 'The guest runs on one host only (failed over): there is no secondary console.' });
     // after a failover the survivor still runs the QEMU that was started as the secondary
-    const role = r.state === 'failed-over' || (await this.vmRoleOn(host)) === 'secondary' ? 'secondary' : side;
+    const role = vmFiles(r, side);
     return { host, argv: ['socat', '-', `UNIX-CONNECT:${paths(HOST_PATHS.run, role).serial}`], title: `${this.side(host, 'none').name} — ${side} VM` };
-  }
-
-  private async vmRoleOn(host: string): Promise<'primary' | 'secondary' | null> {
-    const s = await this.deps.hosts.session(host);
-    if ((await pidOf(s, paths(HOST_PATHS.run, 'primary').pid)) !== null) return 'primary';
-    if ((await pidOf(s, paths(HOST_PATHS.run, 'secondary').pid)) !== null) return 'secondary';
-    return null;
   }
 }

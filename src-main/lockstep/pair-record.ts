@@ -1,6 +1,6 @@
 /** What the store remembers about the COLO pair (kv key `pair`). */
 export interface PairRecord {
-  state: 'starting' | 'lockstep' | 'failed-over' | 'stopped';
+  state: 'starting' | 'lockstep' | 'failed-over' | 'reprotecting' | 'stopped';
   /** host identities (address:port) in their CURRENT roles */
   primary: string;
   secondary: string;
@@ -15,7 +15,24 @@ export interface PairRecord {
   diskSync: 'drbd' | 'full-copy' | 'fresh';
   failedAt?: number;
   lost?: string;
+  /**
+   * Which QEMU file set (pid, QMP, serial under HOST_PATHS.run) the VM on the CURRENT primary host uses:
+   * after a failover the survivor still runs the QEMU that was started as the secondary. Default 'primary'.
+   * A secondary is always a fresh QEMU with the 'secondary' set.
+   */
+  primaryVm?: VmFiles;
+  /** the primary's replication (NBD) node, named so that it can be yanked and removed */
+  replNode?: string;
+  /** +1 on every (re-)protect: names nodes uniquely inside one long-running QEMU */
+  generation?: number;
+  /** how long the last protect / re-protect took */
+  protectMs?: number;
 }
+
+export type VmFiles = 'primary' | 'secondary';
+
+/** The file set of the VM in a role right now. */
+export const vmFiles = (r: PairRecord, role: 'primary' | 'secondary'): VmFiles => (role === 'primary' ? (r.primaryVm ?? 'primary') : 'secondary');
 
 export const PAIR_KEY = 'pair';
 

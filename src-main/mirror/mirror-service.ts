@@ -10,6 +10,7 @@ import type { Store } from '../store/store.js';
 import { sleep } from '../tasks/cancel.js';
 import type { TaskRunner } from '../tasks/runner.js';
 import type { StepContext } from '../tasks/step.js';
+import { drbdAvailability, MIRROR_SKIP_KEY, PREFLIGHT_KEY, unavailableStatus, type MirrorSkip, type StoredPreflight } from './availability.js';
 import { parseWipe } from './disk-check.js';
 import * as drbd from './drbd-commands.js';
 import { lastResync, type ResyncFigures } from './kernel-log.js';
@@ -100,14 +101,14 @@ export class MirrorService {
       wipe: i.wipe,
       blank: i.blank,
     };
-    const plan = await this.deps.runner.run('mirror.setup', params);
+    const plan = await this.deps.runner.resumeOrRun('mirror.setup', params);
     if (plan.state !== 'done') throw new LockstepError(plan.error ?? { code: 'mirror-setup-failed', message: 'The mirror setup did not finish.' });
     return this.status();
   }
 
   async status(): Promise<MirrorStatusDTO> {
     const rec = this.stored();
-    if (!rec) return { state: 'none' };
+    if (!rec) return this.noMirror();
     const pair = new HostPair(this.deps.hosts, rec.hosts);
     const views = await bothSides((side) => this.observe(pair, rec, side, { log: true }));
     return this.toDTO(rec, pair, views[0]!, views[1]!);
@@ -204,6 +205,31 @@ export class MirrorService {
     return this.withVerify(await this.status());
   }
 
+  /** Without a mirror: 'unavailable' (with the preflight's reason) when the link's hosts cannot run DRBD, else 'none'. No SSH. */
+  private noMirror(): MirrorStatusDTO {
+    const link = this.deps.link.stored();
+    if (!link) return { state: 'none' };
+    const a = drbdAvailability(this.deps.store.kv.get<StoredPreflight>(PREFLIGHT_KEY), [link.hosts.A, link.hosts.B]);
+    return a.state === 'unavailable' ? unavailableStatus(a, this.deps.store.kv.get<MirrorSkip>(MIRROR_SKIP_KEY)) : { state: 'none' };
+  }
+
+  /** A pair without DRBD: record that the user goes on without a mirror (Protect then copies the guest's disk in full). */
+  async skip(): Promise<MirrorStatusDTO> {
+    if (this.stored()) throw err('mirror-exists', 'This pair already has a DRBD mirror: there is nothing to skip.', { fix: 'lockstep mirror status' });
+    const link = this.deps.link.stored();
+    if (!link) throw err('mirror-no-link', 'There is no replication link yet.', { fix: 'lockstep link setup HOST_A HOST_B' });
+    const hosts = [link.hosts.A, link.hosts.B];
+    const names = `${link.names.A} ${link.names.B}`;
+    const a = drbdAvailability(this.deps.store.kv.get<StoredPreflight>(PREFLIGHT_KEY), hosts);
+    if (a.state === 'unknown') throw err('mirror-unchecked', `${a.why} Whether they have DRBD is not known.`, { fix: `lockstep preflight run ${names}` });
+    if (a.state === 'available')
+      throw err('mirror-available', 'Both hosts can run DRBD: mirror the disks rather than copying them in full.', { fix: 'lockstep mirror setup' });
+    const skip: MirrorSkip = { hosts, at: Date.now() };
+    this.deps.store.kv.set(MIRROR_SKIP_KEY, skip);
+    this.deps.bus.log('info', 'mirror', `No DRBD on ${link.names.A} + ${link.names.B} (${a.why}): Protect will make a full copy of the guest's disk.`);
+    return this.status();
+  }
+
   // ── observation ─────────────────────────────────────────────────────────────────────
 
   requireMirror(): MirrorStored {
@@ -270,7 +296,7 @@ export class MirrorService {
 
   private withVerify(dto: MirrorStatusDTO): MirrorStatusDTO {
     const v = this.stored()?.lastVerify;
-    return v && dto.state !== 'none' && dto.outOfSyncKiB === null ? { ...dto, outOfSyncKiB: v.outOfSyncKiB } : dto;
+    return v && dto.state !== 'none' && dto.state !== 'unavailable' && dto.outOfSyncKiB === null ? { ...dto, outOfSyncKiB: v.outOfSyncKiB } : dto;
   }
 
   // ── waiting for a sync, with progress ───────────────────────────────────────────────

@@ -1,7 +1,7 @@
 import type { EventBus } from '../app/event-bus.js';
 import type { HostDTO } from '../contract/hosts.js';
 import { LockstepError } from '../contract/index.js';
-import type { PreflightHostSummary, PreflightReport } from '../contract/preflight.js';
+import type { LastPreflight, PreflightHostSummary, PreflightReport } from '../contract/preflight.js';
 import { decideAccel } from '../hosts/accel.js';
 import type { HostsService } from '../hosts/hosts-service.js';
 import type { KeyValueRepo } from '../store/kv-repo.js';
@@ -34,6 +34,11 @@ export class PreflightService {
     const facts = parseGatherOutput(r.stdout);
     const offsetSeconds = facts.clockEpochSeconds === null ? null : facts.clockEpochSeconds - (t0 + t1) / 2000;
     return { facts, offsetSeconds, ms: t1 - t0 };
+  }
+
+  /** The last report (kept in store.kv 'preflight'), or null before the first preflight. */
+  last(): LastPreflight | null {
+    return this.deps.kv.get<LastPreflight>('preflight') ?? null;
   }
 
   async run(i: { a: string; b?: string; guestRamMiB: number }): Promise<PreflightReport> {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { LockstepError, toErrorDTO, type PlanDTO, type ProgressDTO } from '../contract/index.js';
 import type { EventBus } from '../app/event-bus.js';
-import type { PlansRepo } from '../store/plans-repo.js';
+import type { PlansRepo, StoredPlan } from '../store/plans-repo.js';
 import { cancelledError } from './cancel.js';
 import { isOwnerAlive, self } from './owner.js';
 import type { PlanKind, Step, StepContext } from './step.js';
@@ -46,6 +46,18 @@ export class TaskRunner {
     return this.start(kindName, params).done;
   }
 
+  /**
+   * Like `run`, but when a plan of this kind with the same params was interrupted (its process
+   * died), resumes that one at its interrupted step instead of starting a second plan beside it.
+   */
+  resumeOrRun<P>(kindName: string, params: P): Promise<PlanDTO> {
+    const same = JSON.stringify(params);
+    const interrupted = this.plans
+      .running()
+      .find((p) => p.kind === kindName && JSON.stringify(p.params) === same && !this.active.has(p.id) && !isOwnerAlive(p.ownerPid, p.ownerStart));
+    return interrupted ? this.resumeOne(interrupted, this.kind<P>(kindName)) : this.run(kindName, params);
+  }
+
   /** Plans left `running` by a process that no longer exists: resume them here. */
   resumeInterrupted(onlyKind?: string): { id: string; done: Promise<PlanDTO> }[] {
     const out: { id: string; done: Promise<PlanDTO> }[] = [];
@@ -54,11 +66,15 @@ export class TaskRunner {
       if (this.active.has(p.id) || isOwnerAlive(p.ownerPid, p.ownerStart)) continue;
       const kind = this.kinds.get(p.kind);
       if (!kind) continue; // a kind this process does not know: leave it for one that does
-      this.plans.claim(p.id, self.pid, self.start);
-      this.bus.log('warn', 'tasks', `Resuming interrupted plan: ${kind.title(p.params as never)}`, { data: { planId: p.id } });
-      out.push({ id: p.id, done: this.launch(p.id, kind, p.params as never, kind.steps(p.params as never)) });
+      out.push({ id: p.id, done: this.resumeOne(p, kind) });
     }
     return out;
+  }
+
+  private resumeOne<P>(p: StoredPlan, kind: PlanKind<P>): Promise<PlanDTO> {
+    this.plans.claim(p.id, self.pid, self.start);
+    this.bus.log('warn', 'tasks', `Resuming interrupted plan: ${kind.title(p.params as P)}`, { data: { planId: p.id } });
+    return this.launch(p.id, kind, p.params as P, kind.steps(p.params as P));
   }
 
   cancel(id: string): PlanDTO {

@@ -12,6 +12,7 @@ import { leftovers, pidAlive } from './observe.js';
 import { checkPrerequisites } from './prerequisites.js';
 import { DEFAULT_PUBLIC_NET, planLayout, validPrefix, validPublicNet } from './topology.js';
 import { routesOverlapping } from './routes.js';
+import { mustLocal, runLocal } from './local.js';
 
 function localAccel(): ReturnType<typeof decideAccel> {
   return decideAccel({ kvmDevice: existsSync('/dev/kvm'), cpuFlags: parseCpuFlags(readFileSync('/proc/cpuinfo', 'utf8')) });
@@ -57,7 +58,7 @@ export class VirtualLab {
     const r = this.record();
     const left = await leftovers(this.prefix);
     if (!r) return left.length ? { state: 'partial', leftovers: left, fix: 'lockstep lab down' } : { state: 'down' };
-    const sshdUp = r.layout.hosts.every((h) => pidAlive(r.hosts[h.name]?.pid));
+    const sshdUp = r.layout.hosts.every((h) => r.hosts[h.name]?.off || pidAlive(r.hosts[h.name]?.pid));
     if (r.state !== 'up' || !sshdUp) {
       return {
         state: 'partial',
@@ -85,6 +86,7 @@ export class VirtualLab {
         netns: r.flavour === 'kernel' ? r.layout.wireNs : h.netns,
         pids: r.hosts[h.name]?.pid ? [r.hosts[h.name]!.pid!] : [],
         nics: h.nics.map((n) => ({ name: n.name, mac: n.mac, role: n.role })),
+        power: r.hosts[h.name]?.off ? ('off' as const) : ('on' as const),
       })),
     };
   }
@@ -150,6 +152,58 @@ export class VirtualLab {
       'lab',
       `Virtual lab up: ${rec.layout.hosts.map((h) => `${h.name} ${h.address}`).join(', ')} (${rec.accel === 'kvm' ? 'KVM' : 'TCG: emulated, demo speed'})`,
     );
+    this.deps.bus.emit({ type: 'lab-changed', status: st });
+    return st;
+  }
+
+  private hostOf(name: string): { rec: LabRecord; host: LabRecord['layout']['hosts'][number] } {
+    const rec = this.record();
+    const host = rec?.state === 'up' ? rec.layout.hosts.find((h) => h.name === name) : undefined;
+    if (!rec || !host)
+      throw new LockstepError({
+        code: 'no-lab-host',
+        message: `There is no running lab host called ${name}.`,
+        fix: rec?.state === 'up' ? `lockstep lab power ${rec.layout.hosts.map((h) => h.name).join('|')} on|off` : 'lockstep lab up',
+      });
+    if (rec.flavour !== 'namespaces')
+      throw new LockstepError({
+        code: 'lab-power-kernel',
+        message: 'Powering single hosts off and on is done on namespace hosts only.',
+        fix: 'lockstep lab down && lockstep lab up',
+      });
+    return { rec, host };
+  }
+
+  private markPower(name: string, off: boolean): void {
+    const rec = this.record()!;
+    rec.hosts[name] = { ...(rec.hosts[name] ?? { fingerprint: '' }), off };
+    this.deps.kv.set(LAB_KEY, rec);
+  }
+
+  /** Pulls a host's plug: every process in its namespace is killed (VMs, sshd, agent) and its NICs go down. */
+  async powerOff(name: string): Promise<LabStatus> {
+    const { host } = this.hostOf(name);
+    this.markPower(name, true);
+    const pids = (await runLocal(['ip', 'netns', 'pids', host.netns])).stdout.split(/\s+/).filter((p) => /^\d+$/.test(p));
+    if (pids.length) await runLocal(['kill', '-9', ...pids]);
+    for (const n of host.nics) await runLocal(['ip', '-n', host.netns, 'link', 'set', n.name, 'down']);
+    this.deps.bus.log('warn', 'lab', `${name} powered off: ${pids.length} processes killed, NICs down`);
+    const st = await this.status();
+    this.deps.bus.emit({ type: 'lab-changed', status: st });
+    return st;
+  }
+
+  /** Brings a powered-off host back: NICs up, sshd started again (its disk survived, as a real host's would). */
+  async powerOn(name: string): Promise<LabStatus> {
+    const { rec, host } = this.hostOf(name);
+    for (const n of host.nics) await mustLocal(['ip', '-n', host.netns, 'link', 'set', n.name, 'up']);
+    this.markPower(name, false);
+    // the lab plan probes every step again: only this host's sshd is started
+    const params: LabUpParams = { flavour: rec.flavour, layout: rec.layout, dir: rec.dir, accel: rec.accel };
+    const plan = await this.deps.runner.run('lab.up', params);
+    if (plan.state !== 'done') throw new LockstepError(plan.error ?? { code: 'lab-power-on', message: `${name} did not come back.`, host: name });
+    this.deps.bus.log('info', 'lab', `${name} powered on`);
+    const st = await this.status();
     this.deps.bus.emit({ type: 'lab-changed', status: st });
     return st;
   }

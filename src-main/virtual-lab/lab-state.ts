@@ -9,7 +9,8 @@ export interface LabRecord {
   accel: 'kvm' | 'tcg';
   dir: string;
   keyFile: string;
-  hosts: Record<string, { fingerprint: string; pid?: number }>;
+  /** `off`: powered off by a drill (its processes killed, its NICs down) until `lab power NAME on` */
+  hosts: Record<string, { fingerprint: string; pid?: number; off?: boolean }>;
   startedAt: number;
 }
 

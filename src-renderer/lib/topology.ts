@@ -44,6 +44,12 @@ export function topologyModel(input: {
     headline = { tone: 'idle', text: 'Starting lockstep…', detail: pair.step };
   } else if (pair?.state === 'error') {
     headline = { tone: 'bad', text: 'Lockstep error', detail: pair.why };
+  } else if (mirror?.state === 'unavailable') {
+    headline = {
+      tone: 'warn',
+      text: 'No DRBD on these hosts',
+      detail: mirror.continued ? 'Protect will copy the guest’s disk in full.' : `${mirror.why} Fix: ${mirror.fix}`,
+    };
   } else if (mirror && mirror.state !== 'none') {
     headline = {
       tone: mirror.state === 'connected' ? 'ok' : 'warn',
@@ -61,14 +67,18 @@ export function topologyModel(input: {
         ? { state: 'down', label: link.why }
         : { state: 'none', label: 'no replication link yet' };
   const mirrorView: TopologyModel['mirror'] =
-    mirror && mirror.state !== 'none'
-      ? {
-          state: mirror.state,
-          label:
-            mirror.state === 'syncing' ? `syncing ${mirror.percent?.toFixed(1) ?? '?'}%` : `DRBD ${mirror.state} (${mirror.a.diskState}/${mirror.b.diskState})`,
-          percent: mirror.percent,
-        }
-      : { state: 'none', label: 'no DRBD mirror', percent: null };
+    mirror?.state === 'unavailable'
+      ? { state: 'none', label: 'no DRBD here: full disk copy at protect', percent: null }
+      : mirror && mirror.state !== 'none'
+        ? {
+            state: mirror.state,
+            label:
+              mirror.state === 'syncing'
+                ? `syncing ${mirror.percent?.toFixed(1) ?? '?'}%`
+                : `DRBD ${mirror.state} (${mirror.a.diskState}/${mirror.b.diskState})`,
+            percent: mirror.percent,
+          }
+        : { state: 'none', label: 'no DRBD mirror', percent: null };
   const lockstep: TopologyModel['lockstep'] = pair
     ? {
         state: pair.state,

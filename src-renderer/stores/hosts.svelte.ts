@@ -7,6 +7,8 @@ class Hosts {
   discovery = $state<DiscoveryResult | null>(null);
   progress = $state<ProgressDTO | null>(null);
   scanning = $state(false);
+  /** the first hosts.list has answered */
+  loaded = $state(false);
   error = $state<ErrorDTO | null>(null);
   /** first contact waiting for the user's confirmation: hostId → error with the fingerprint */
   pending = $state<Record<string, { fingerprint: string; message: string }>>({});
@@ -24,6 +26,7 @@ class Hosts {
   async refresh(): Promise<void> {
     const r = await api.call('hosts.list', {});
     if (r.ok) this.list = r.value;
+    this.loaded = true;
   }
 
   async discover(cidr?: string): Promise<void> {

@@ -13,6 +13,8 @@ class PairState {
   drills = $state<DrillReport[]>([]);
   drilling = $state<string | null>(null);
   error = $state<ErrorDTO | null>(null);
+  /** the first refresh has answered */
+  loaded = $state(false);
   private timer?: ReturnType<typeof setInterval>;
   private users = 0;
 
@@ -42,6 +44,7 @@ class PairState {
         if (p.value.checkpointPauseMsP50 !== null) this.pauseMs = [...this.pauseMs, p.value.checkpointPauseMsP50].slice(-HISTORY);
       }
     }
+    this.loaded = true;
   }
 
   async loadDrills(): Promise<void> {

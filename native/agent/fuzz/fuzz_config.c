@@ -29,6 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     check_cmd(&c.degraded_cmd);
     if (c.cluster[0] && !lsa_cluster_valid(c.cluster)) abort();
     if (c.secret_len > LSA_SECRET_MAX) abort();
+    if (c.vm_pidfile[0] && c.vm_pidfile[0] != '/') abort();
+    if (!memchr(c.vm_pidfile, 0, sizeof c.vm_pidfile)) abort();
     if (lsa_config_check(&c, 0, err, sizeof err) != 0 && !err[0]) abort();
     err[0] = 0;
     if (lsa_config_check(&c, 1, err, sizeof err) != 0 && !err[0]) abort();

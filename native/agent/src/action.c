@@ -10,12 +10,15 @@ void start_action(agent *a, enum lsa_action act, int64_t now) {
   a->last_action = act;
   a->child_action = act;
   a->child_started = now;
+  a->action_started_wall = wall_ms();
+  a->action_finished_wall = -1;
   if (!cmd->argc) {
     logf_(a, "action %s: no command configured; recorded as done", lsa_action_name(act));
     a->in.child_done = 1;
     a->in.child_rc = 0;
     a->last_rc = 0;
     a->last_action_ms = 0;
+    a->action_finished_wall = a->action_started_wall;
     return;
   }
   pid_t pid = fork();
@@ -24,6 +27,7 @@ void start_action(agent *a, enum lsa_action act, int64_t now) {
     a->in.child_done = 1;
     a->in.child_rc = -1;
     a->last_rc = -1;
+    a->action_finished_wall = wall_ms();
     return;
   }
   if (pid == 0) {
@@ -78,6 +82,7 @@ void reap_child(agent *a, int64_t now) {
   a->in.child_rc = rc;
   a->last_rc = rc;
   a->last_action_ms = now - a->child_started;
+  a->action_finished_wall = wall_ms();
   logf_(a, "action %s: finished rc=%d after %lld ms", lsa_action_name(a->child_action), rc,
         (long long)a->last_action_ms);
 }

@@ -31,6 +31,41 @@ static void run_decide(agent *a, int64_t now) {
   if (d.action != LSA_A_NONE) start_action(a, d.action, now);
 }
 
+/* The local VM (vm_pidfile), checked every interval. While it is not alive we send nothing
+ * (no heartbeats, no witness pings): the peer sees exactly what a dead host looks like and
+ * decides. We never act ourselves meanwhile (there is no VM here to fail over to), and an armed
+ * state drops to waiting: a VM that comes back is not in lockstep until the crossover is steady
+ * again for rearm_ms (and the peer does not say SOLO). An acted state is kept (SOLO stays). */
+static void vm_watch(agent *a, int64_t now) {
+  long pid;
+  int v = vm_probe(a->cfg.vm_pidfile, &pid);
+  if (v == a->vm && pid == a->vm_pid) return;
+  int was = a->vm;
+  a->vm = v;
+  a->vm_pid = pid;
+  a->vm_since = now;
+  if (v == VM_UP) {
+    logf_(a, "vm up: pid %ld (%s): heartbeats and witness pings on", pid, a->cfg.vm_pidfile);
+    return;
+  }
+  if (was == VM_DOWN) return; /* (pid file changed, still not alive) */
+  logf_(a, "vm down: %s%s: silent from now on (the peer decides), no action here",
+        pid > 0 ? "process gone, pid file names " : "no live pid in ", a->cfg.vm_pidfile);
+  if (!lsa_kind_solo(a->st.kind) && a->st.kind != LSA_K_WAITING) {
+    decision_rec *r = &a->dec[a->ndec++ % MAX_DECISIONS];
+    r->wall_ms = wall_ms();
+    r->from = a->st.kind;
+    r->to = LSA_K_WAITING;
+    r->action = LSA_A_NONE;
+    snprintf(r->reason, sizeof r->reason, "local VM not running: silent, disarmed");
+    logf_(a, "decision %s -> waiting action=none: %s", lsa_kind_name(a->st.kind), r->reason);
+    lsa_state_init(&a->st, now);
+    snprintf(a->st.reason, sizeof a->st.reason, "%s", r->reason);
+  } else if (a->st.kind == LSA_K_WAITING) {
+    snprintf(a->st.reason, sizeof a->st.reason, "local VM not running: silent, disarmed");
+  }
+}
+
 /* The next moment lsa_decide could change its mind without a new packet arriving. */
 static int64_t next_deadline(const agent *a, int64_t now) {
   int64_t t = now + 50;
@@ -56,7 +91,7 @@ static void usage(FILE *f) {
           "  role cluster_id secret secret_file crossover_local crossover_peer public_local\n"
           "  public_peer witness witness_listen interval_ms timeout_ms witness_interval_ms\n"
           "  witness_timeout_ms rearm_ms action_timeout_ms max_clock_skew_ms failover_cmd\n"
-          "  continue_cmd degraded_cmd status_socket log_file\n");
+          "  continue_cmd degraded_cmd status_socket log_file vm_pidfile\n");
 }
 
 static int once_status(const lsa_config *c) {
@@ -138,6 +173,8 @@ static void print_config(const lsa_config *c, int witness_mode) {
   }
   jb_raw(&b, ",\"status_socket\":");
   jb_str(&b, c->status_socket);
+  jb_raw(&b, ",\"vm_pidfile\":");
+  jb_str(&b, c->vm_pidfile);
   jb_raw(&b, "}\n");
   fputs(mem, stdout);
 }
@@ -320,7 +357,21 @@ int main(int argc, char **argv) {
   a->lfd = status_listen(a, err, sizeof err);
   if (a->lfd == -2) goto fatal;
 
-  int64_t next_hb = mono_ms(), next_ping = next_hb;
+  int64_t next_hb = mono_ms(), next_ping = next_hb, next_vm = next_hb;
+  if (!a->witness_mode && a->cfg.vm_pidfile[0]) {
+    a->vm = VM_DOWN; /* until the first probe says otherwise: a missing pid file = not up yet */
+    a->vm_pid = -1;
+    a->vm_since = a->start_mono;
+    long pid;
+    if (vm_probe(a->cfg.vm_pidfile, &pid) == VM_UP) {
+      a->vm = VM_UP;
+      a->vm_pid = pid;
+      logf_(a, "vm up: pid %ld (%s)", pid, a->cfg.vm_pidfile);
+    } else {
+      logf_(a, "vm not running yet (%s): silent and never acting until it is", a->cfg.vm_pidfile);
+      snprintf(a->st.reason, sizeof a->st.reason, "local VM not running: silent, disarmed");
+    }
+  }
   const int64_t wint = a->cfg.witness_interval_ms ? a->cfg.witness_interval_ms : a->cfg.interval_ms;
   while (!g_stop) {
     if (g_reopen) {
@@ -333,18 +384,24 @@ int main(int argc, char **argv) {
     int64_t now = mono_ms();
     seq_hist_tick(a, now);
     if (!a->witness_mode) {
+      if (a->vm != VM_UNWATCHED && now >= next_vm) {
+        vm_watch(a, now);
+        next_vm = now + a->cfg.interval_ms;
+      }
+      const int vm_ok = a->vm != VM_DOWN;
       if (now >= next_hb) {
-        send_heartbeats(a, now);
+        if (vm_ok) send_heartbeats(a, now);
         next_hb += a->cfg.interval_ms;
         if (next_hb <= now) next_hb = now + a->cfg.interval_ms; /* we were stalled: no burst */
       }
       if (a->wfd >= 0 && now >= next_ping) {
-        send_ping(a, now);
+        if (vm_ok) send_ping(a, now);
         next_ping += wint;
         if (next_ping <= now) next_ping = now + wint;
       }
       reap_child(a, now);
-      run_decide(a, now);
+      /* VM down: no decisions (never acts), except finishing an action already running */
+      if (vm_ok || a->st.kind == LSA_K_ACTING) run_decide(a, now);
     }
     struct pollfd pf[5 + MAX_CLIENTS];
     int idx[5 + MAX_CLIENTS], n = 0;
@@ -362,6 +419,7 @@ int main(int argc, char **argv) {
       wake = next_deadline(a, now);
       if (next_hb < wake) wake = next_hb;
       if (a->wfd >= 0 && next_ping < wake) wake = next_ping;
+      if (a->vm != VM_UNWATCHED && next_vm < wake) wake = next_vm;
       if (a->child > 0 && now + 10 < wake) wake = now + 10;
     }
     int timeout = wake > now ? (int)(wake - now) : 0;

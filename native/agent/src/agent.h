@@ -22,6 +22,7 @@
 #include "config.h"
 #include "decide.h"
 #include "json.h"
+#include "vmwatch.h"
 #include "wire.h"
 
 #define AGENT_VERSION "1.0.0"
@@ -35,6 +36,8 @@
 /* beyond lsa_verdict: wrong source address; clock skew (if checked); authentic but from an
  * unknown run of the sender without a fresh echo (an old replay, or a restart not yet
  * confirmed: normal for one or two datagrams after a restart) */
+enum { VM_UNWATCHED = 0, VM_UP, VM_DOWN };
+
 enum { REJ_WRONG_SOURCE = LSA_E_COUNT, REJ_SKEW, REJ_UNPROVEN, REJ_COUNT };
 const char *rej_name(int i);
 
@@ -93,6 +96,11 @@ typedef struct {
   int last_rc;
   int64_t last_action_ms;
   enum lsa_action last_action;
+  int64_t action_started_wall, action_finished_wall; /* ms since the epoch; -1 = not yet */
+  /* the local VM (vm_pidfile): VM_UNWATCHED, VM_UP or VM_DOWN; while down we are silent */
+  int vm;
+  long vm_pid;
+  int64_t vm_since;
   /* status */
   int lfd;
   client clients[MAX_CLIENTS];
@@ -109,6 +117,8 @@ void logf_(agent *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)))
 int set_flags(int fd);
 int udp_socket(const lsa_addr *bind_to, int family, char *err, size_t n);
 int read_file(const char *path, char *buf, size_t cap, size_t *len, char *err, size_t n);
+/* Is the local VM alive? (its pid file names a live, non-zombie process) VM_UP or VM_DOWN. */
+int vm_probe(const char *pidfile, long *pid);
 void json_age(jbuf *b, const char *key, int64_t t, int64_t now);
 void status_json(agent *a, jbuf *b);
 int status_listen(agent *a, char *err, size_t n);

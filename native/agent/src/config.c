@@ -242,6 +242,13 @@ int lsa_config_set(lsa_config *c, const char *key_in, const char *v, char *err, 
       return fail(err, errlen, "%s too long", "log_file");
     return 0;
   }
+  if (!strcmp(key, "vm_pidfile")) {
+    if (*v && v[0] != '/')
+      return fail(err, errlen, "vm_pidfile must be an absolute path, got '%.80s'", v);
+    if (copy_str(c->vm_pidfile, sizeof c->vm_pidfile, v))
+      return fail(err, errlen, "%s too long", "vm_pidfile");
+    return 0;
+  }
   return fail(err, errlen, "unknown key '%.60s'", key_in);
 }
 

@@ -40,6 +40,7 @@ typedef struct {
   lsa_cmd failover_cmd, continue_cmd, degraded_cmd;
   char status_socket[108];
   char log_file[LSA_PATH_MAX];
+  char vm_pidfile[LSA_PATH_MAX]; /* "" = not watched; else the local QEMU's pid file */
 } lsa_config;
 
 void lsa_config_defaults(lsa_config *c);

@@ -39,6 +39,16 @@ void status_json(agent *a, jbuf *b) {
     jb_printf(b, ",\"armed\":%s,\"state_for_ms\":%lld,\"reason\":",
               lsa_kind_armed(a->st.kind) ? "true" : "false", (long long)(now - a->st.since));
     jb_str(b, a->st.reason);
+    /* the local VM: null = not watched (no vm_pidfile) */
+    jb_raw(b, ",\"vm\":");
+    if (a->vm == VM_UNWATCHED) jb_raw(b, "null");
+    else jb_str(b, a->vm == VM_UP ? "up" : "down");
+    if (a->vm != VM_UNWATCHED) {
+      jb_raw(b, ",\"vm_pid\":");
+      if (a->vm_pid > 0) jb_printf(b, "%ld", a->vm_pid);
+      else jb_raw(b, "null");
+      jb_printf(b, ",\"vm_for_ms\":%lld", (long long)(now - a->vm_since));
+    }
     jb_raw(b, ",\"paths\":{");
     static const char *const pname[2] = {"crossover", "public"};
     for (int i = 0; i < 2; i++) {
@@ -104,6 +114,9 @@ void status_json(agent *a, jbuf *b) {
       if (a->child > 0) jb_raw(b, "null");
       else jb_printf(b, "%d", a->last_rc);
       jb_printf(b, ",\"duration_ms\":%lld", (long long)a->last_action_ms);
+      jb_printf(b, ",\"started_at\":%lld,\"finished_at\":", (long long)a->action_started_wall);
+      if (a->child > 0 || a->action_finished_wall < 0) jb_raw(b, "null");
+      else jb_printf(b, "%lld", (long long)a->action_finished_wall);
     }
     jb_raw(b, "}");
   }

@@ -104,3 +104,20 @@ int read_file(const char *path, char *buf, size_t cap, size_t *len, char *err,
   *len = got;
   return 0;
 }
+
+int vm_probe(const char *pidfile, long *pid) {
+  char buf[64], err[128];
+  size_t len;
+  *pid = -1;
+  if (read_file(pidfile, buf, sizeof buf, &len, err, sizeof err)) return VM_DOWN;
+  long p = lsa_pidfile_parse(buf, len);
+  if (p < 1) return VM_DOWN;
+  *pid = p;
+  if (kill((pid_t)p, 0) != 0 && errno != EPERM) return VM_DOWN;
+  /* kill(pid, 0) succeeds on a zombie: a QEMU killed with -9 and not yet reaped is dead */
+  char path[64], st[2048];
+  snprintf(path, sizeof path, "/proc/%ld/stat", p);
+  if (read_file(path, st, sizeof st, &len, err, sizeof err) == 0 && lsa_proc_stat_dead(st, len) == 1)
+    return VM_DOWN;
+  return VM_UP;
+}

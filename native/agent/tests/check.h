@@ -37,6 +37,7 @@ void test_wire(void);
 void test_replay(void);
 void test_config(void);
 void test_json(void);
+void test_vmwatch(void);
 void test_decide_arming(void);
 void test_decide_hysteresis(void);
 void test_decide_failover(void);

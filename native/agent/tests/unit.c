@@ -11,6 +11,7 @@ int main(void) {
       {"replay", test_replay},
       {"config", test_config},
       {"json", test_json},
+      {"vm watch", test_vmwatch},
       {"decide: arming", test_decide_arming},
       {"decide: hysteresis", test_decide_hysteresis},
       {"decide: failover", test_decide_failover},

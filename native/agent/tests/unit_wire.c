@@ -1,6 +1,7 @@
 /* Unit tests of the agent's parts that touch bytes: SHA-256 / HMAC vectors, the wire format,
  * replay protection, the config parser and the JSON writer. */
 #include "check.h"
+#include "vmwatch.h"
 
 static void hex(const uint8_t *d, size_t n, char *out) {
   for (size_t i = 0; i < n; i++) sprintf(out + 2 * i, "%02x", d[i]);
@@ -298,6 +299,24 @@ void test_config(void) {
   for (int i = 0; i < 40; i++) strcat(many, " a");
   CHECK_EQ_INT(lsa_split_argv(many, &cmd, err, sizeof err), -1);
 
+  /* vm_pidfile: absolute path or empty (not watched); file and flag spelling */
+  lsa_config_defaults(&c);
+  CHECK(c.vm_pidfile[0] == 0);
+  CHECK_EQ_INT(lsa_config_parse(&c, "vm_pidfile = /run/lockstep/vm/primary.pid\n", 42, err, sizeof err), 0);
+  CHECK(!strcmp(c.vm_pidfile, "/run/lockstep/vm/primary.pid"));
+  CHECK_EQ_INT(lsa_config_set(&c, "vm-pidfile", "/tmp/q.pid", err, sizeof err), 0);
+  CHECK(!strcmp(c.vm_pidfile, "/tmp/q.pid"));
+  CHECK_EQ_INT(lsa_config_set(&c, "vm_pidfile", "", err, sizeof err), 0);
+  CHECK(c.vm_pidfile[0] == 0);
+  err[0] = 0;
+  CHECK_EQ_INT(lsa_config_parse(&c, "vm_pidfile = run/q.pid\n", 23, err, sizeof err), -1);
+  CHECK(!strncmp(err, "line 1: vm_pidfile must be an absolute path", 43));
+  char longpath[LSA_PATH_MAX + 20] = "vm_pidfile = /";
+  memset(longpath + 14, 'p', LSA_PATH_MAX);
+  longpath[14 + LSA_PATH_MAX] = 0;
+  CHECK_EQ_INT(lsa_config_parse(&c, longpath, strlen(longpath), err, sizeof err), -1);
+  CHECK(strstr(err, "vm_pidfile too long") != NULL);
+
   lsa_addr a;
   CHECK_EQ_INT(lsa_addr_parse("[::1]:1", &a), 0);
   CHECK_EQ_INT(lsa_addr_parse("[::1]1", &a), -1);
@@ -321,4 +340,31 @@ void test_json(void) {
   jb_str(&b, "too long for it");
   CHECK(!jb_ok(&b));
   CHECK(strlen(small) < sizeof small);
+}
+
+/* ------------------------------------------------------------------ vm watch */
+void test_vmwatch(void) {
+  CHECK_EQ_INT(lsa_pidfile_parse("1234\n", 5), 1234);
+  CHECK_EQ_INT(lsa_pidfile_parse("  77 ", 5), 77);
+  CHECK_EQ_INT(lsa_pidfile_parse("4194304", 7), 4194304);
+  CHECK_EQ_INT(lsa_pidfile_parse("4194305", 7), -1);
+  CHECK_EQ_INT(lsa_pidfile_parse("99999999999999999999999", 23), -1);
+  CHECK_EQ_INT(lsa_pidfile_parse("", 0), -1);
+  CHECK_EQ_INT(lsa_pidfile_parse("\n", 1), -1);
+  CHECK_EQ_INT(lsa_pidfile_parse("0\n", 2), -1);
+  CHECK_EQ_INT(lsa_pidfile_parse("-5", 2), -1);
+  CHECK_EQ_INT(lsa_pidfile_parse("12 34", 5), -1);
+  CHECK_EQ_INT(lsa_pidfile_parse("12x", 3), -1);
+  CHECK_EQ_INT(lsa_pidfile_parse("12\0", 3), -1);
+  const char run[] = "4242 (qemu-system-x86) S 1 4242 4242 0 -1";
+  const char zombie[] = "4242 (qemu-system-x86) Z 1 4242";
+  const char tricky[] = "4242 (a) Z (b)) R 1 2";
+  CHECK_EQ_INT(lsa_proc_stat_dead(run, strlen(run)), 0);
+  CHECK_EQ_INT(lsa_proc_stat_dead(zombie, strlen(zombie)), 1);
+  CHECK_EQ_INT(lsa_proc_stat_dead("1 (x) X 0", 9), 1);
+  CHECK_EQ_INT(lsa_proc_stat_dead(tricky, strlen(tricky)), 0); /* the last ')' counts */
+  CHECK_EQ_INT(lsa_proc_stat_dead("garbage", 7), -1);
+  CHECK_EQ_INT(lsa_proc_stat_dead("1 (x)", 5), -1);
+  CHECK_EQ_INT(lsa_proc_stat_dead("1 (x) ", 6), -1);
+  CHECK_EQ_INT(lsa_proc_stat_dead("1 (x) 9", 7), -1);
 }

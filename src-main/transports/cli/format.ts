@@ -36,6 +36,10 @@ export function formatValue(name: CommandName, value: unknown): string {
       return (value as { html: string }).html;
     case 'preflight.run':
       return formatPreflight(value as PreflightReport);
+    case 'preflight.last': {
+      const last = value as { at: number; report: PreflightReport } | null;
+      return last ? `Checked ${new Date(last.at).toISOString()}\n${formatPreflight(last.report)}` : '(no preflight has run yet)';
+    }
     default:
       return formatObject(value);
   }

@@ -1,0 +1,427 @@
+/* colo-failover: the QMP failover sequences of a COLO pair (docs/field-notes/colo.md), run by
+ * lockstep-agent as failover_cmd (secondary) and continue_cmd (primary). Speaks QMP over the
+ * local QEMU's unix sockets; every call has a deadline; one log line per step on stderr;
+ * exit 0 only if the whole sequence completed.
+ *
+ *   colo-failover --side secondary --qmp SOCK
+ *   colo-failover --side primary --qmp SOCK [--qmp-oob SOCK] [--repl-node NAME]
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "qmpjson.h"
+
+#define VERSION "1.0.0"
+#define LINE_MAX_ 65536
+
+static const char *g_side = "?";
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm;
+  gmtime_r(&ts.tv_sec, &tm);
+  char t[32];
+  strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%S", &tm);
+  fprintf(stderr, "%s.%03ldZ colo-failover[%s]: ", t, ts.tv_nsec / 1000000, g_side);
+  va_list ap;
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+  fflush(stderr);
+}
+
+/* ---------------------------------------------------------------- one QMP connection */
+
+typedef struct {
+  int fd;
+  const char *path;
+  char buf[LINE_MAX_];
+  size_t len;
+  long next_id;
+} qmp;
+
+/* Next complete line (without '\n') before the deadline: its length, or -1 (timeout, EOF,
+ * error: why in err). Lines longer than the buffer are a protocol error. */
+static long read_line(qmp *q, long long deadline, char *line, size_t cap, char *err, size_t en) {
+  for (;;) {
+    char *nl = memchr(q->buf, '\n', q->len);
+    if (nl) {
+      size_t l = (size_t)(nl - q->buf);
+      if (l >= cap) l = cap - 1;
+      memcpy(line, q->buf, l);
+      line[l] = 0;
+      size_t used = (size_t)(nl - q->buf) + 1;
+      memmove(q->buf, q->buf + used, q->len - used);
+      q->len -= used;
+      return (long)l;
+    }
+    if (q->len == sizeof q->buf) {
+      snprintf(err, en, "a QMP line longer than %zu bytes", sizeof q->buf);
+      return -1;
+    }
+    long long left = deadline - now_ms();
+    if (left <= 0) {
+      snprintf(err, en, "timed out");
+      return -1;
+    }
+    struct pollfd pf = {.fd = q->fd, .events = POLLIN};
+    int r = poll(&pf, 1, (int)left);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      snprintf(err, en, "poll: %s", strerror(errno));
+      return -1;
+    }
+    if (r == 0) continue;
+    ssize_t n = read(q->fd, q->buf + q->len, sizeof q->buf - q->len);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n <= 0) {
+      snprintf(err, en, "%s", n == 0 ? "QEMU closed the connection" : strerror(errno));
+      return -1;
+    }
+    q->len += (size_t)n;
+  }
+}
+
+static int write_all(int fd, const char *s, size_t n, long long deadline) {
+  while (n) {
+    ssize_t w = write(fd, s, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && errno == EAGAIN) {
+      long long left = deadline - now_ms();
+      if (left <= 0) return -1;
+      struct pollfd pf = {.fd = fd, .events = POLLOUT};
+      poll(&pf, 1, (int)left);
+      continue;
+    }
+    if (w <= 0) return -1;
+    s += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
+enum { CALL_OK = 0, CALL_REFUSED = 1, CALL_FAILED = -1 };
+
+/* Sends one command (args: a JSON object text or NULL) and waits for ITS reply (matched by
+ * id; events and stale replies are skipped). ret gets the "return" line (may be NULL).
+ * CALL_OK, CALL_REFUSED (QEMU answered "error": why in err) or CALL_FAILED (I/O, timeout). */
+static int call(qmp *q, int oob, const char *cmd, const char *args, int timeout_ms, char *ret,
+                size_t retcap, char *err, size_t en) {
+  long long deadline = now_ms() + timeout_ms;
+  long id = q->next_id++;
+  char msg[2048];
+  int n = snprintf(msg, sizeof msg, "{\"%s\":\"%s\"%s%s,\"id\":%ld}\n", oob ? "exec-oob" : "execute",
+                   cmd, args ? ",\"arguments\":" : "", args ? args : "", id);
+  if (n < 0 || (size_t)n >= sizeof msg) {
+    snprintf(err, en, "command too long");
+    return CALL_FAILED;
+  }
+  if (write_all(q->fd, msg, (size_t)n, deadline)) {
+    snprintf(err, en, "write: %s", strerror(errno));
+    return CALL_FAILED;
+  }
+  static char line[LINE_MAX_];
+  for (;;) {
+    long l = read_line(q, deadline, line, sizeof line, err, en);
+    if (l < 0) return CALL_FAILED;
+    long rid;
+    char desc[320];
+    enum qmp_kind k = qmp_classify(line, (size_t)l, &rid, desc, sizeof desc);
+    if (k == QMP_EVENT) {
+      qj_span ev;
+      char name[64] = "";
+      if (qj_get(line, (size_t)l, "event", &ev) == 0) qj_string(ev, name, sizeof name);
+      if (!strcmp(name, "COLO_EXIT") || !strcmp(name, "MIGRATION")) say("  event %.300s", line);
+      continue;
+    }
+    if (k == QMP_BAD) {
+      say("  skipping a line that is not JSON: %.120s", line);
+      continue;
+    }
+    if (k != QMP_RETURN && k != QMP_ERROR) continue;
+    if (rid != id) continue; /* a late reply to an earlier call that timed out */
+    if (k == QMP_ERROR) {
+      snprintf(err, en, "%s", desc);
+      return CALL_REFUSED;
+    }
+    if (ret && retcap) snprintf(ret, retcap, "%s", line);
+    return CALL_OK;
+  }
+}
+
+static int qmp_open(qmp *q, const char *path, int oob, int timeout_ms, char *err, size_t en) {
+  memset(q, 0, sizeof *q);
+  q->fd = -1;
+  q->path = path;
+  q->next_id = 1;
+  struct sockaddr_un sun = {.sun_family = AF_UNIX};
+  if (strlen(path) >= sizeof sun.sun_path) {
+    snprintf(err, en, "socket path too long");
+    return -1;
+  }
+  memcpy(sun.sun_path, path, strlen(path) + 1);
+  long long deadline = now_ms() + timeout_ms;
+  for (;;) {
+    q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (q->fd < 0) {
+      snprintf(err, en, "socket: %s", strerror(errno));
+      return -1;
+    }
+    if (connect(q->fd, (struct sockaddr *)&sun, sizeof sun) == 0) break;
+    int e = errno;
+    close(q->fd);
+    q->fd = -1;
+    /* EAGAIN: the listener's backlog is full (another client holds the monitor): retry */
+    if (e != EAGAIN || now_ms() >= deadline) {
+      snprintf(err, en, "connect %s: %s", path, strerror(e));
+      return -1;
+    }
+    usleep(10000);
+  }
+  static char line[LINE_MAX_];
+  for (;;) {
+    long l = read_line(q, deadline, line, sizeof line, err, en);
+    if (l < 0) {
+      char why[200];
+      snprintf(why, sizeof why, "%s", err);
+      snprintf(err, en, "no QMP greeting on %s (%s; is another client connected?)", path, why);
+      return -1;
+    }
+    long rid;
+    if (qmp_classify(line, (size_t)l, &rid, NULL, 0) == QMP_GREETING) break;
+  }
+  int left = (int)(deadline - now_ms());
+  int r = call(q, 0, "qmp_capabilities", oob ? "{\"enable\":[\"oob\"]}" : NULL, left > 500 ? left : 500,
+               NULL, 0, err, en);
+  return r == CALL_OK ? 0 : -1;
+}
+
+static void qmp_close(qmp *q) {
+  if (q->fd >= 0) close(q->fd);
+  q->fd = -1;
+}
+
+/* ---------------------------------------------------------------- steps */
+
+static int g_step;
+
+/* One step: logs its outcome and duration. required: a refusal or failure ends the sequence. */
+static int step(qmp *q, int oob, const char *cmd, const char *args, int timeout_ms, int required,
+                char *ret, size_t retcap) {
+  char err[400] = "";
+  long long t0 = now_ms();
+  int r = call(q, oob, cmd, args, timeout_ms, ret, retcap, err, sizeof err);
+  long long ms = now_ms() - t0;
+  g_step++;
+  if (r == CALL_OK) say("step %d %s%s%s: ok (%lld ms)", g_step, cmd, args ? " " : "", args ? args : "", ms);
+  else
+    say("step %d %s%s%s: %s %s (%lld ms)%s", g_step, cmd, args ? " " : "", args ? args : "",
+         r == CALL_REFUSED ? "refused:" : "failed:", err, ms, required ? "" : " (tolerated)");
+  return r;
+}
+
+static const char *mode_of(const char *line, char *mode, size_t cap) {
+  qj_span ret, m;
+  mode[0] = 0;
+  if (qj_get(line, strlen(line), "return", &ret) == 0 && qj_get(ret.p, ret.len, "mode", &m) == 0)
+    qj_string(m, mode, cap);
+  return mode;
+}
+
+/* Polls query-colo-status until mode is "none" (10 ms apart). 0, or -1. */
+static int wait_mode_none(qmp *q, int limit_ms) {
+  static char line[LINE_MAX_];
+  char err[400] = "", mode[32] = "";
+  long long t0 = now_ms(), until = t0 + limit_ms;
+  int polls = 0;
+  g_step++;
+  for (;;) {
+    int left = (int)(until - now_ms());
+    if (left <= 0) break;
+    int r = call(q, 0, "query-colo-status", NULL, left < 1000 ? left : 1000, line, sizeof line, err, sizeof err);
+    polls++;
+    if (r == CALL_REFUSED) {
+      say("step %d query-colo-status: refused: %s", g_step, err);
+      return -1;
+    }
+    if (r == CALL_OK && !strcmp(mode_of(line, mode, sizeof mode), "none")) {
+      say("step %d query-colo-status: mode none (%lld ms, %d polls)", g_step, now_ms() - t0, polls);
+      return 0;
+    }
+    if (r == CALL_FAILED && q->fd >= 0 && strstr(err, "closed")) break;
+    usleep(10000);
+  }
+  say("step %d query-colo-status: still mode '%s' after %d ms%s%s", g_step, mode, limit_ms, err[0] ? ": " : "", err);
+  return -1;
+}
+
+static int secondary(const char *sock) {
+  qmp q;
+  char err[400];
+  long long t0 = now_ms();
+  if (qmp_open(&q, sock, 0, 3000, err, sizeof err)) {
+    say("FAILED: cannot open QMP %s: %s", sock, err);
+    return 1;
+  }
+  say("connected to %s (%lld ms)", sock, now_ms() - t0);
+  int ok = step(&q, 0, "nbd-server-stop", NULL, 3000, 1, NULL, 0) == CALL_OK &&
+           step(&q, 0, "x-colo-lost-heartbeat", NULL, 5000, 1, NULL, 0) == CALL_OK &&
+           wait_mode_none(&q, 5000) == 0;
+  if (ok) {
+    step(&q, 0, "object-del", "{\"id\":\"f2\"}", 3000, 0, NULL, 0);
+    step(&q, 0, "object-del", "{\"id\":\"f1\"}", 3000, 0, NULL, 0);
+    step(&q, 0, "chardev-remove", "{\"id\":\"red1\"}", 3000, 0, NULL, 0);
+    step(&q, 0, "chardev-remove", "{\"id\":\"red0\"}", 3000, 0, NULL, 0);
+    ok = step(&q, 0, "announce-self", "{\"initial\":50,\"max\":550,\"rounds\":5,\"step\":100}", 3000, 1, NULL, 0) ==
+         CALL_OK;
+  }
+  qmp_close(&q);
+  if (!ok) {
+    say("FAILED after %lld ms: the secondary did not complete the failover", now_ms() - t0);
+    return 1;
+  }
+  say("done: the secondary runs the guest alone (%lld ms)", now_ms() - t0);
+  return 0;
+}
+
+/* Out-of-band yank of whatever could hang on a dead secondary: migration, the crossover
+ * chardevs, the NBD node(s). Best effort: each failure is logged and tolerated. */
+static void yank_all(const char *oob_sock) {
+  qmp o;
+  char err[400];
+  if (qmp_open(&o, oob_sock, 1, 1500, err, sizeof err)) {
+    g_step++;
+    say("step %d yank: skipped: cannot open the OOB monitor %s: %s (tolerated)", g_step, oob_sock, err);
+    return;
+  }
+  step(&o, 1, "yank", "{\"instances\":[{\"type\":\"migration\"}]}", 1000, 0, NULL, 0);
+  step(&o, 1, "yank", "{\"instances\":[{\"type\":\"chardev\",\"id\":\"mirror0\"}]}", 1000, 0, NULL, 0);
+  step(&o, 1, "yank", "{\"instances\":[{\"type\":\"chardev\",\"id\":\"compare1\"}]}", 1000, 0, NULL, 0);
+  static char line[LINE_MAX_];
+  if (step(&o, 0, "query-yank", NULL, 1000, 0, line, sizeof line) == CALL_OK) {
+    qj_span ret, el, f;
+    if (qj_get(line, strlen(line), "return", &ret) == 0)
+      for (size_t i = 0; i < 64 && qj_index(ret, i, &el) == 0; i++) {
+        char type[32] = "";
+        if (qj_get(el.p, el.len, "type", &f) || qj_string(f, type, sizeof type) || strcmp(type, "block-node")) continue;
+        if (qj_get(el.p, el.len, "node-name", &f) || f.len > 200 || *f.p != '"') continue;
+        char args[400];
+        /* f is a valid JSON string token as QEMU sent it: safe to send back verbatim */
+        snprintf(args, sizeof args, "{\"instances\":[{\"type\":\"block-node\",\"node-name\":%.*s}]}", (int)f.len, f.p);
+        step(&o, 1, "yank", args, 1000, 0, NULL, 0);
+      }
+  }
+  qmp_close(&o);
+}
+
+static int valid_node(const char *s) {
+  size_t n = strlen(s);
+  if (n == 0 || n > 64) return 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
+      return 0;
+  }
+  return 1;
+}
+
+static int primary(const char *sock, const char *oob_sock, const char *repl) {
+  char err[400], args[200];
+  long long t0 = now_ms();
+  if (oob_sock) yank_all(oob_sock);
+  qmp q;
+  if (qmp_open(&q, sock, 0, 3000, err, sizeof err)) {
+    say("FAILED: cannot open QMP %s: %s", sock, err);
+    return 1;
+  }
+  say("connected to %s (%lld ms)", sock, now_ms() - t0);
+  step(&q, 0, "x-blockdev-change", "{\"parent\":\"colo-disk0\",\"child\":\"children.1\"}", 5000, 0, NULL, 0);
+  static char line[LINE_MAX_];
+  snprintf(args, sizeof args, "{\"command-line\":\"drive_del %s\"}", repl);
+  if (step(&q, 0, "human-monitor-command", args, 5000, 0, line, sizeof line) == CALL_OK) {
+    qj_span ret;
+    char out[200] = "";
+    if (qj_get(line, strlen(line), "return", &ret) == 0) qj_string(ret, out, sizeof out);
+    for (char *p = out; *p; p++)
+      if (*p == '\n' || *p == '\r') *p = ' ';
+    if (out[0]) say("  drive_del said: %s (tolerated)", out);
+  }
+  static const char *const objs[] = {"m0", "redire0", "redire1", "comp0", "iothread1"};
+  for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++) {
+    snprintf(args, sizeof args, "{\"id\":\"%s\"}", objs[i]);
+    step(&q, 0, "object-del", args, 3000, 0, NULL, 0);
+  }
+  int ok = step(&q, 0, "x-colo-lost-heartbeat", NULL, 5000, 1, NULL, 0) == CALL_OK && wait_mode_none(&q, 5000) == 0;
+  qmp_close(&q);
+  if (!ok) {
+    say("FAILED after %lld ms: the primary did not leave COLO", now_ms() - t0);
+    return 1;
+  }
+  say("done: the primary continues alone (%lld ms)", now_ms() - t0);
+  return 0;
+}
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: colo-failover --side secondary --qmp SOCK\n"
+          "       colo-failover --side primary --qmp SOCK [--qmp-oob SOCK] [--repl-node NAME]\n"
+          "The QMP failover sequence of a COLO pair on the local QEMU (exit 0 = completed).\n"
+          "  secondary: nbd-server-stop, x-colo-lost-heartbeat, wait for mode none, remove the\n"
+          "             redirector filters and their chardevs, announce-self\n"
+          "  primary:   out-of-band yank (migration, mirror0/compare1, NBD nodes), drop the\n"
+          "             quorum's replication child (default replication0), delete the filters,\n"
+          "             colo-compare and its iothread, x-colo-lost-heartbeat, wait for mode none\n");
+}
+
+int main(int argc, char **argv) {
+  const char *side = NULL, *sock = NULL, *oob = NULL, *repl = "replication0";
+  signal(SIGPIPE, SIG_IGN);
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
+    if (!strcmp(a, "--version")) { puts("colo-failover " VERSION); return 0; }
+    const char **dst = !strcmp(a, "--side") ? &side : !strcmp(a, "--qmp") ? &sock : !strcmp(a, "--qmp-oob") ? &oob
+                      : !strcmp(a, "--repl-node") ? &repl : NULL;
+    if (!dst || !v) {
+      fprintf(stderr, "colo-failover: %s '%s'\n", dst ? "missing value for" : "unknown argument", a);
+      usage(stderr);
+      return 2;
+    }
+    *dst = v;
+    i++;
+  }
+  if (!side || !sock || (strcmp(side, "primary") && strcmp(side, "secondary"))) {
+    fprintf(stderr, "colo-failover: --side primary|secondary and --qmp SOCK are required\n");
+    usage(stderr);
+    return 2;
+  }
+  if (!valid_node(repl)) {
+    fprintf(stderr, "colo-failover: --repl-node must be 1-64 of [A-Za-z0-9_.-]\n");
+    return 2;
+  }
+  g_side = side;
+  const char *act = getenv("LOCKSTEP_ACTION"), *why = getenv("LOCKSTEP_REASON");
+  say("start (pid %d)%s%s%s%s", (int)getpid(), act ? " action=" : "", act ? act : "", why ? ": " : "", why ? why : "");
+  return !strcmp(side, "secondary") ? secondary(sock) : primary(sock, oob, repl);
+}

@@ -1,0 +1,169 @@
+import { join } from 'node:path';
+import { LockstepError } from '../contract/index.js';
+import type { Step } from '../tasks/step.js';
+import { paths } from './colo-args.js';
+import { ensureObjects, ensureProxies, joinColo } from './colo-join.js';
+import {
+  coloMode,
+  crossoverPing,
+  guestTap,
+  requirePair,
+  secondaryStep,
+  sessions,
+  stageHost,
+  waitSecondaryMode,
+  type ColoContext,
+  type ProtectParams,
+} from './colo-steps.js';
+import { ensureFile, killQemu, remoteSha256 } from './host-ops.js';
+import { HOST_PATHS, vmFiles } from './pair-record.js';
+import { Qmp } from './qmp.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Re-protect after a failover: the survivor (`a`, running alone) stays primary and keeps serving;
+ * a fresh secondary starts on the returned host (`b`); the survivor's whole disk is mirrored to it
+ * over NBD (a full copy: the lab pair has no DRBD), then the survivor joins COLO again live.
+ */
+export function reprotectSteps(ctx: ColoContext): Step<ProtectParams>[] {
+  const pair = () => requirePair(ctx);
+  const both = (p: ProtectParams) => sessions(ctx, p);
+  const primaryQmp = async (p: ProtectParams) => {
+    const { sa } = await both(p);
+    return Qmp.open(sa, paths(HOST_PATHS.run, vmFiles(pair(), 'primary')).qmp, { timeoutMs: 3000 });
+  };
+  return [
+    {
+      id: 'returned',
+      title: 'The returned host answers; nothing of the old pair still runs there; the guest is staged on it',
+      probe: async () => false,
+      apply: async ({ params }) => {
+        const b = ctx.host(params.b);
+        const sb = await ctx.session(b).catch((e: unknown) => {
+          throw new LockstepError({
+            code: 'host-still-down',
+            message: `${b.name} does not answer over SSH yet.`,
+            cause: (e as Error).message,
+            host: b.hostId,
+            fix: `Power ${b.name} on (virtual lab: lockstep lab power ${b.name} on), then lockstep lockstep reprotect`,
+          });
+        });
+        // a host that lost the pair must not run any VM of it (never two primaries)
+        for (const role of ['primary', 'secondary'] as const) await killQemu(sb, paths(HOST_PATHS.run, role).pid, 1000);
+        await stageHost(ctx, sb, pair());
+        // its disk is overwritten block by block by the mirror: it only has to exist with the right size
+        const disk = `${HOST_PATHS.lib}/disk.img`;
+        if ((await remoteSha256(sb, disk)) === null) await ensureFile(sb, join(ctx.guestDir, 'disk.img'), disk);
+      },
+      verify: async () => {},
+    },
+    {
+      id: 'network',
+      title: 'Crossover reachable; a tap for the guest on the returned host’s bridge',
+      probe: async () => false,
+      apply: async ({ params }) => {
+        const { sa, sb } = await both(params);
+        await guestTap(sb);
+        await crossoverPing(sa, pair().xb);
+      },
+      verify: async () => {},
+    },
+    secondaryStep(ctx),
+    {
+      id: 'resync',
+      title: 'Copy the survivor’s disk to the returned host while the guest keeps running (full copy over NBD)',
+      probe: async ({ params }) => {
+        const { sa } = await both(params);
+        return (await coloMode(sa, vmFiles(pair(), 'primary'))) === 'primary';
+      },
+      apply: async ({ params, signal, progress }) => {
+        const r = pair();
+        const q = await primaryQmp(params);
+        try {
+          await ensureProxies(q, r.xa, signal);
+          const jobs = await q.exec<{ device: string }[]>('query-block-jobs');
+          if (!jobs.some((j) => j.device === 'resync'))
+            await q.exec('drive-mirror', {
+              device: 'colo-disk0',
+              'job-id': 'resync',
+              target: `nbd://${r.xb}:9999/parent0`,
+              mode: 'existing',
+              format: 'raw',
+              sync: 'full',
+            });
+          const t0 = Date.now();
+          for (;;) {
+            const job = (await q.exec<{ device: string; offset: number; len: number; ready: boolean; status?: string }[]>('query-block-jobs')).find(
+              (j) => j.device === 'resync',
+            );
+            if (!job)
+              throw new LockstepError({
+                code: 'resync-failed',
+                message: 'The disk copy to the returned host stopped.',
+                fix: 'lockstep lockstep reprotect (it starts the copy again)',
+              });
+            const secs = (Date.now() - t0) / 1000;
+            const rate = secs > 0 ? job.offset / secs : 0;
+            progress({
+              fraction: job.len ? job.offset / job.len : null,
+              message: `Disk copy ${(job.offset / 2 ** 20).toFixed(1)} of ${(job.len / 2 ** 20).toFixed(1)} MiB`,
+              rate,
+              rateUnit: 'B/s',
+              ...(rate > 0 ? { etaSeconds: Math.max(0, (job.len - job.offset) / rate) } : {}),
+            });
+            if (job.ready) break;
+            if (signal.aborted) {
+              await q.exec('block-job-cancel', { device: 'resync' }).catch(() => undefined);
+              throw new LockstepError({ code: 'cancelled', message: 'Re-protect was cancelled; the guest keeps running alone.' });
+            }
+            await sleep(200);
+          }
+        } finally {
+          q.close();
+        }
+      },
+      verify: async () => {},
+    },
+    {
+      id: 'lockstep',
+      title: 'Pause the guest a moment, end the copy, and bring both into lockstep (COLO) again',
+      probe: async ({ params }) => {
+        const { sa } = await both(params);
+        return (await coloMode(sa, vmFiles(pair(), 'primary'))) === 'primary';
+      },
+      apply: async ({ params, signal }) => {
+        const r = pair();
+        const { sb } = await both(params);
+        const q = await primaryQmp(params);
+        try {
+          // the copy is in step with the disk only while the guest is paused; COLO resumes it
+          await q.exec('stop');
+          await q.exec('block-job-cancel', { device: 'resync' });
+          const until = Date.now() + 10_000;
+          while ((await q.exec<{ device: string }[]>('query-block-jobs')).some((j) => j.device === 'resync')) {
+            if (Date.now() > until) throw new LockstepError({ code: 'resync-stuck', message: 'The disk copy did not end.' });
+            await sleep(20);
+          }
+          await ensureObjects(q, r.primaryVm === 'secondary');
+          const { replNode } = await joinColo(q, { xb: r.xb, generation: r.generation ?? 1, signal });
+          ctx.save({ ...pair(), replNode });
+        } catch (e) {
+          // never leave the only running copy of the guest paused
+          await q.exec('cont').catch(() => undefined);
+          throw e;
+        } finally {
+          q.close();
+        }
+        await waitSecondaryMode(sb);
+      },
+      verify: async ({ params }) => {
+        const { sa } = await both(params);
+        const r = pair();
+        if ((await coloMode(sa, vmFiles(r, 'primary'))) !== 'primary')
+          throw new LockstepError({ code: 'colo-primary', message: 'The survivor is not in COLO mode.' });
+        ctx.save({ ...r, state: 'lockstep', since: Date.now(), generation: (r.generation ?? 1) + 1 });
+      },
+    },
+  ];
+}

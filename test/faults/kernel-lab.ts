@@ -1,0 +1,69 @@
+/** The kernel lab (user-mode Linux hosts, real DRBD) as the mirror fault scenarios drive it. */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LabStatus } from '../../src-main/contract/index.js';
+import { SshSession } from '../../src-main/hosts/ssh-session.js';
+import { root } from '../helpers/processes.js';
+
+export type Up = Extract<LabStatus, { state: 'up' }>;
+export type LabHost = Up['hosts'][number];
+
+/** One SSH session per command, so no connection outlives a host that is killed. */
+export async function onHost(lab: Up, h: LabHost, argv: string[], timeoutMs = 120_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  const s = await SshSession.connect({ address: h.address, port: h.port, user: 'root', keyFile: lab.keyFile, fingerprint: h.fingerprint });
+  try {
+    return await s.exec(argv, { timeoutMs });
+  } finally {
+    s.dispose();
+  }
+}
+
+export async function mustOnHost(lab: Up, h: LabHost, argv: string[]): Promise<string> {
+  const r = await onHost(lab, h, argv);
+  if (r.code !== 0) throw new Error(`${argv.join(' ')} on ${h.name}: exit ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** sha256 of the first `bytes` of a block device, read past the page cache. */
+export async function sha(lab: Up, h: LabHost, dev: string, bytes: number): Promise<string> {
+  const out = await mustOnHost(lab, h, ['sh', '-c', 'dd if="$1" bs=1M count="$2" iflag=direct,count_bytes status=none | sha256sum', 'sh', dev, String(bytes)]);
+  return out.trim().split(/\s+/)[0]!;
+}
+
+/** /proc/drbd's sync line of a host (`sync'ed: 12.3%`), or null when no sync runs. */
+export async function syncPercent(lab: Up, h: LabHost): Promise<number | null> {
+  const r = await onHost(lab, h, ['cat', '/proc/drbd']);
+  const m = /sync'ed:\s*([\d.]+)%/.exec(r.stdout);
+  return m ? Number(m[1]) : null;
+}
+
+export const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+
+/**
+ * Boots a killed kernel host again with the lab's own boot script and the same identity (NICs,
+ * MACs, keys, data disk): `lockstep lab up --kernel` would see a partial lab and rebuild it all.
+ */
+export function rebootLabHost(home: string, prefix: string, h: LabHost): void {
+  const letter = h.name.slice(-1).toLowerCase();
+  const dir = join(home, 'lab', prefix, h.name);
+  const r = spawnSync(
+    'bash',
+    [
+      join(root, 'native/lab/uml/boot-host.sh'),
+      ...['--name', h.name, '--state-dir', join(dir, 'uml'), '--netns', `${prefix}-wire`],
+      ...['--nics', h.nics.map((_, i) => `${prefix}${letter}${i}`).join(','), '--macs', h.nics.map((n) => n.mac).join(',')],
+      ...['--ip', `${h.address}/24`, '--keys-dir', dir, '--umid', `${prefix}-${h.name}`, '--mem', '768M', '--data-size', '256M', '--wait-ready', '120'],
+    ],
+    { encoding: 'utf8', timeout: 150_000 },
+  );
+  if (r.status !== 0) throw new Error(`boot-host.sh ${h.name}: exit ${r.status}: ${r.stderr}`);
+}
+
+/** Never leave kernels running: stop them by their state dirs when `lab down` failed. */
+export function stopKernels(home: string, prefix: string, hosts: LabHost[]): void {
+  for (const h of hosts)
+    spawnSync('bash', [join(root, 'native/lab/uml/stop-host.sh'), '--state-dir', join(home, 'lab', prefix, h.name, 'uml'), '--mode', 'kill'], {
+      timeout: 30_000,
+    });
+}
