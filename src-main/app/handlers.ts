@@ -43,8 +43,9 @@ export function makeHandlers(core: Core): Handlers {
     'drill.run': async (i) => core.lockstep.drill(i),
     'drill.list': async () => core.lockstep.listDrills(),
     'guest.peek': async () => {
-      const st = await core.lockstep.status();
-      const address = 'guestAddress' in st ? st.guestAddress : undefined;
+      // no SSH: the guest keeps its address while it starts, runs alone or is re-protected
+      const r = core.lockstep.record();
+      const address = r && r.state !== 'stopped' ? r.guestAddress : undefined;
       if (!address) throw new LockstepError({ code: 'no-guest', message: 'No guest is running.', fix: 'Protect the guest first (Setup → Protect).' });
       return peekGuest(address);
     },

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { LockstepError } from '../contract/index.js';
+import { readSshBanner } from '../hosts/banner.js';
 import type { Step } from '../tasks/step.js';
 import { paths } from './colo-args.js';
 import { ensureObjects, ensureProxies, joinColo } from './colo-join.js';
@@ -40,14 +41,18 @@ export function reprotectSteps(ctx: ColoContext): Step<ProtectParams>[] {
       probe: async () => false,
       apply: async ({ params }) => {
         const b = ctx.host(params.b);
-        const sb = await ctx.session(b).catch((e: unknown) => {
-          throw new LockstepError({
+        const down = (cause: string) =>
+          new LockstepError({
             code: 'host-still-down',
             message: `${b.name} does not answer over SSH yet.`,
-            cause: (e as Error).message,
+            cause,
             host: b.hostId,
             fix: `Power ${b.name} on (virtual lab: lockstep lab power ${b.name} on), then lockstep lockstep reprotect`,
           });
+        // a host that is off never answers: ask for its SSH banner (3 s) before the full connect and its retries
+        if (!(await readSshBanner(b.address, b.port, 3000))) throw down(`no SSH banner from ${b.address}:${b.port} within 3 s`);
+        const sb = await ctx.session(b).catch((e: unknown) => {
+          throw down((e as Error).message);
         });
         // a host that lost the pair must not run any VM of it (never two primaries)
         for (const role of ['primary', 'secondary'] as const) await killQemu(sb, paths(HOST_PATHS.run, role).pid, 1000);

@@ -1,67 +1,111 @@
-// Lockstep figures: protect, guest boot inside COLO, checkpoints, and ≥ 5 kill-primary-vm drills.
+// Lockstep figures on the namespace lab: protect once, then every drill mode N times, each followed
+// by a re-protect (roles swap after a failover, so drills alternate between the hosts).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+const MODES = ['kill-primary-vm', 'power-off-host', 'kill-secondary', 'cut-crossover'];
 
 export async function lockstepBench({ cliBin, report, drills = 5 }) {
   const home = mkdtempSync(join(tmpdir(), 'lockstep-bench-colo-'));
   const env = { ...process.env, LOCKSTEP_HOME: home, LOCKSTEP_LAB_PREFIX: 'lbc', LOCKSTEP_LAB_NET: '198.18.86' };
   const cli = (args) => {
     const r = spawnSync(process.execPath, [cliBin, ...args, '--json'], { env, encoding: 'utf8', timeout: 600_000 });
-    return JSON.parse(r.stdout);
+    try {
+      return JSON.parse(r.stdout);
+    } catch {
+      throw new Error(`lockstep ${args.join(' ')}: no JSON (exit ${r.status}): ${r.stderr.slice(0, 400)}`);
+    }
+  };
+  const must = (args) => {
+    const o = cli(args);
+    if (!o.ok) throw new Error(`lockstep ${args.join(' ')}: ${JSON.stringify(o.error)}`);
+    return o.value;
   };
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-  const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
-  cli(['lab', 'down']);
-  if (!cli(['lab', 'up']).ok) throw new Error('lab up failed');
-  cli(['hosts', 'add-lab']);
-  const protect = [];
-  const boot = [];
-  const gaps = [];
-  const streamGaps = [];
-  const detection = [];
-  let cps = null;
-  let pause = null;
-  for (let i = 0; i < drills; i++) {
-    cli(['lockstep', 'stop']);
+  const pct = (xs, p) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))] : null);
+  const t00 = performance.now();
+  try {
+    cli(['lab', 'down']);
+    must(['lab', 'up']);
+    must(['hosts', 'add-lab']);
     const t0 = performance.now();
-    const p = cli(['lockstep', 'protect', 'hostA', 'hostB']);
-    if (!p.ok) throw new Error(`protect: ${JSON.stringify(p.error)}`);
-    protect.push((performance.now() - t0) / 1000);
-    for (let k = 0; k < 60; k++) {
+    must(['lockstep', 'protect', 'hostA', 'hostB']);
+    const protectSeconds = (performance.now() - t0) / 1000;
+    const zeroToProtected = (performance.now() - t00) / 1000;
+    for (let k = 0; k < 120; k++) {
       const c = cli(['lab', 'client', 'http', '--seconds', '0.3']);
       if (c.ok && c.value.answers > 0) break;
       await sleep(500);
     }
-    boot.push((performance.now() - t0) / 1000);
-    if (i === 0) {
-      await sleep(8000);
-      const st = cli(['lockstep', 'status']).value;
-      cps = st.checkpointsPerSecond;
-      pause = st.checkpointPauseMsP50;
+    report('guest_boot_seconds', (performance.now() - t0) / 1000);
+    report('protect_seconds', protectSeconds);
+    report('zero_to_protected_seconds', zeroToProtected);
+    // resident memory of the QEMU on each lab host (the processes of its network namespace)
+    for (const h of must(['lab', 'status']).hosts) {
+      const pids = spawnSync('ip', ['netns', 'pids', h.netns], { encoding: 'utf8' }).stdout.split(/\s+/).filter(Boolean);
+      for (const pid of pids) {
+        const status = spawnSync('cat', [`/proc/${pid}/status`], { encoding: 'utf8' }).stdout;
+        if (/^Name:\s+qemu-system/m.test(status)) report(`qemu_rss_mib_${h.name}`, Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+      }
     }
-    const d = cli(['drill', 'run', 'kill-primary-vm']);
-    if (!d.ok) throw new Error(`drill: ${JSON.stringify(d.error)}`);
-    gaps.push(d.value.http.longestGapMs);
-    streamGaps.push(d.value.stream.longestGapMs);
-    detection.push(d.value.detectionMs);
-    console.log(
-      `# drill ${i + 1}: ${d.value.verdict}, http gap ${d.value.http.longestGapMs} ms, stream gap ${d.value.stream.longestGapMs} ms, TCP ${d.value.stream.survived ? 'kept' : 'lost'}`,
-    );
+    await sleep(8000);
+    const st = must(['lockstep', 'status']);
+    report('checkpoints_per_s', st.checkpointsPerSecond);
+    report('checkpoint_pause_ms_p50', st.checkpointPauseMsP50);
+
+    const failoverGaps = [];
+    const streamGaps = [];
+    const detection = [];
+    const reprotect = [];
+    const byMode = Object.fromEntries(MODES.map((m) => [m, { gaps: [], passed: 0, runs: 0 }]));
+    for (let i = 0; i < drills; i++) {
+      for (const mode of MODES) {
+        const d = must(['drill', 'run', mode]);
+        const m = byMode[mode];
+        m.runs++;
+        if (d.verdict === 'passed') m.passed++;
+        m.gaps.push(d.http.longestGapMs);
+        if (mode === 'kill-primary-vm' || mode === 'power-off-host') {
+          failoverGaps.push(d.http.longestGapMs);
+          streamGaps.push(d.stream.longestGapMs);
+          detection.push(d.detectionMs);
+        }
+        console.log(
+          `# ${mode} #${i + 1}: ${d.verdict}${d.reasons.length ? ` (${d.reasons.join(' ')})` : ''}, http gap ${d.http.longestGapMs} ms, TCP ${d.stream.survived ? 'kept' : 'lost'}, detection ${d.detectionMs} ms`,
+        );
+        if (mode === 'power-off-host') {
+          const lost = d.after.lost?.name;
+          if (lost) must(['lab', 'power', lost, 'on']);
+        }
+        const t1 = performance.now();
+        const s = must(['lockstep', 'reprotect']);
+        reprotect.push((performance.now() - t1) / 1000);
+        console.log(`#   re-protected in ${reprotect.at(-1).toFixed(1)} s: primary ${s.primary?.name}, secondary ${s.secondary?.name}`);
+      }
+    }
+    report('failover_gap_ms_p50', pct(failoverGaps, 0.5));
+    report('failover_gap_ms_p99', pct(failoverGaps, 0.99));
+    report('failover_gap_ms_max', Math.max(...failoverGaps));
+    report('failover_stream_gap_ms_max', Math.max(...streamGaps));
+    report('detection_ms', pct(detection, 0.5));
+    report('detection_ms_max', Math.max(...detection));
+    // the issue's goal: the longest gap within the detection time + 100 ms, both from this run
+    report('failover_gap_over_detection_plus_100_ms', Math.max(...failoverGaps) - (Math.max(...detection) + 100));
+    report('reprotect_seconds', pct(reprotect, 0.5));
+    report('reprotect_seconds_max', Math.max(...reprotect));
+    for (const mode of MODES) {
+      const key = mode.replace(/-/g, '_');
+      report(`drill_${key}_passed`, `${byMode[mode].passed}/${byMode[mode].runs}`);
+      report(`drill_${key}_gap_ms_max`, Math.max(...byMode[mode].gaps));
+    }
+  } finally {
+    cli(['lockstep', 'stop']);
+    cli(['lab', 'down']);
+    rmSync(home, { recursive: true, force: true });
+    console.log(`# lockstep bench took ${((performance.now() - t00) / 60000).toFixed(1)} min`);
   }
-  cli(['lockstep', 'stop']);
-  cli(['lab', 'down']);
-  rmSync(home, { recursive: true, force: true });
-  report('protect_seconds', pct(protect, 0.5));
-  report('guest_boot_seconds', pct(boot, 0.5));
-  report('checkpoints_per_s', cps);
-  report('checkpoint_pause_ms_p50', pause);
-  report('failover_gap_ms_p50', pct(gaps, 0.5));
-  report('failover_gap_ms_p99', pct(gaps, 0.99));
-  report('failover_gap_ms_max', Math.max(...gaps));
-  report('failover_stream_gap_ms_max', Math.max(...streamGaps));
-  report('detection_ms', pct(detection, 0.5));
 }
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { lockstepBench } from './lockstep-bench.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const cliBin = join(root, 'dist/main/transports/cli/bin.js');
@@ -20,6 +21,12 @@ const want = (group) => only.length === 0 || only.includes(group);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 if (!existsSync(join(root, 'dist/.built'))) spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
+
+/** Resident memory of a process, from /proc (MiB). */
+export function rssMiB(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : null;
+}
 
 function cli(args, env) {
   return spawnSync(process.execPath, [cliBin, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 600_000 });
@@ -132,6 +139,7 @@ async function uiEventToScreen() {
     .sort((a, b) => a - b);
   if (lat.length < 55) throw new Error(`only ${lat.length} of 60 events reached the screen`);
   report('ui_event_to_screen_ms_p95', lat[Math.floor(lat.length * 0.95)]);
+  report('app_server_rss_mib', rssMiB(child.pid));
   report('ui_event_to_screen_ms_p50', lat[Math.floor(lat.length / 2)]);
   ws.close();
   await browser.close();
@@ -259,7 +267,7 @@ async function mirrorBench() {
     j(['link', 'setup', 'hostA', 'hostB']);
     const t0 = performance.now();
     j(['mirror', 'setup']);
-    report('reprotect_seconds', (performance.now() - t0) / 1000);
+    report('mirror_reprotect_seconds', (performance.now() - t0) / 1000);
     const r = lastEvent('Resync of', 'resyncKiB').data;
     report('reprotect_resync_ratio', (r.resyncKiB - (r.targetBitmapKiB ?? 0)) / writtenKiB);
     report('reprotect_resync_raw_ratio', r.resyncKiB / writtenKiB);
@@ -280,6 +288,7 @@ if (want('lab')) {
   await labUp('kernel');
 }
 if (want('mirror')) await mirrorBench();
+if (want('lockstep')) await lockstepBench({ cliBin, report, drills: Number(process.env.BENCH_DRILLS ?? 5) });
 
 writeFileSync(join(root, 'bench-results.json'), JSON.stringify(results, null, 2) + '\n');
 const table = ['| figure | value |', '|---|---|', ...Object.entries(results).map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
