@@ -10,6 +10,7 @@ import type { DrillReport, PairStatus } from './lockstep.js';
 import type { LastPreflight, PreflightReport } from './preflight.js';
 import type { LinkStatus, MirrorStatusDTO } from './link.js';
 import type { ConsoleDTO } from './console.js';
+import type { AgentStatus } from './agent.js';
 
 /** A name that is safe everywhere: files, shells, SQL, DOM. */
 export const SafeName = z
@@ -157,8 +158,32 @@ export const commands = {
   },
   'lockstep.failover': { input: empty, summary: 'Fail over now (what the host agent does when the primary dies)' },
   'lockstep.stop': { input: empty, summary: 'Stop both VMs of the pair (quit → SIGTERM → SIGKILL)', long: true },
+  'agent.deploy': {
+    input: z
+      .object({
+        witness: z
+          .string()
+          .regex(
+            /^(local|\d{1,3}(\.\d{1,3}){3}:\d{1,5})$/,
+            '"local" (this machine runs the witness) or the IPv4:port of a witness you run, like 192.168.1.1:7790',
+          )
+          .default('local'),
+        timeoutMs: z.number().int().min(100).max(10_000).default(300),
+      })
+      .strict(),
+    summary:
+      'Deploy the host agents on the protected pair (heartbeats over crossover + public, a witness): they fail over without the app; redeploy after a re-protect',
+    long: true,
+  },
+  'agent.status': { input: empty, summary: 'Show both host agents (armed?, paths, witness, last decision and action) and the witness' },
+  'agent.stop': { input: empty, summary: 'Stop both host agents (disarmed first) and the witness this app runs', long: true },
   'drill.run': {
-    input: z.object({ mode: z.enum(['kill-primary-vm', 'power-off-host', 'cut-crossover', 'kill-secondary']) }).strict(),
+    input: z
+      .object({
+        mode: z.enum(['kill-primary-vm', 'power-off-host', 'cut-crossover', 'kill-secondary']),
+        seconds: z.number().int().min(6).max(60).optional().describe('how long the downtime meter watches (default 14)'),
+      })
+      .strict(),
     summary: 'Pull the plug: fail part of the pair for real and measure what a client saw',
     positional: ['mode'],
     long: true,
@@ -286,6 +311,9 @@ export interface Outputs {
   'lockstep.reprotect': PairStatus;
   'lockstep.failover': PairStatus;
   'lockstep.stop': PairStatus;
+  'agent.deploy': AgentStatus;
+  'agent.status': AgentStatus;
+  'agent.stop': AgentStatus;
   'drill.run': DrillReport;
   'drill.list': DrillReport[];
   'guest.peek': { count: number; boot: string; host: string; ms: number; address: string };

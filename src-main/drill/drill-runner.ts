@@ -23,12 +23,12 @@ const METER_SECONDS = 14;
 const BASELINE_MS = 3000;
 
 /** Runs the meter where a client sits: the lab's client namespace, else this desktop. */
-async function startMeter(svc: LockstepService, address: string): Promise<{ done: Promise<MeterResult> }> {
+async function startMeter(svc: LockstepService, address: string, seconds: number): Promise<{ done: Promise<MeterResult> }> {
   const lab = await svc.deps.lab.status();
-  if (lab.state !== 'up') return { done: runMeter(address, METER_SECONDS) };
+  if (lab.state !== 'up') return { done: runMeter(address, seconds) };
   const script = join(svc.deps.distDir, 'main/drill/meter.js');
   const done = new Promise<MeterResult>((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', lab.clientNetns, process.execPath, script, address, String(METER_SECONDS)], {
+    const child = spawn('ip', ['netns', 'exec', lab.clientNetns, process.execPath, script, address, String(seconds)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -61,7 +61,7 @@ function labHostOf(lab: LabStatus, hostId: string): LabHostDTO {
   return h;
 }
 
-export async function runDrill(svc: LockstepService, mode: DrillMode): Promise<DrillReport> {
+export async function runDrill(svc: LockstepService, mode: DrillMode, seconds = METER_SECONDS): Promise<DrillReport> {
   const before: PairStatus = await svc.status();
   const r = svc.record();
   if (before.state !== 'lockstep' || !r)
@@ -74,7 +74,7 @@ export async function runDrill(svc: LockstepService, mode: DrillMode): Promise<D
   if (mode === 'power-off-host') labHostOf(lab, r.primary);
   svc.deps.bus.log('warn', 'drill', `Drill ${mode}: ${EXPECTED[mode]}`);
   const startedAt = Date.now();
-  const meter = await startMeter(svc, r.guestAddress);
+  const meter = await startMeter(svc, r.guestAddress, seconds);
   const timeline: { t: number; what: string }[] = [];
   const mark = (what: string) => timeline.push({ t: Date.now() - startedAt, what });
   await sleep(BASELINE_MS);
@@ -84,8 +84,12 @@ export async function runDrill(svc: LockstepService, mode: DrillMode): Promise<D
   let detectionMs: number | null = null;
   // like the host agent: a live watch on the primary (its QMP connection drops the moment QEMU dies,
   // a heartbeat query catches a host that vanished silently) and the secondary's QMP ready to act
-  const watch = await Qmp.open(sa, paths(HOST_PATHS.run, vmFiles(r, 'primary')).qmp, { timeoutMs: 3000 });
-  const qSecondary = await Qmp.open(sb, paths(HOST_PATHS.run, 'secondary').qmp, { timeoutMs: 3000 });
+  // (opened before the fault: a generous deadline costs the measurement nothing)
+  const watch = await Qmp.open(sa, paths(HOST_PATHS.run, vmFiles(r, 'primary')).qmp, { timeoutMs: 10_000 });
+  const qSecondary = await Qmp.open(sb, paths(HOST_PATHS.run, 'secondary').qmp, { timeoutMs: 10_000 }).catch((e: unknown) => {
+    watch.close();
+    throw e;
+  });
   const primaryGone = async (limitMs: number): Promise<void> => {
     const until = Date.now() + limitMs;
     while (Date.now() < until && !watch.closed) {
@@ -113,7 +117,7 @@ export async function runDrill(svc: LockstepService, mode: DrillMode): Promise<D
     while ((await pidOf(sb, paths(HOST_PATHS.run, 'secondary').pid)) !== null && Date.now() - tFault < 10_000) await sleep(20);
     detectionMs = Date.now() - tFault;
     mark('secondary loss detected');
-    const ms = await svc.continueAlone(r);
+    const ms = await svc.continueAlone(r, watch);
     mark(`primary continues alone (${ms} ms of QMP)`);
   } else {
     const h = lab.state === 'up' ? lab.hosts.find((x) => `${x.address}:${x.port}` === r.primary) : undefined;
@@ -124,7 +128,7 @@ export async function runDrill(svc: LockstepService, mode: DrillMode): Promise<D
     mark(`crossover ${nic} cut on the primary`);
     detectionMs = 0;
     // the peer is still alive on the public path: never fail over; the primary continues alone and the secondary is retired
-    const ms = await svc.continueAlone(r);
+    const ms = await svc.continueAlone(r, watch);
     mark(`primary continues alone, pair unprotected (${ms} ms of QMP)`);
     await killQemu(sb, paths(HOST_PATHS.run, 'secondary').pid, 1000);
     mark('secondary retired: never two primaries');

@@ -58,7 +58,7 @@ function launchArgv(r: PairRecord, role: 'primary' | 'secondary', args: string[]
 
 /** Waits until the VM's QMP socket greets (QEMU is up), or fails with its stderr. */
 async function waitForQmp(s: SshSession, role: 'primary' | 'secondary'): Promise<Qmp> {
-  const until = Date.now() + 20_000;
+  const until = Date.now() + 40_000;
   for (;;) {
     try {
       return await Qmp.open(s, paths(HOST_PATHS.run, role).qmp, { timeoutMs: 2000 });

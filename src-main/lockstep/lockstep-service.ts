@@ -17,6 +17,7 @@ import { killQemu, pidOf, qemuMajor } from './host-ops.js';
 import { HOST_PATHS, PAIR_KEY, vmFiles, type PairRecord } from './pair-record.js';
 import { paths, parseCheckpoints } from './colo-args.js';
 import { Qmp } from './qmp.js';
+import { failedOverRecord, observedFailover } from './observed-failover.js';
 
 export interface LockstepDeps {
   store: Store;
@@ -34,6 +35,8 @@ const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math
 /** QEMU COLO: protect the guest on two hosts, watch it, fail over, stop, drill. */
 export class LockstepService {
   readonly drills: DrillsRepo;
+  /** set by the composition root: disarms the host agents before the VMs are stopped */
+  beforeVmStop?: () => Promise<void>;
 
   constructor(readonly deps: LockstepDeps) {
     this.drills = new DrillsRepo(deps.store.db);
@@ -225,6 +228,21 @@ export class LockstepService {
     const sb = await this.deps.hosts.session(r.secondary).catch(() => null);
     const [ma, mb] = [sa ? await coloMode(sa, vmFiles(r, 'primary')) : null, sb ? await coloMode(sb, 'secondary') : null];
     if (ma !== 'primary' || mb !== 'secondary') {
+      // >>> host agent: a side may have failed over without the app (the agents act alone); record it as the app's own failover would
+      const pids = async (s: typeof sa, role: 'primary' | 'secondary') => (s ? (await pidOf(s, paths(HOST_PATHS.run, vmFiles(r, role)).pid)) !== null : null);
+      const seen = observedFailover({
+        primaryMode: ma,
+        secondaryMode: mb,
+        primaryVmAlive: await pids(sa, 'primary'),
+        secondaryVmAlive: await pids(sb, 'secondary'),
+      });
+      if (seen) {
+        this.deps.store.kv.set(PAIR_KEY, failedOverRecord(r, seen, Date.now()));
+        const survivor = this.side(seen === 'secondary-took-over' ? r.secondary : r.primary, 'none').name;
+        this.deps.bus.log('warn', 'lockstep', `Failed over without the app (host agent): the guest now runs on ${survivor} alone`);
+        return this.status();
+      }
+      // <<< host agent
       return {
         state: 'degraded',
         primary: this.side(r.primary, ma === 'primary' ? 'primary' : 'none'),
@@ -312,7 +330,7 @@ export class LockstepService {
    * NBD/proxy/migration connections out of band first, then drop the replication child, the filters and
    * the comparer, then leave COLO). Returns its duration in ms.
    */
-  async continueAlone(r: PairRecord): Promise<number> {
+  async continueAlone(r: PairRecord, open?: Qmp): Promise<number> {
     const t0 = Date.now();
     const s = await this.deps.hosts.session(r.primary);
     const files = paths(HOST_PATHS.run, vmFiles(r, 'primary'));
@@ -336,7 +354,8 @@ export class LockstepService {
     } finally {
       oob?.close();
     }
-    const q = await Qmp.open(s, files.qmp, { timeoutMs: 3000 });
+    // (QEMU serves one client per monitor: reuse the caller's connection when it has one)
+    const q = open && !open.closed ? open : await Qmp.open(s, files.qmp, { timeoutMs: 5000 });
     try {
       await q.exec('x-blockdev-change', { parent: 'colo-disk0', child: 'children.1' }, { timeoutMs: 5000 }).catch(() => undefined);
       await q.exec('blockdev-del', { 'node-name': r.replNode ?? 'replication0' }, { timeoutMs: 5000 }).catch(() => undefined);
@@ -358,6 +377,8 @@ export class LockstepService {
   async stop(): Promise<PairStatus> {
     const r = this.record();
     if (!r) return this.status();
+    // host agent: disarmed first, so that one VM stopping is not taken for a lost host
+    await this.beforeVmStop?.().catch(() => undefined);
     for (const [ref, roles] of [
       [r.primary, ['primary', 'secondary']],
       [r.secondary, ['secondary', 'primary']],
@@ -379,8 +400,8 @@ export class LockstepService {
     return this.status();
   }
 
-  async drill(i: { mode: DrillMode }): Promise<DrillReport> {
-    return runDrill(this, i.mode);
+  async drill(i: { mode: DrillMode; seconds?: number }): Promise<DrillReport> {
+    return runDrill(this, i.mode, i.seconds);
   }
 
   listDrills(): DrillReport[] {

@@ -56,23 +56,36 @@ export class Qmp {
   static async open(session: SshSession, socket: string, opts: { oob?: boolean; timeoutMs?: number } = {}): Promise<Qmp> {
     const ch = await session.stream(['socat', '-', `UNIX-CONNECT:${socket}`]);
     const q = new Qmp(ch, `${socket} on ${session.target.address}`);
-    await new Promise<void>((resolve, reject) => {
+    // QEMU serves one QMP client at a time: a connection left open after a failed open would hold
+    // the monitor for ever (and every later open would time out), so a failed open always closes it
+    try {
+      await q.greet(opts.timeoutMs ?? 5000);
+      await q.exec('qmp_capabilities', opts.oob ? { enable: ['oob'] } : undefined);
+    } catch (e) {
+      q.close();
+      throw e;
+    }
+    return q;
+  }
+
+  private greet(timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
       const t = setTimeout(
         () =>
-          reject(new LockstepError({ code: 'qmp-timeout', message: `QEMU did not greet on ${q.where}.`, fix: 'Is the VM running? lockstep lockstep status' })),
-        opts.timeoutMs ?? 5000,
+          reject(
+            new LockstepError({ code: 'qmp-timeout', message: `QEMU did not greet on ${this.where}.`, fix: 'Is the VM running? lockstep lockstep status' }),
+          ),
+        timeoutMs,
       );
-      q.greeted = () => {
+      this.greeted = () => {
         clearTimeout(t);
         resolve();
       };
-      ch.on('close', () => {
+      this.channel.on('close', () => {
         clearTimeout(t);
-        reject(new LockstepError({ code: 'qmp-unreachable', message: `Cannot open QMP ${q.where} (is QEMU running?).` }));
+        reject(new LockstepError({ code: 'qmp-unreachable', message: `Cannot open QMP ${this.where} (is QEMU running?).` }));
       });
     });
-    await q.exec('qmp_capabilities', opts.oob ? { enable: ['oob'] } : undefined);
-    return q;
   }
 
   private onData(s: string): void {

@@ -62,7 +62,7 @@ export async function lockstepBench({ cliBin, report, drills = 5 }) {
     const byMode = Object.fromEntries(MODES.map((m) => [m, { gaps: [], passed: 0, runs: 0 }]));
     for (let i = 0; i < drills; i++) {
       for (const mode of MODES) {
-        const d = must(['drill', 'run', mode]);
+        const d = must(['drill', 'run', mode, '--seconds', '8']);
         const m = byMode[mode];
         m.runs++;
         if (d.verdict === 'passed') m.passed++;
