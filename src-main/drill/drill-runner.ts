@@ -9,7 +9,7 @@ import { paths } from '../lockstep/colo-args.js';
 import { Qmp } from '../lockstep/qmp.js';
 import { pidOf, killQemu } from '../lockstep/host-ops.js';
 import { analyseSamples } from './analyse.js';
-import { runMeter, type MeterResult } from './meter.js';
+import { runMeter, type MeterControl, type MeterResult } from './meter.js';
 
 const EXPECTED: Record<DrillMode, string> = {
   'kill-primary-vm': 'The secondary takes over; the client keeps its TCP session and the counter never goes backwards.',
@@ -20,17 +20,27 @@ const EXPECTED: Record<DrillMode, string> = {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const METER_SECONDS = 14;
+/** the meter watches at least this long after the fault was handled (a slow failover is not cut short) */
+const AFTER_HANDLED_MS = 6000;
+/** and never longer than this past its planned length */
+const METER_CAP_EXTRA_SECONDS = 45;
 const BASELINE_MS = 3000;
 
 /** Runs the meter where a client sits: the lab's client namespace, else this desktop. */
-async function startMeter(svc: LockstepService, address: string, seconds: number): Promise<{ done: Promise<MeterResult> }> {
+async function startMeter(svc: LockstepService, address: string, seconds: number): Promise<{ done: Promise<MeterResult>; endIn(ms: number): void }> {
   const lab = await svc.deps.lab.status();
-  if (lab.state !== 'up') return { done: runMeter(address, seconds) };
+  if (lab.state !== 'up') {
+    const control: MeterControl = {};
+    return { done: runMeter(address, seconds, 10, control), endIn: (ms) => (control.endAt = Date.now() + ms) };
+  }
   const script = join(svc.deps.distDir, 'main/drill/meter.js');
+  let endIn = (_ms: number) => {};
   const done = new Promise<MeterResult>((resolve, reject) => {
     const child = spawn('ip', ['netns', 'exec', lab.clientNetns, process.execPath, script, address, String(seconds)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
+    endIn = (ms) => child.stdin.write(`end-in ${Math.max(0, Math.round(ms))}\n`);
+    child.stdin.on('error', () => undefined);
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += String(d)));
@@ -46,7 +56,7 @@ async function startMeter(svc: LockstepService, address: string, seconds: number
     });
   });
   // a promise inside an object: awaiting startMeter must not wait for the meter to finish
-  return { done };
+  return { done, endIn: (ms) => endIn(ms) };
 }
 
 /** power-off-host is drilled on the virtual lab only (a real host needs sysrq/IPMI and a confirmed name). */
@@ -74,69 +84,81 @@ export async function runDrill(svc: LockstepService, mode: DrillMode, seconds = 
   if (mode === 'power-off-host') labHostOf(lab, r.primary);
   svc.deps.bus.log('warn', 'drill', `Drill ${mode}: ${EXPECTED[mode]}`);
   const startedAt = Date.now();
-  const meter = await startMeter(svc, r.guestAddress, seconds);
+  const meter = await startMeter(svc, r.guestAddress, seconds + METER_CAP_EXTRA_SECONDS);
+  const plannedEnd = Date.now() + seconds * 1000;
   const timeline: { t: number; what: string }[] = [];
   const mark = (what: string) => timeline.push({ t: Date.now() - startedAt, what });
-  await sleep(BASELINE_MS);
-  const sa = await svc.deps.hosts.session(r.primary);
-  const sb = await svc.deps.hosts.session(r.secondary);
   const reasons: string[] = [];
   let detectionMs: number | null = null;
-  // like the host agent: a live watch on the primary (its QMP connection drops the moment QEMU dies,
-  // a heartbeat query catches a host that vanished silently) and the secondary's QMP ready to act
-  // (opened before the fault: a generous deadline costs the measurement nothing)
-  const watch = await Qmp.open(sa, paths(HOST_PATHS.run, vmFiles(r, 'primary')).qmp, { timeoutMs: 10_000 });
-  const qSecondary = await Qmp.open(sb, paths(HOST_PATHS.run, 'secondary').qmp, { timeoutMs: 10_000 }).catch((e: unknown) => {
-    watch.close();
-    throw e;
-  });
-  const primaryGone = async (limitMs: number): Promise<void> => {
-    const until = Date.now() + limitMs;
-    while (Date.now() < until && !watch.closed) {
-      const ok = await watch.exec('query-status', undefined, { timeoutMs: 150 }).then(
-        () => true,
-        () => false,
-      );
-      if (!ok) return;
-      await sleep(20);
+  // inject the fault and handle it; the meter then watches at least AFTER_HANDLED_MS more
+  const inject = async (): Promise<void> => {
+    await sleep(BASELINE_MS);
+    const sa = await svc.deps.hosts.session(r.primary);
+    const sb = await svc.deps.hosts.session(r.secondary);
+    // like the host agent: a live watch on the primary (its QMP connection drops the moment QEMU dies,
+    // a heartbeat query catches a host that vanished silently) and the secondary's QMP ready to act
+    // (opened before the fault: a generous deadline costs the measurement nothing)
+    const watch = await Qmp.open(sa, paths(HOST_PATHS.run, vmFiles(r, 'primary')).qmp, { timeoutMs: 10_000 });
+    const qSecondary = await Qmp.open(sb, paths(HOST_PATHS.run, 'secondary').qmp, { timeoutMs: 10_000 }).catch((e: unknown) => {
+      watch.close();
+      throw e;
+    });
+    const primaryGone = async (limitMs: number): Promise<void> => {
+      const until = Date.now() + limitMs;
+      while (Date.now() < until && !watch.closed) {
+        const ok = await watch.exec('query-status', undefined, { timeoutMs: 150 }).then(
+          () => true,
+          () => false,
+        );
+        if (!ok) return;
+        await sleep(20);
+      }
+    };
+    const tFault = Date.now();
+    if (mode === 'kill-primary-vm' || mode === 'power-off-host') {
+      if (mode === 'kill-primary-vm') await sa.exec(['sh', '-c', 'kill -9 "$(cat "$1")"', 'sh', paths(HOST_PATHS.run, vmFiles(r, 'primary')).pid]);
+      else await svc.deps.lab.powerOff(labHostOf(lab, r.primary).name);
+      mark(mode === 'kill-primary-vm' ? 'primary QEMU killed (kill -9)' : 'primary host powered off');
+      await primaryGone(10_000);
+      detectionMs = Date.now() - tFault;
+      mark('primary loss detected');
+      const qmpMs = await svc.failoverOnSecondary(r, qSecondary);
+      mark(`failover done on the secondary (${qmpMs} ms of QMP)`);
+    } else if (mode === 'kill-secondary') {
+      await sb.exec(['sh', '-c', 'kill -9 "$(cat "$1")"', 'sh', paths(HOST_PATHS.run, 'secondary').pid]);
+      mark('secondary QEMU killed (kill -9)');
+      while ((await pidOf(sb, paths(HOST_PATHS.run, 'secondary').pid)) !== null && Date.now() - tFault < 10_000) await sleep(20);
+      detectionMs = Date.now() - tFault;
+      mark('secondary loss detected');
+      const ms = await svc.continueAlone(r, watch);
+      mark(`primary continues alone (${ms} ms of QMP)`);
+    } else {
+      const h = lab.state === 'up' ? lab.hosts.find((x) => `${x.address}:${x.port}` === r.primary) : undefined;
+      const link = svc.deps.link ? await svc.deps.link.status().catch(() => null) : null;
+      const nic = link?.state === 'up' ? (link.a.host === r.primary ? link.a.nic : link.b.nic) : h?.nics.find((n) => n.role === 'crossover')?.name;
+      if (!nic) throw new LockstepError({ code: 'no-link', message: 'No crossover NIC is known for the primary.', fix: 'lockstep link setup A B' });
+      await sa.check(['ip', 'link', 'set', nic, 'down']);
+      mark(`crossover ${nic} cut on the primary`);
+      detectionMs = 0;
+      // the peer is still alive on the public path: never fail over; the primary continues alone and the secondary is retired
+      const ms = await svc.continueAlone(r, watch);
+      mark(`primary continues alone, pair unprotected (${ms} ms of QMP)`);
+      await killQemu(sb, paths(HOST_PATHS.run, 'secondary').pid, 1000);
+      mark('secondary retired: never two primaries');
+      await sa.check(['ip', 'link', 'set', nic, 'up']);
+      mark('crossover restored');
     }
+    watch.close();
+    qSecondary.close();
   };
-  const tFault = Date.now();
-  if (mode === 'kill-primary-vm' || mode === 'power-off-host') {
-    if (mode === 'kill-primary-vm') await sa.exec(['sh', '-c', 'kill -9 "$(cat "$1")"', 'sh', paths(HOST_PATHS.run, vmFiles(r, 'primary')).pid]);
-    else await svc.deps.lab.powerOff(labHostOf(lab, r.primary).name);
-    mark(mode === 'kill-primary-vm' ? 'primary QEMU killed (kill -9)' : 'primary host powered off');
-    await primaryGone(10_000);
-    detectionMs = Date.now() - tFault;
-    mark('primary loss detected');
-    const qmpMs = await svc.failoverOnSecondary(r, qSecondary);
-    mark(`failover done on the secondary (${qmpMs} ms of QMP)`);
-  } else if (mode === 'kill-secondary') {
-    await sb.exec(['sh', '-c', 'kill -9 "$(cat "$1")"', 'sh', paths(HOST_PATHS.run, 'secondary').pid]);
-    mark('secondary QEMU killed (kill -9)');
-    while ((await pidOf(sb, paths(HOST_PATHS.run, 'secondary').pid)) !== null && Date.now() - tFault < 10_000) await sleep(20);
-    detectionMs = Date.now() - tFault;
-    mark('secondary loss detected');
-    const ms = await svc.continueAlone(r, watch);
-    mark(`primary continues alone (${ms} ms of QMP)`);
-  } else {
-    const h = lab.state === 'up' ? lab.hosts.find((x) => `${x.address}:${x.port}` === r.primary) : undefined;
-    const link = svc.deps.link ? await svc.deps.link.status().catch(() => null) : null;
-    const nic = link?.state === 'up' ? (link.a.host === r.primary ? link.a.nic : link.b.nic) : h?.nics.find((n) => n.role === 'crossover')?.name;
-    if (!nic) throw new LockstepError({ code: 'no-link', message: 'No crossover NIC is known for the primary.', fix: 'lockstep link setup A B' });
-    await sa.check(['ip', 'link', 'set', nic, 'down']);
-    mark(`crossover ${nic} cut on the primary`);
-    detectionMs = 0;
-    // the peer is still alive on the public path: never fail over; the primary continues alone and the secondary is retired
-    const ms = await svc.continueAlone(r, watch);
-    mark(`primary continues alone, pair unprotected (${ms} ms of QMP)`);
-    await killQemu(sb, paths(HOST_PATHS.run, 'secondary').pid, 1000);
-    mark('secondary retired: never two primaries');
-    await sa.check(['ip', 'link', 'set', nic, 'up']);
-    mark('crossover restored');
+  try {
+    await inject();
+  } catch (e) {
+    meter.endIn(0);
+    await meter.done.catch(() => undefined);
+    throw e;
   }
-  watch.close();
-  qSecondary.close();
+  meter.endIn(Math.max(plannedEnd - Date.now(), AFTER_HANDLED_MS));
   const m = await meter.done;
   const http = analyseSamples(m.samples);
   const after = await svc.status();
@@ -146,6 +168,7 @@ export async function runDrill(svc: LockstepService, mode: DrillMode, seconds = 
   if (!m.stream.survived) reasons.push(`The client's TCP session did not survive (${m.stream.error ?? 'closed'}).`);
   if (http.answersAfterLastFailure === 0) reasons.push('The guest did not answer again after the fault.');
   if (mode === 'cut-crossover') {
+    const sb = await svc.deps.hosts.session(r.secondary);
     const secondaryAlive = (await pidOf(sb, paths(HOST_PATHS.run, 'secondary').pid)) !== null;
     if (secondaryAlive) reasons.push('The secondary QEMU is still running after the cut: two primaries possible.');
   }

@@ -13,9 +13,15 @@ export interface MeterResult {
   stream: { lines: number; longestGapMs: number; survived: boolean; wentBackwards: boolean; error?: string };
 }
 
-export async function runMeter(address: string, seconds: number, intervalMs = 10): Promise<MeterResult> {
+/** Moves the meter's end while it runs (e.g. "until 6 s after the failover finished"). */
+export interface MeterControl {
+  endAt?: number;
+}
+
+export async function runMeter(address: string, seconds: number, intervalMs = 10, control: MeterControl = {}): Promise<MeterResult> {
   const startedAt = Date.now();
-  const end = startedAt + seconds * 1000;
+  control.endAt = startedAt + seconds * 1000;
+  const end = () => control.endAt!;
   const samples: DowntimeSample[] = [];
   const s = { lines: 0, longestGapMs: 0, survived: true, wentBackwards: false, error: undefined as string | undefined };
   let lastLine = Date.now();
@@ -31,12 +37,12 @@ export async function runMeter(address: string, seconds: number, intervalMs = 10
     lastLine = Date.now();
   });
   void stream.ended.then((why) => {
-    if (Date.now() < end) {
+    if (Date.now() < end()) {
       s.survived = false;
       s.error ??= why;
     }
   });
-  while (Date.now() < end) {
+  while (Date.now() < end()) {
     const t0 = Date.now();
     const r = await getCounter(address, { timeoutMs: 1000 });
     samples.push(r.ok ? { t: t0 - startedAt, ms: Date.now() - t0, count: r.count } : { t: t0 - startedAt, ms: null });
@@ -50,8 +56,17 @@ export async function runMeter(address: string, seconds: number, intervalMs = 10
 }
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
-  runMeter(process.argv[2]!, Number(process.argv[3] ?? 10)).then(
-    (r) => process.stdout.write(JSON.stringify(r) + '\n'),
+  // a line "end-in MS" on stdin moves the end to MS from now
+  const control: MeterControl = {};
+  process.stdin.on('data', (d: Buffer) => {
+    const m = /end-in (\d+)/.exec(String(d));
+    if (m) control.endAt = Date.now() + Number(m[1]);
+  });
+  runMeter(process.argv[2]!, Number(process.argv[3] ?? 10), 10, control).then(
+    (r) => {
+      process.stdout.write(JSON.stringify(r) + '\n');
+      process.exit(0);
+    },
     (e: unknown) => {
       process.stderr.write(String(e) + '\n');
       process.exit(1);

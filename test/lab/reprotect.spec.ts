@@ -53,6 +53,7 @@ async function checkpointsAdvance(): Promise<Lockstep> {
 async function drill(mode: DrillMode): Promise<DrillReport> {
   const before = await count(10);
   const r = value(run<DrillReport>(['drill', 'run', mode]));
+  if (r.verdict !== 'passed') console.log(mode, JSON.stringify({ timeline: r.timeline, http: { ...r.http, samples: undefined }, stream: r.stream }));
   expect(r.reasons).toEqual([]);
   expect(r.verdict).toBe('passed');
   expect(r.http.wentBackwards).toBe(false);

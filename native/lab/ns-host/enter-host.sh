@@ -13,4 +13,8 @@ mkdir -p /var/lib/lockstep /etc/lockstep /run/lockstep
 mount --bind "$state/fs/var-lib-lockstep" /var/lib/lockstep
 mount --bind "$state/fs/etc-lockstep" /etc/lockstep
 mount -t tmpfs -o mode=0755 tmpfs /run/lockstep
+# a KVM host's root has a plain shell: bash sources ~/.bashrc for every SSH command, and this
+# machine's (pyenv init, rehash under a lock) made each command slow, and a storm under load
+touch "$state/fs/empty-bashrc"
+if [ -f /root/.bashrc ]; then mount --bind "$state/fs/empty-bashrc" /root/.bashrc; fi
 exec "$@"
