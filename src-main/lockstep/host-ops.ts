@@ -36,12 +36,17 @@ export async function ensureFile(s: SshSession, local: string, remote: string): 
   return true;
 }
 
+/** The live pid in a pid file, or null. A zombie counts as dead: a killed QEMU may wait seconds for its reaper. */
 export async function pidOf(s: SshSession, pidFile: string): Promise<number | null> {
-  const r = await s.exec(['cat', pidFile]);
+  const r = await s.exec([
+    'sh',
+    '-c',
+    'p=$(cat "$1" 2>/dev/null) || exit 1; st=$(sed "s/.*) //" "/proc/$p/stat" 2>/dev/null | cut -d" " -f1); [ -n "$st" ] && [ "$st" != Z ] && echo "$p"',
+    'sh',
+    pidFile,
+  ]);
   const pid = Number(r.stdout.trim());
-  if (r.code !== 0 || !Number.isInteger(pid) || pid <= 0) return null;
-  const alive = await s.exec(['kill', '-0', String(pid)]);
-  return alive.code === 0 ? pid : null;
+  return r.code === 0 && Number.isInteger(pid) && pid > 0 ? pid : null;
 }
 
 export async function qemuMajor(s: SshSession): Promise<number> {
