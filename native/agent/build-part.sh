@@ -16,4 +16,4 @@ if ! echo 'int main(void){return 0;}' | gcc -x c -static -o /dev/null - >/dev/nu
 fi
 mkdir -p "$out/agent"
 make -s -C "$here" CC=gcc OUTDIR="$(cd "$out/agent" && pwd)" all
-echo "native/agent: $out/agent/lockstep-agent"
+echo "native/agent: $out/agent/lockstep-agent, $out/agent/colo-failover"

@@ -15,6 +15,7 @@ import { MirrorService } from '../mirror/mirror-service.js';
 import { VirtualLab } from '../virtual-lab/lab-service.js';
 import { SessionPool } from '../hosts/pool.js';
 import { HostsService } from '../hosts/hosts-service.js';
+import { AgentService } from '../agent/agent-service.js';
 
 export interface CoreOptions {
   door: 'web' | 'electron' | 'cli';
@@ -39,6 +40,7 @@ export class Core {
   readonly link: LinkService;
   readonly consoles: ConsoleService;
   readonly mirror: MirrorService;
+  readonly agent: AgentService;
   readonly startedAt = Date.now();
   private readonly handlers: Handlers;
   private tail?: NodeJS.Timeout;
@@ -65,6 +67,17 @@ export class Core {
       distDir: distDir(),
     });
     this.consoles.vmLocator = (side) => this.lockstep.consoleOf(side);
+    this.agent = new AgentService({
+      store: this.store,
+      bus: this.bus,
+      runner: this.runner,
+      hosts: this.hosts,
+      lab: this.lab,
+      pair: () => this.lockstep.record(),
+      binDir: join(distDir(), 'native', 'agent'),
+      home: this.home,
+    });
+    this.lockstep.beforeVmStop = () => this.agent.holdAll();
     this.handlers = makeHandlers(this);
   }
 

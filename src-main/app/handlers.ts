@@ -40,6 +40,9 @@ export function makeHandlers(core: Core): Handlers {
     'lockstep.reprotect': async () => core.lockstep.reprotect(),
     'lockstep.failover': async () => core.lockstep.failover(),
     'lockstep.stop': async () => core.lockstep.stop(),
+    'agent.deploy': async (i) => core.agent.deploy(i),
+    'agent.status': async () => core.agent.status(),
+    'agent.stop': async () => core.agent.stop(),
     'drill.run': async (i) => core.lockstep.drill(i),
     'drill.list': async () => core.lockstep.listDrills(),
     'guest.peek': async () => {

@@ -10,3 +10,4 @@ export * from './lockstep.js';
 export * from './preflight.js';
 export * from './link.js';
 export * from './console.js';
+export * from './agent.js';

@@ -80,6 +80,14 @@ export async function runDrill(svc: LockstepService, mode: DrillMode, seconds = 
       message: 'A drill needs the guest running in lockstep.',
       fix: 'Protect the guest first (Setup → Protect).',
     });
+  // armed host agents would act on the fault too, racing the drill's own failover
+  const agents = svc.deps.store.kv.get<{ state: string }>('agent');
+  if (agents?.state === 'deployed' || agents?.state === 'deploying')
+    throw new LockstepError({
+      code: 'agents-armed',
+      message: 'The host agents are deployed: they would fail over on this fault too, racing the drill.',
+      fix: 'lockstep agent stop, then run the drill (pull the plug by hand to watch the agents act alone)',
+    });
   const lab = await svc.deps.lab.status();
   if (mode === 'power-off-host') labHostOf(lab, r.primary);
   svc.deps.bus.log('warn', 'drill', `Drill ${mode}: ${EXPECTED[mode]}`);

@@ -203,7 +203,7 @@ async function mirrorBench() {
   const { SshSession } = await import(join(root, 'dist/main/hosts/ssh-session.js'));
   const home = mkdtempSync(join(tmpdir(), 'lockstep-bench-mirror-'));
   const prefix = 'lbm';
-  const env = { LOCKSTEP_HOME: home, LOCKSTEP_LAB_PREFIX: prefix, LOCKSTEP_LAB_NET: '198.18.84' };
+  const env = { LOCKSTEP_HOME: home, LOCKSTEP_LAB_PREFIX: prefix, LOCKSTEP_LAB_NET: '198.18.85' };
   const j = (args) => {
     const r = cli([...args, '--json'], env);
     const v = JSON.parse(r.stdout || '{}');

@@ -8,7 +8,7 @@ static void on_hup(int sig) { g_reopen = 1; (void)sig; }
 
 /* ---------------------------------------------------------------- decisions */
 
-static void run_decide(agent *a, int64_t now) {
+void run_decide(agent *a, int64_t now) {
   lsa_decision d = lsa_decide(&a->dconf, &a->st, &a->in, now);
   a->in.child_done = 0;
   if (d.changed) {
@@ -39,6 +39,11 @@ static void run_decide(agent *a, int64_t now) {
 static void vm_watch(agent *a, int64_t now) {
   long pid;
   int v = vm_probe(a->cfg.vm_pidfile, &pid);
+  if (v == VM_UNKNOWN) return;
+  /* a process seen dead does not come back: a QEMU torn down after kill -9 can look alive to
+   * /proc for a moment (seen: 20 ms of "up" 1.6 s after the kill, under load) */
+  if (v == VM_UP && a->vm == VM_DOWN && pid == a->vm_pid && a->vm_dead_pid == pid) return;
+  if (v == VM_DOWN && pid > 0) a->vm_dead_pid = pid;
   if (v == a->vm && pid == a->vm_pid) return;
   int was = a->vm;
   a->vm = v;
@@ -86,6 +91,7 @@ static void usage(FILE *f) {
           "usage: lockstep-agent [--config FILE] [--KEY=VALUE ...]\n"
           "       lockstep-agent --witness-serve [ADDR:PORT] [--config FILE] [--KEY=VALUE ...]\n"
           "       lockstep-agent --once-status [--config FILE | --status-socket PATH]\n"
+          "       lockstep-agent --hold [--config FILE | --status-socket PATH]   (disarm until restarted)\n"
           "       lockstep-agent --check-config [--config FILE] [--KEY=VALUE ...]\n"
           "Keys (file: key = value; flags: --key=value or --key value, '-' or '_'):\n"
           "  role cluster_id secret secret_file crossover_local crossover_peer public_local\n"
@@ -94,14 +100,14 @@ static void usage(FILE *f) {
           "  continue_cmd degraded_cmd status_socket log_file vm_pidfile\n");
 }
 
-static int once_status(const lsa_config *c) {
+static int once_status(const lsa_config *c, const char *query) {
   struct sockaddr_un sun = {.sun_family = AF_UNIX};
   snprintf(sun.sun_path, sizeof sun.sun_path, "%s", c->status_socket);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   struct timeval tv = {.tv_sec = 2};
   if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0 ||
-      write(fd, "status\n", 7) != 7) {
+      write(fd, query, strlen(query)) != (ssize_t)strlen(query)) {
     char mem[512];
     jbuf b;
     jb_init(&b, mem, sizeof mem);
@@ -194,6 +200,7 @@ int main(int argc, char **argv) {
     if (!strcmp(s, "--help") || !strcmp(s, "-h")) { usage(stdout); return 0; }
     if (!strcmp(s, "--version")) { puts("lockstep-agent " AGENT_VERSION); return 0; }
     if (!strcmp(s, "--once-status")) once = 1;
+    else if (!strcmp(s, "--hold")) once = 2;
     else if (!strcmp(s, "--check-config")) check = 1;
     else if (!strncmp(s, "--config=", 9)) config_path = s + 9;
     else if (!strcmp(s, "--config") && i + 1 < argc) config_path = argv[++i];
@@ -221,7 +228,7 @@ int main(int argc, char **argv) {
   }
   for (int i = 1; i < argc; i++) {
     const char *s = argv[i];
-    if (!strcmp(s, "--once-status") || !strcmp(s, "--check-config")) continue;
+    if (!strcmp(s, "--once-status") || !strcmp(s, "--hold") || !strcmp(s, "--check-config")) continue;
     if (!strncmp(s, "--config", 8)) {
       if (!strcmp(s, "--config")) i++;
       continue;
@@ -252,7 +259,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "lockstep-agent: --witness-serve: bad address '%s'\n", serve_addr);
     return 2;
   }
-  if (once) return once_status(&a->cfg);
+  if (once) return once_status(&a->cfg, once == 2 ? "hold\n" : "status\n");
 
   if (a->cfg.secret_file[0]) {
     if (a->cfg.secret_len) {
@@ -363,7 +370,7 @@ int main(int argc, char **argv) {
     a->vm_pid = -1;
     a->vm_since = a->start_mono;
     long pid;
-    if (vm_probe(a->cfg.vm_pidfile, &pid) == VM_UP) {
+    if (vm_probe(a->cfg.vm_pidfile, &pid) == VM_UP) { /* (unknown at start: silent until known) */
       a->vm = VM_UP;
       a->vm_pid = pid;
       logf_(a, "vm up: pid %ld (%s)", pid, a->cfg.vm_pidfile);

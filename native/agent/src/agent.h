@@ -36,7 +36,7 @@
 /* beyond lsa_verdict: wrong source address; clock skew (if checked); authentic but from an
  * unknown run of the sender without a fresh echo (an old replay, or a restart not yet
  * confirmed: normal for one or two datagrams after a restart) */
-enum { VM_UNWATCHED = 0, VM_UP, VM_DOWN };
+enum { VM_UNWATCHED = 0, VM_UP, VM_DOWN, VM_UNKNOWN /* vm_probe only: no verdict this time */ };
 
 enum { REJ_WRONG_SOURCE = LSA_E_COUNT, REJ_SKEW, REJ_UNPROVEN, REJ_COUNT };
 const char *rej_name(int i);
@@ -100,6 +100,7 @@ typedef struct {
   /* the local VM (vm_pidfile): VM_UNWATCHED, VM_UP or VM_DOWN; while down we are silent */
   int vm;
   long vm_pid;
+  long vm_dead_pid; /* the last pid seen dead: never believed alive again */
   int64_t vm_since;
   /* status */
   int lfd;
@@ -117,7 +118,8 @@ void logf_(agent *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)))
 int set_flags(int fd);
 int udp_socket(const lsa_addr *bind_to, int family, char *err, size_t n);
 int read_file(const char *path, char *buf, size_t cap, size_t *len, char *err, size_t n);
-/* Is the local VM alive? (its pid file names a live, non-zombie process) VM_UP or VM_DOWN. */
+/* Is the local VM alive? (its pid file names a live, non-zombie process) VM_UP, VM_DOWN, or
+ * VM_UNKNOWN when /proc could not tell (keep the previous verdict). */
 int vm_probe(const char *pidfile, long *pid);
 void json_age(jbuf *b, const char *key, int64_t t, int64_t now);
 void status_json(agent *a, jbuf *b);
@@ -126,6 +128,7 @@ void client_close(client *c);
 void client_send_status(agent *a, client *c);
 void client_read(agent *a, client *c);
 void status_accept(agent *a);
+void run_decide(agent *a, int64_t now);
 void start_action(agent *a, enum lsa_action act, int64_t now);
 void reap_child(agent *a, int64_t now);
 void reject(agent *a, int why, const char *where, int64_t now);

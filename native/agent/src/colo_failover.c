@@ -1,10 +1,12 @@
 /* colo-failover: the QMP failover sequences of a COLO pair (docs/field-notes/colo.md), run by
  * lockstep-agent as failover_cmd (secondary) and continue_cmd (primary). Speaks QMP over the
  * local QEMU's unix sockets; every call has a deadline; one log line per step on stderr;
- * exit 0 only if the whole sequence completed.
+ * exit 0 only if the whole sequence completed. The sequences are the app's own
+ * (src-main/lockstep/lockstep-service.ts: failoverOnSecondary, continueAlone), proven in the lab.
  *
  *   colo-failover --side secondary --qmp SOCK
- *   colo-failover --side primary --qmp SOCK [--qmp-oob SOCK] [--repl-node NAME]
+ *   colo-failover --side primary --qmp SOCK [--qmp-oob SOCK] [--repl-node NAME] [--nbd-node NAME]
+ *   both: [--mode-timeout-ms N]  how long to wait for COLO mode "none" (default 5000)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -275,7 +277,7 @@ static int wait_mode_none(qmp *q, int limit_ms) {
   return -1;
 }
 
-static int secondary(const char *sock) {
+static int secondary(const char *sock, int mode_ms) {
   qmp q;
   char err[400];
   long long t0 = now_ms();
@@ -286,7 +288,7 @@ static int secondary(const char *sock) {
   say("connected to %s (%lld ms)", sock, now_ms() - t0);
   int ok = step(&q, 0, "nbd-server-stop", NULL, 3000, 1, NULL, 0) == CALL_OK &&
            step(&q, 0, "x-colo-lost-heartbeat", NULL, 5000, 1, NULL, 0) == CALL_OK &&
-           wait_mode_none(&q, 5000) == 0;
+           wait_mode_none(&q, mode_ms) == 0;
   if (ok) {
     step(&q, 0, "object-del", "{\"id\":\"f2\"}", 3000, 0, NULL, 0);
     step(&q, 0, "object-del", "{\"id\":\"f1\"}", 3000, 0, NULL, 0);
@@ -305,27 +307,32 @@ static int secondary(const char *sock) {
 }
 
 /* Out-of-band yank of whatever could hang on a dead secondary: migration, the crossover
- * chardevs, the NBD node(s). Best effort: each failure is logged and tolerated. */
-static void yank_all(const char *oob_sock) {
+ * chardevs, the replication's NBD node (a pulled cable sends no reset: these hang, and a
+ * blockdev-del of a hung NBD node freezes QEMU's main loop). One instance per call, so a
+ * missing one (say, no migration left) does not void the others. Best effort: each failure is
+ * logged and tolerated. Only if the NBD node's yank was refused are the block nodes QEMU
+ * lists (query-yank) yanked instead. */
+static void yank_all(const char *oob_sock, const char *nbd) {
   qmp o;
-  char err[400];
+  char err[400], args[400];
   if (qmp_open(&o, oob_sock, 1, 1500, err, sizeof err)) {
     g_step++;
     say("step %d yank: skipped: cannot open the OOB monitor %s: %s (tolerated)", g_step, oob_sock, err);
     return;
   }
-  step(&o, 1, "yank", "{\"instances\":[{\"type\":\"migration\"}]}", 1000, 0, NULL, 0);
+  snprintf(args, sizeof args, "{\"instances\":[{\"type\":\"block-node\",\"node-name\":\"%s\"}]}", nbd);
+  int nbd_ok = step(&o, 1, "yank", args, 1000, 0, NULL, 0) == CALL_OK;
   step(&o, 1, "yank", "{\"instances\":[{\"type\":\"chardev\",\"id\":\"mirror0\"}]}", 1000, 0, NULL, 0);
   step(&o, 1, "yank", "{\"instances\":[{\"type\":\"chardev\",\"id\":\"compare1\"}]}", 1000, 0, NULL, 0);
+  step(&o, 1, "yank", "{\"instances\":[{\"type\":\"migration\"}]}", 1000, 0, NULL, 0);
   static char line[LINE_MAX_];
-  if (step(&o, 0, "query-yank", NULL, 1000, 0, line, sizeof line) == CALL_OK) {
+  if (!nbd_ok && step(&o, 0, "query-yank", NULL, 1000, 0, line, sizeof line) == CALL_OK) {
     qj_span ret, el, f;
     if (qj_get(line, strlen(line), "return", &ret) == 0)
       for (size_t i = 0; i < 64 && qj_index(ret, i, &el) == 0; i++) {
         char type[32] = "";
         if (qj_get(el.p, el.len, "type", &f) || qj_string(f, type, sizeof type) || strcmp(type, "block-node")) continue;
         if (qj_get(el.p, el.len, "node-name", &f) || f.len > 200 || *f.p != '"') continue;
-        char args[400];
         /* f is a valid JSON string token as QEMU sent it: safe to send back verbatim */
         snprintf(args, sizeof args, "{\"instances\":[{\"type\":\"block-node\",\"node-name\":%.*s}]}", (int)f.len, f.p);
         step(&o, 1, "yank", args, 1000, 0, NULL, 0);
@@ -345,10 +352,13 @@ static int valid_node(const char *s) {
   return 1;
 }
 
-static int primary(const char *sock, const char *oob_sock, const char *repl) {
+/* The primary continues alone: yank (OOB), drop the quorum's replication child and delete its
+ * node (it was added with blockdev-add), delete the filters, colo-compare and its iothread,
+ * then leave COLO. Everything before x-colo-lost-heartbeat is tolerated (already gone is fine). */
+static int primary(const char *sock, const char *oob_sock, const char *repl, const char *nbd, int mode_ms) {
   char err[400], args[200];
   long long t0 = now_ms();
-  if (oob_sock) yank_all(oob_sock);
+  if (oob_sock) yank_all(oob_sock, nbd);
   qmp q;
   if (qmp_open(&q, sock, 0, 3000, err, sizeof err)) {
     say("FAILED: cannot open QMP %s: %s", sock, err);
@@ -356,22 +366,14 @@ static int primary(const char *sock, const char *oob_sock, const char *repl) {
   }
   say("connected to %s (%lld ms)", sock, now_ms() - t0);
   step(&q, 0, "x-blockdev-change", "{\"parent\":\"colo-disk0\",\"child\":\"children.1\"}", 5000, 0, NULL, 0);
-  static char line[LINE_MAX_];
-  snprintf(args, sizeof args, "{\"command-line\":\"drive_del %s\"}", repl);
-  if (step(&q, 0, "human-monitor-command", args, 5000, 0, line, sizeof line) == CALL_OK) {
-    qj_span ret;
-    char out[200] = "";
-    if (qj_get(line, strlen(line), "return", &ret) == 0) qj_string(ret, out, sizeof out);
-    for (char *p = out; *p; p++)
-      if (*p == '\n' || *p == '\r') *p = ' ';
-    if (out[0]) say("  drive_del said: %s (tolerated)", out);
-  }
+  snprintf(args, sizeof args, "{\"node-name\":\"%s\"}", repl);
+  step(&q, 0, "blockdev-del", args, 5000, 0, NULL, 0);
   static const char *const objs[] = {"m0", "redire0", "redire1", "comp0", "iothread1"};
   for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++) {
     snprintf(args, sizeof args, "{\"id\":\"%s\"}", objs[i]);
     step(&q, 0, "object-del", args, 3000, 0, NULL, 0);
   }
-  int ok = step(&q, 0, "x-colo-lost-heartbeat", NULL, 5000, 1, NULL, 0) == CALL_OK && wait_mode_none(&q, 5000) == 0;
+  int ok = step(&q, 0, "x-colo-lost-heartbeat", NULL, 5000, 1, NULL, 0) == CALL_OK && wait_mode_none(&q, mode_ms) == 0;
   qmp_close(&q);
   if (!ok) {
     say("FAILED after %lld ms: the primary did not leave COLO", now_ms() - t0);
@@ -383,18 +385,27 @@ static int primary(const char *sock, const char *oob_sock, const char *repl) {
 
 static void usage(FILE *f) {
   fprintf(f,
-          "usage: colo-failover --side secondary --qmp SOCK\n"
+          "usage: colo-failover --side secondary --qmp SOCK [--mode-timeout-ms N]\n"
           "       colo-failover --side primary --qmp SOCK [--qmp-oob SOCK] [--repl-node NAME]\n"
+          "                     [--nbd-node NAME] [--mode-timeout-ms N]\n"
           "The QMP failover sequence of a COLO pair on the local QEMU (exit 0 = completed).\n"
           "  secondary: nbd-server-stop, x-colo-lost-heartbeat, wait for mode none, remove the\n"
           "             redirector filters and their chardevs, announce-self\n"
-          "  primary:   out-of-band yank (migration, mirror0/compare1, NBD nodes), drop the\n"
-          "             quorum's replication child (default replication0), delete the filters,\n"
-          "             colo-compare and its iothread, x-colo-lost-heartbeat, wait for mode none\n");
+          "  primary:   out-of-band yank (the NBD node, mirror0/compare1, migration), drop the\n"
+          "             quorum's replication child and blockdev-del it (default replication0,\n"
+          "             its NBD node nbdN for replicationN), delete the filters, colo-compare and\n"
+          "             its iothread, x-colo-lost-heartbeat, wait for mode none\n");
+}
+
+/* replicationN -> nbdN (the app names both from one generation); else nbd0 */
+static void nbd_of(const char *repl, char *out, size_t cap) {
+  const char *d = repl + strlen(repl);
+  while (d > repl && d[-1] >= '0' && d[-1] <= '9') d--;
+  snprintf(out, cap, "nbd%s", *d && !strncmp(repl, "replication", 11) ? d : "0");
 }
 
 int main(int argc, char **argv) {
-  const char *side = NULL, *sock = NULL, *oob = NULL, *repl = "replication0";
+  const char *side = NULL, *sock = NULL, *oob = NULL, *repl = "replication0", *nbd = NULL, *mode_s = NULL;
   signal(SIGPIPE, SIG_IGN);
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -402,7 +413,8 @@ int main(int argc, char **argv) {
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
     if (!strcmp(a, "--version")) { puts("colo-failover " VERSION); return 0; }
     const char **dst = !strcmp(a, "--side") ? &side : !strcmp(a, "--qmp") ? &sock : !strcmp(a, "--qmp-oob") ? &oob
-                      : !strcmp(a, "--repl-node") ? &repl : NULL;
+                      : !strcmp(a, "--repl-node") ? &repl : !strcmp(a, "--nbd-node") ? &nbd
+                      : !strcmp(a, "--mode-timeout-ms") ? &mode_s : NULL;
     if (!dst || !v) {
       fprintf(stderr, "colo-failover: %s '%s'\n", dst ? "missing value for" : "unknown argument", a);
       usage(stderr);
@@ -416,12 +428,28 @@ int main(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
-  if (!valid_node(repl)) {
-    fprintf(stderr, "colo-failover: --repl-node must be 1-64 of [A-Za-z0-9_.-]\n");
+  char nbd_buf[80];
+  if (!nbd) {
+    nbd_of(repl, nbd_buf, sizeof nbd_buf);
+    nbd = nbd_buf;
+  }
+  if (!valid_node(repl) || !valid_node(nbd)) {
+    fprintf(stderr, "colo-failover: --repl-node and --nbd-node must be 1-64 of [A-Za-z0-9_.-]\n");
     return 2;
+  }
+  int mode_ms = 5000;
+  if (mode_s) {
+    char *end;
+    errno = 0;
+    long m = strtol(mode_s, &end, 10);
+    if (errno || *end || end == mode_s || m < 10 || m > 600000) {
+      fprintf(stderr, "colo-failover: --mode-timeout-ms must be 10..600000\n");
+      return 2;
+    }
+    mode_ms = (int)m;
   }
   g_side = side;
   const char *act = getenv("LOCKSTEP_ACTION"), *why = getenv("LOCKSTEP_REASON");
   say("start (pid %d)%s%s%s%s", (int)getpid(), act ? " action=" : "", act ? act : "", why ? ": " : "", why ? why : "");
-  return !strcmp(side, "secondary") ? secondary(sock) : primary(sock, oob, repl);
+  return !strcmp(side, "secondary") ? secondary(sock, mode_ms) : primary(sock, oob, repl, nbd, mode_ms);
 }

@@ -96,6 +96,14 @@ lsa_decision lsa_decide(const lsa_dconf *cf, const lsa_state *s, const lsa_input
     break;
   }
 
+  /* held by the app (it is about to restart or stop the agents, or stop the VMs): disarmed,
+   * whatever the paths say, so that one agent going quiet never makes the other act */
+  if (in->held) {
+    if (d.next.kind != LSA_K_WAITING) GO(LSA_K_WAITING, "held by the app: disarmed, never acts until restarted");
+    else snprintf(d.next.reason, sizeof d.next.reason, "held by the app: disarmed, never acts until restarted");
+    return d;
+  }
+
   if (!lsa_kind_armed(s->kind)) {
     if (xo && in->peer_solo) {
       GO(LSA_K_WAITING, "the %s runs alone (not in lockstep): not arming", peer);

@@ -57,6 +57,8 @@ typedef struct {
   uint32_t witness_peer_age; /* the witness's age of our peer, from that pong */
   int child_done;          /* the action's command finished since the last call */
   int child_rc;            /* its exit code; -1 killed or timed out */
+  int held;                /* the app asked us to hold (status socket "hold"): disarmed, never
+                              acts, until restarted; an action already running still finishes */
 } lsa_inputs;
 
 typedef struct {

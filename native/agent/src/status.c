@@ -36,8 +36,9 @@ void status_json(agent *a, jbuf *b) {
     jb_str(b, c->role == LSA_ROLE_PRIMARY ? "primary" : "secondary");
     jb_raw(b, ",\"state\":");
     jb_str(b, lsa_kind_name(a->st.kind));
-    jb_printf(b, ",\"armed\":%s,\"state_for_ms\":%lld,\"reason\":",
-              lsa_kind_armed(a->st.kind) ? "true" : "false", (long long)(now - a->st.since));
+    jb_printf(b, ",\"armed\":%s,\"held\":%s,\"state_for_ms\":%lld,\"reason\":",
+              lsa_kind_armed(a->st.kind) ? "true" : "false", a->in.held ? "true" : "false",
+              (long long)(now - a->st.since));
     jb_str(b, a->st.reason);
     /* the local VM: null = not watched (no vm_pidfile) */
     jb_raw(b, ",\"vm\":");
@@ -225,6 +226,12 @@ void client_read(agent *a, client *c) {
       memmove(c->in, nl + 1, c->inlen - l - 1);
       c->inlen -= l + 1;
       if (!strcmp(line, "status") || !*line) {
+        client_send_status(a, c);
+      } else if (!strcmp(line, "hold")) {
+        /* the app is about to restart or stop the agents (or the VMs): disarm now, for good */
+        if (!a->in.held) logf_(a, "hold: asked over the status socket: disarmed until restarted");
+        a->in.held = 1;
+        if (!a->witness_mode) run_decide(a, mono_ms());
         client_send_status(a, c);
       } else if (!strcmp(line, "quit")) {
         client_close(c);

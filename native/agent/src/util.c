@@ -117,7 +117,10 @@ int vm_probe(const char *pidfile, long *pid) {
   /* kill(pid, 0) succeeds on a zombie: a QEMU killed with -9 and not yet reaped is dead */
   char path[64], st[2048];
   snprintf(path, sizeof path, "/proc/%ld/stat", p);
-  if (read_file(path, st, sizeof st, &len, err, sizeof err) == 0 && lsa_proc_stat_dead(st, len) == 1)
-    return VM_DOWN;
-  return VM_UP;
+  if (read_file(path, st, sizeof st, &len, err, sizeof err) == 0) {
+    int dead = lsa_proc_stat_dead(st, len);
+    return dead == 1 ? VM_DOWN : dead == 0 ? VM_UP : VM_UNKNOWN;
+  }
+  /* unreadable: gone since kill() (a process being torn down), or /proc is odd: say nothing */
+  return kill((pid_t)p, 0) != 0 && errno != EPERM ? VM_DOWN : VM_UNKNOWN;
 }

@@ -30,7 +30,7 @@ extern int g_fail, g_checks;
     }                                                                                \
   } while (0)
 
-/* the test functions, one per concern (unit_wire.c, unit_decide.c) */
+/* the test functions, one per concern (unit_wire.c, unit_decide.c, unit_qmp.c) */
 void test_sha256(void);
 void test_hmac(void);
 void test_wire(void);
@@ -38,6 +38,7 @@ void test_replay(void);
 void test_config(void);
 void test_json(void);
 void test_vmwatch(void);
+void test_qmpjson(void);
 void test_decide_arming(void);
 void test_decide_hysteresis(void);
 void test_decide_failover(void);
@@ -45,5 +46,6 @@ void test_decide_degraded(void);
 void test_decide_isolated(void);
 void test_decide_partition(void);
 void test_decide_pure(void);
+void test_decide_held(void);
 
 #endif

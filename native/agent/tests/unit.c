@@ -12,13 +12,15 @@ int main(void) {
       {"config", test_config},
       {"json", test_json},
       {"vm watch", test_vmwatch},
+      {"qmp json", test_qmpjson},
       {"decide: arming", test_decide_arming},
       {"decide: hysteresis", test_decide_hysteresis},
       {"decide: failover", test_decide_failover},
       {"decide: degraded", test_decide_degraded},
       {"decide: isolated", test_decide_isolated},
       {"decide: partition", test_decide_partition},
-      {"decide: pure", test_decide_pure}};
+      {"decide: pure", test_decide_pure},
+      {"decide: held", test_decide_held}};
   for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
     int before = g_fail;
     tests[i].fn();

@@ -391,3 +391,38 @@ void test_decide_pure(void) {
   CHECK(strcmp(lsa_kind_name(LSA_K_SPLIT_BRAIN), "split-brain") == 0);
   CHECK(strcmp(lsa_action_name(LSA_A_CONTINUE), "continue-alone") == 0);
 }
+
+/* held by the app (status socket "hold"): disarmed at once, never acts, never re-arms; an
+ * action already running still finishes */
+void test_decide_held(void) {
+  sim s;
+  for (int role = LSA_ROLE_PRIMARY; role <= LSA_ROLE_SECONDARY; role++) {
+    sim_init(&s, (enum lsa_role)role);
+    s.cf.degraded_action = 1;
+    sim_arm(&s);
+    s.in.held = 1;
+    sim_step(&s);
+    CHECK_EQ_INT(s.st.kind, LSA_K_WAITING);
+    CHECK(strstr(s.st.reason, "held") != NULL);
+    s.peer_alive = 0; /* the peer dies (or its agent stops): witness confirms, still nothing */
+    sim_run(&s, 3000);
+    CHECK_EQ_INT(s.st.kind, LSA_K_WAITING);
+    s.peer_alive = 1; /* back, steady for long: never re-armed while held */
+    sim_run(&s, 3000);
+    CHECK_EQ_INT(s.st.kind, LSA_K_WAITING);
+    s.xo_link = 0; /* crossover cut: no degraded action either */
+    sim_run(&s, 1000);
+    CHECK_EQ_INT(s.st.kind, LSA_K_WAITING);
+    CHECK_EQ_INT(s.nact, 0);
+  }
+  /* held while acting: the command finishes and its outcome counts */
+  sim_init(&s, LSA_ROLE_SECONDARY);
+  sim_arm(&s);
+  s.peer_alive = 0;
+  for (int i = 0; i < 2000 && s.st.kind != LSA_K_ACTING; i++) sim_step(&s);
+  CHECK_EQ_INT(s.st.kind, LSA_K_ACTING);
+  s.in.held = 1;
+  sim_run(&s, 20);
+  CHECK_EQ_INT(s.st.kind, LSA_K_TOOK_OVER);
+  CHECK_EQ_INT(s.nact, 1);
+}

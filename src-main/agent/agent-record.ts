@@ -1,0 +1,37 @@
+import type { VmFiles } from '../lockstep/pair-record.js';
+import type { InitKind } from './remote-agent.js';
+
+/** What the store remembers about the deployed agents (kv key `agent`). The secret is not here: it is a 0600 file in the app's home. */
+export interface AgentRecord {
+  state: 'deploying' | 'deployed' | 'stopped';
+  cluster: string;
+  timeoutMs: number;
+  /** the pair (PairRecord.since) the agents were configured for: roles and VMs change after a failover */
+  pairSince: number;
+  hosts: AgentHostRecord[];
+  witness: { kind: 'local'; listen: string; netns?: string } | { kind: 'external'; address: string };
+  deployedAt?: number;
+  stoppedAt?: number;
+}
+
+export interface AgentHostRecord {
+  /** host identity address:port */
+  host: string;
+  name: string;
+  role: 'primary' | 'secondary';
+  how: InitKind;
+  /** its address on the public network (heartbeats), as the app's SSH connection reached it */
+  publicIp: string;
+  /** the witness as this host reaches it */
+  witness: string;
+  crossover: string;
+  vmFiles: VmFiles;
+  replNode?: string;
+}
+
+export const AGENT_KEY = 'agent';
+
+export interface DeployParams {
+  primary: string;
+  secondary: string;
+}

@@ -1,0 +1,396 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EventBus } from '../app/event-bus.js';
+import type { AgentHostStatus, AgentStatus, WitnessStatus } from '../contract/agent.js';
+import { LockstepError } from '../contract/index.js';
+import type { HostDTO } from '../contract/hosts.js';
+import type { HostsService } from '../hosts/hosts-service.js';
+import type { SshSession } from '../hosts/ssh-session.js';
+import { vmFiles, type PairRecord } from '../lockstep/pair-record.js';
+import type { Store } from '../store/store.js';
+import type { TaskRunner } from '../tasks/runner.js';
+import type { Step } from '../tasks/step.js';
+import type { VirtualLab } from '../virtual-lab/lab-service.js';
+import { AGENT_PATHS, WITNESS_PORT, clusterId, parseHostPort, renderAgentConfig, secretText } from './agent-config.js';
+import { AGENT_KEY, type AgentHostRecord, type AgentRecord, type DeployParams } from './agent-record.js';
+import { agentHostStatus, summarize, witnessHeard } from './agent-status.js';
+import {
+  agentAnswers,
+  agentLogTail,
+  agentStatusJson,
+  checkConfig,
+  connectionAddresses,
+  holdAgent,
+  initKind,
+  installBinary,
+  localSha256,
+  markStarted,
+  remoteShas,
+  startAgent,
+  startedWith,
+  stopAgent,
+  writeRemoteFile,
+} from './remote-agent.js';
+import { secretFile, startLocalWitness, stopLocalWitness, witnessPid, witnessStatusJson } from './witness.js';
+
+export interface AgentDeps {
+  store: Store;
+  bus: EventBus;
+  runner: TaskRunner;
+  hosts: HostsService;
+  lab: VirtualLab;
+  /** the COLO pair as the lockstep service records it */
+  pair(): PairRecord | undefined;
+  /** dist/native/agent: the static lockstep-agent and colo-failover */
+  binDir: string;
+  /** the app's home: the witness's key, pid, socket and log live in home/agent */
+  home: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** The host agents of the COLO pair and their witness: deploy over SSH, status, stop. */
+export class AgentService {
+  constructor(readonly deps: AgentDeps) {
+    deps.runner.register<DeployParams>({
+      kind: 'agent.deploy',
+      title: (p) => `Deploy the host agents on ${p.primary} (primary) + ${p.secondary} (secondary) and their witness`,
+      steps: () => this.deploySteps(),
+    });
+  }
+
+  private get dir(): string {
+    return join(this.deps.home, 'agent');
+  }
+
+  private get bins(): { agent: string; failover: string } {
+    return { agent: join(this.deps.binDir, 'lockstep-agent'), failover: join(this.deps.binDir, 'colo-failover') };
+  }
+
+  record(): AgentRecord | undefined {
+    return this.deps.store.kv.get<AgentRecord>(AGENT_KEY);
+  }
+
+  private save(r: AgentRecord): void {
+    this.deps.store.kv.set(AGENT_KEY, r);
+  }
+
+  private secret(): string {
+    const f = secretFile(this.dir);
+    if (!existsSync(f)) throw new LockstepError({ code: 'agent-no-secret', message: 'The agents’ secret is missing.', fix: 'lockstep agent deploy' });
+    return readFileSync(f, 'utf8');
+  }
+
+  private requireRecord(): AgentRecord {
+    const r = this.record();
+    if (!r) throw new LockstepError({ code: 'agent-not-deployed', message: 'The host agents are not deployed.', fix: 'lockstep agent deploy' });
+    return r;
+  }
+
+  /** The config text for one host of the record. */
+  configFor(r: AgentRecord, h: AgentHostRecord): string {
+    const peer = r.hosts.find((x) => x.host !== h.host)!;
+    return renderAgentConfig({
+      role: h.role,
+      cluster: r.cluster,
+      crossoverLocal: h.crossover,
+      crossoverPeer: peer.crossover,
+      publicLocal: h.publicIp,
+      publicPeer: peer.publicIp,
+      witness: h.witness,
+      vmFiles: h.vmFiles,
+      replNode: h.replNode,
+      timeoutMs: r.timeoutMs,
+    });
+  }
+
+  async deploy(i: { witness: string; timeoutMs: number }): Promise<AgentStatus> {
+    for (const f of Object.values(this.bins))
+      if (!existsSync(f))
+        throw new LockstepError({ code: 'agent-not-built', message: `The host agent is not built (${f} is missing).`, fix: 'npm run build:native' });
+    const pair = this.deps.pair();
+    if (!pair || pair.state !== 'lockstep')
+      throw new LockstepError({
+        code: 'not-in-lockstep',
+        message:
+          pair?.state === 'failed-over'
+            ? 'The guest runs alone after a failover: re-protect it, then deploy the agents for the new roles.'
+            : 'The agents guard a pair in lockstep: protect the guest first.',
+        fix: pair?.state === 'failed-over' ? 'lockstep lockstep reprotect && lockstep agent deploy' : 'lockstep lockstep protect HOST_A HOST_B',
+      });
+    const a = this.deps.hosts.resolve(pair.primary);
+    const b = this.deps.hosts.resolve(pair.secondary);
+    const facts = async (h: HostDTO) => {
+      const s = await this.deps.hosts.session(h);
+      return { ...(await connectionAddresses(s)), init: await initKind(s) };
+    };
+    const [ca, cb] = await Promise.all([facts(a), facts(b)]);
+    const [ia, ib] = [ca.init, cb.init];
+
+    let witness: AgentRecord['witness'];
+    let wa: string;
+    let wb: string;
+    if (i.witness === 'local') {
+      const lab = await this.deps.lab.status();
+      const inLab = lab.state === 'up' && [a, b].every((h) => lab.hosts.some((x) => x.address === h.address && x.port === h.port));
+      if (lab.state === 'up' && inLab) {
+        // the desktop's place on the lab's public switch: its client namespace (ends with `lab down`)
+        wa = wb = `${lab.clientAddress}:${WITNESS_PORT}`;
+        witness = { kind: 'local', listen: wa, netns: lab.clientNetns };
+      } else {
+        wa = `${ca.desktop}:${WITNESS_PORT}`;
+        wb = `${cb.desktop}:${WITNESS_PORT}`;
+        witness = { kind: 'local', listen: ca.desktop === cb.desktop ? wa : `0.0.0.0:${WITNESS_PORT}` };
+      }
+    } else {
+      const w = parseHostPort(i.witness);
+      if (!w) throw new LockstepError({ code: 'bad-witness', message: `The witness must be "local" or IPv4:port, not ${JSON.stringify(i.witness)}.` });
+      wa = wb = `${w.address}:${w.port}`;
+      witness = { kind: 'external', address: wa };
+    }
+
+    const prev = this.record();
+    const keyFile = secretFile(this.dir);
+    const same = prev && prev.state !== 'stopped' && prev.hosts[0]?.host === a.hostId && prev.hosts[1]?.host === b.hostId && existsSync(keyFile);
+    const cluster = same ? prev.cluster : clusterId(randomBytes(6));
+    // agents of an earlier deployment (other hosts, or these with other roles after a failover): stopped first, disarmed
+    if (prev && prev.state !== 'stopped' && !same) await this.stop().catch(() => undefined);
+    if (!same) {
+      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      writeFileSync(keyFile, secretText(randomBytes(32)), { mode: 0o600 });
+    }
+    const host = (h: HostDTO, role: 'primary' | 'secondary', how: typeof ia, publicIp: string, w: string): AgentHostRecord => ({
+      host: h.hostId,
+      name: h.name,
+      role,
+      how,
+      publicIp,
+      witness: w,
+      crossover: role === 'primary' ? pair.xa : pair.xb,
+      vmFiles: vmFiles(pair, role),
+      ...(role === 'primary' ? { replNode: pair.replNode ?? 'replication0' } : {}),
+    });
+    const rec: AgentRecord = {
+      state: 'deploying',
+      cluster,
+      timeoutMs: i.timeoutMs,
+      pairSince: pair.since,
+      hosts: [host(a, 'primary', ia, ca.host, wa), host(b, 'secondary', ib, cb.host, wb)],
+      witness,
+      deployedAt: prev?.deployedAt,
+    };
+    // every value reaches a file only through the validating renderer: refuse before touching a host
+    for (const h of rec.hosts) this.configFor(rec, h);
+    this.save(rec);
+    const plan = await this.deps.runner.run<DeployParams>('agent.deploy', { primary: a.hostId, secondary: b.hostId });
+    if (plan.state !== 'done') throw new LockstepError(plan.error ?? { code: 'agent-deploy-failed', message: 'The agents were not deployed.' });
+    this.save({ ...this.record()!, state: 'deployed', deployedAt: Date.now() });
+    this.deps.bus.log(
+      'info',
+      'agent',
+      `Host agents armed on ${a.name} (primary) + ${b.name} (secondary), witness ${wa}${wb !== wa ? ` / ${wb}` : ''}: a lost host now fails over without the app`,
+    );
+    if (witness.kind === 'external')
+      this.deps.bus.log(
+        'info',
+        'agent',
+        `The witness at ${witness.address} must run: lockstep-agent --witness-serve ${witness.address} --cluster-id ${cluster} --secret-file FILE (FILE = a copy of ${keyFile})`,
+      );
+    return this.status();
+  }
+
+  private sessionOf(h: AgentHostRecord): Promise<SshSession> {
+    return this.deps.hosts.session(h.host);
+  }
+
+  private deploySteps(): Step<DeployParams>[] {
+    const rec = () => this.requireRecord();
+    const files = (r: AgentRecord, h: AgentHostRecord) => {
+      const config = this.configFor(r, h);
+      return { config, configSha: sha(config), keySha: sha(this.secret()), mark: sha(`${config}\n${localSha256(this.bins.agent)}`) };
+    };
+    // both hosts at once (each SSH round trip is slow on a loaded host)
+    const both = async <T>(fn: (s: SshSession, h: AgentHostRecord, r: AgentRecord) => Promise<T>): Promise<T[]> => {
+      const r = rec();
+      return Promise.all(r.hosts.map(async (h) => fn(await this.sessionOf(h), h, r)));
+    };
+    const witnessUp = async (): Promise<boolean> => {
+      const r = rec();
+      if (r.witness.kind !== 'local') return true;
+      const j = await witnessStatusJson(this.bins.agent, this.dir, r.cluster);
+      return j?.mode === 'witness' && j.cluster === r.cluster && j.listen === r.witness.listen;
+    };
+    const armed = async (): Promise<AgentHostStatus[]> =>
+      both(async (s, h) => agentHostStatus({ host: h.host, name: h.name, role: h.role, how: h.how }, await agentStatusJson(s), []));
+    return [
+      {
+        id: 'witness',
+        title: 'Start the witness (the third vote) on this machine',
+        probe: witnessUp,
+        apply: async () => {
+          const r = rec();
+          if (r.witness.kind !== 'local') return;
+          await startLocalWitness({ bin: this.bins.agent, dir: this.dir, cluster: r.cluster, listen: r.witness.listen, netns: r.witness.netns }, this.secret());
+        },
+        verify: async () => {
+          if (!(await witnessUp())) throw new LockstepError({ code: 'witness-not-serving', message: 'The witness does not answer on its status socket.' });
+        },
+      },
+      {
+        id: 'install',
+        title: 'Upload lockstep-agent and colo-failover; write each host’s config and the pair’s secret',
+        probe: async () =>
+          (
+            await both(async (s, h, r) => {
+              const f = files(r, h);
+              const have = await remoteShas(s, [AGENT_PATHS.agent, AGENT_PATHS.failover, AGENT_PATHS.key, AGENT_PATHS.config]);
+              return (
+                have.get(AGENT_PATHS.agent) === localSha256(this.bins.agent) &&
+                have.get(AGENT_PATHS.failover) === localSha256(this.bins.failover) &&
+                have.get(AGENT_PATHS.key) === f.keySha &&
+                have.get(AGENT_PATHS.config) === f.configSha
+              );
+            })
+          ).every(Boolean),
+        apply: async () => {
+          await both(async (s, h, r) => {
+            const f = files(r, h);
+            const have = await remoteShas(s, [AGENT_PATHS.agent, AGENT_PATHS.failover, AGENT_PATHS.key, AGENT_PATHS.config]);
+            await installBinary(s, this.bins.agent, AGENT_PATHS.agent, have.get(AGENT_PATHS.agent) ?? '');
+            await installBinary(s, this.bins.failover, AGENT_PATHS.failover, have.get(AGENT_PATHS.failover) ?? '');
+            if (have.get(AGENT_PATHS.key) !== f.keySha) await writeRemoteFile(s, AGENT_PATHS.key, this.secret(), '0600');
+            if (have.get(AGENT_PATHS.config) !== f.configSha) await writeRemoteFile(s, AGENT_PATHS.config, f.config, '0644');
+          });
+        },
+        verify: async () => {
+          await both(async (s) => checkConfig(s));
+        },
+      },
+      {
+        id: 'start',
+        title: 'Start the agents (systemd where it runs the host, else a supervisor started over SSH)',
+        // running the config and binary deploy wrote, and not held (held agents never re-arm: a restart does)
+        probe: async () =>
+          (
+            await both(async (s, h, r) => {
+              const j = await agentStatusJson(s);
+              return j?.mode === 'peer' && j.held !== true && (await startedWith(s)) === files(r, h).mark;
+            })
+          ).every(Boolean),
+        apply: async () => {
+          // never one agent quiet while the other is armed: hold both, then restart both
+          await both(async (s) => holdAgent(s).catch(() => false));
+          await both(async (s, h) => stopAgent(s, h.how));
+          await both(async (s, h, r) => {
+            await startAgent(s, h.how);
+            await markStarted(s, files(r, h).mark);
+          });
+        },
+        verify: async () => {
+          if (!(await both(async (s) => agentAnswers(s))).every(Boolean))
+            throw new LockstepError({ code: 'agent-not-running', message: 'An agent stopped right after it started.', fix: 'lockstep agent status' });
+        },
+      },
+      {
+        id: 'armed',
+        title: 'Wait until both agents hear each other on both paths and arm',
+        probe: async () => (await armed()).every((h) => h.armed),
+        apply: async ({ signal }) => {
+          const until = Date.now() + 20_000;
+          while (Date.now() < until && !signal.aborted) {
+            if ((await armed()).every((h) => h.armed)) return;
+            await sleep(250);
+          }
+        },
+        verify: async () => {
+          const st = await armed();
+          if (!st.every((h) => h.armed))
+            throw new LockstepError({
+              code: 'agent-not-armed',
+              message: `The agents did not arm: ${st.map((h) => `${h.name} ${h.state}${h.reason ? ` (${h.reason})` : ''}`).join('; ')}.`,
+              fix: 'Both VMs must run in lockstep and the hosts must reach each other on the crossover and the public network (UDP 7788) and the witness (UDP 7790): lockstep agent status',
+            });
+        },
+      },
+    ];
+  }
+
+  async status(): Promise<AgentStatus> {
+    const r = this.record();
+    if (!r) return { state: 'not-deployed', why: 'The host agents have not been deployed.' };
+    if (r.state === 'stopped') return { state: 'stopped', cluster: r.cluster, stoppedAt: r.stoppedAt ?? 0 };
+    const hosts: AgentHostStatus[] = await Promise.all(
+      r.hosts.map(async (h) => {
+        const meta = { host: h.host, name: h.name, role: h.role, how: h.how };
+        const s = await this.sessionOf(h).catch(() => null);
+        if (!s) return { ...agentHostStatus(meta, null, []), state: 'unreachable', error: `${h.name} does not answer SSH` };
+        const [json, log] = await Promise.all([agentStatusJson(s).catch((e: Error) => e), agentLogTail(s, 30).catch(() => [])]);
+        if (json instanceof Error) return { ...agentHostStatus(meta, null, log), state: 'unreachable', error: json.message };
+        return agentHostStatus(meta, json, log);
+      }),
+    );
+    let witness: WitnessStatus;
+    if (r.witness.kind === 'local') {
+      const j = await witnessStatusJson(this.bins.agent, this.dir, r.cluster).catch(() => null);
+      witness = { kind: 'local', address: r.witness.listen, ...witnessHeard(j), pid: witnessPid(this.dir, r.cluster) ?? undefined };
+    } else {
+      const seen = hosts.some((h) => h.witness?.reachable);
+      witness = { kind: 'host', address: r.witness.address, state: seen ? 'serving' : 'unreachable', heard: null };
+    }
+    return {
+      state: 'deployed',
+      cluster: r.cluster,
+      deployedAt: r.deployedAt ?? 0,
+      timeoutMs: r.timeoutMs,
+      summary: r.state === 'deploying' ? 'Deploying (or an interrupted deploy: run it again).' : summarize(hosts, witness),
+      hosts,
+      witness,
+    };
+  }
+
+  /**
+   * Disarms both agents until they are restarted (best effort, never throws): before the app stops
+   * the VMs, so that one VM going away is not taken for a lost host.
+   */
+  async holdAll(): Promise<void> {
+    const r = this.record();
+    if (!r || r.state === 'stopped') return;
+    await Promise.all(
+      r.hosts.map(async (h) => {
+        const s = await this.sessionOf(h).catch(() => null);
+        if (s) await holdAgent(s).catch(() => false);
+      }),
+    );
+  }
+
+  /** Stops both agents (held first, so neither acts on the other going quiet) and the local witness; removes the secret. */
+  async stop(): Promise<AgentStatus> {
+    const r = this.record();
+    if (!r) return this.status();
+    await this.holdAll();
+    const failed: string[] = [];
+    for (const h of r.hosts) {
+      const s = await this.sessionOf(h).catch(() => null);
+      if (!s) {
+        failed.push(`${h.name} (unreachable)`);
+        continue;
+      }
+      await stopAgent(s, h.how);
+      await s.exec(['rm', '-f', AGENT_PATHS.key, '/run/lockstep/agent.started']);
+      if (await agentAnswers(s).catch(() => true)) failed.push(h.name);
+    }
+    if (r.witness.kind === 'local') await stopLocalWitness(this.dir, r.cluster);
+    rmSync(secretFile(this.dir), { force: true });
+    this.save({ ...r, state: 'stopped', stoppedAt: Date.now() });
+    if (failed.length)
+      throw new LockstepError({
+        code: 'agent-stop-incomplete',
+        message: `The agent still runs on ${failed.join(', ')}.`,
+        fix: `On the host: kill "$(cat ${AGENT_PATHS.pid})" (or systemctl disable --now ${AGENT_PATHS.unitName}), then lockstep agent stop`,
+      });
+    this.deps.bus.log('info', 'agent', 'Host agents and the witness stopped: nothing fails over automatically now');
+    return this.status();
+  }
+}
