@@ -1,5 +1,5 @@
 // `npm test`: build, typecheck, lint, then every vitest project (unit, components,
-// integration against real sshd/QEMU, lab, UI in Chromium). Ends with the plain
+// integration against real sshd/QEMU, lab, faults, UI in Chromium). Ends with the plain
 // line `N passed, N failed, N skipped` that counts every check and test that ran.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const args = process.argv.slice(2);
-const projects = args.length ? args : ['unit', 'components', 'integration', 'lab', 'ui'];
+const projects = args.length ? args : ['unit', 'components', 'integration', 'lab', 'faults', 'ui'];
 let passed = 0;
 let failed = 0;
 let skipped = 0;

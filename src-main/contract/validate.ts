@@ -7,7 +7,7 @@ export type Validated = { ok: true; name: CommandName; input: ParsedInput<Comman
 /** Validates an untrusted request from any door. Never throws. */
 export function validateRequest(name: unknown, input: unknown): Validated {
   if (!isCommandName(name)) {
-    const shown = typeof name === 'string' ? JSON.stringify(name.slice(0, 60)) : typeof name;
+    const shown = typeof name === 'string' ? JSON.stringify(name.slice(0, 60)) : name === undefined ? '(the request names none in "cmd")' : typeof name;
     return {
       ok: false,
       error: {

@@ -20,6 +20,19 @@ export interface ExecResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** the connection went away before the command reported an exit status: its result is unknown */
+  dropped?: true;
+}
+
+/** The error for a command whose connection dropped: the host, the command, and how to go on. */
+export function droppedError(where: string, command: string, cause?: string): LockstepError {
+  return new LockstepError({
+    code: 'ssh-dropped',
+    message: `The SSH connection to ${where} dropped while \`${command.slice(0, 120)}\` ran: its result is unknown.`,
+    ...(cause ? { cause } : {}),
+    fix: 'Check that the host is up and answers SSH, then run the same lockstep command again: it checks first what is already done.',
+    host: where,
+  });
 }
 
 /** Identity of a host everywhere: address + port (+ its key). */
@@ -137,6 +150,7 @@ export class SshSession {
   /** Like exec, but a non-zero exit becomes an error naming the command. */
   async check(argv: readonly (string | number)[], opts: { stdin?: string; timeoutMs?: number; fix?: string } = {}): Promise<string> {
     const r = await this.exec(argv, opts);
+    if (r.dropped) throw droppedError(hostId(this.target), argv.join(' '));
     if (r.code !== 0) {
       throw new LockstepError({
         code: 'remote-command-failed',
@@ -197,12 +211,24 @@ export class SshSession {
         timeoutMs,
       );
     });
+    let r: SSHExecCommandResponse;
     try {
-      const r: SSHExecCommandResponse = await Promise.race([this.ssh.execCommand(cmd, { stdin: opts.stdin }), timeout]);
-      return { code: r.code ?? -1, stdout: r.stdout, stderr: r.stderr };
+      r = await Promise.race([this.ssh.execCommand(cmd, { stdin: opts.stdin }), timeout]);
+    } catch (e) {
+      if (e instanceof LockstepError) throw e;
+      // not connected any more, or the channel could not be opened on a dying connection
+      this.ssh.dispose();
+      throw droppedError(hostId(this.target), cmd, (e as Error).message);
     } finally {
       clearTimeout(timer);
     }
+    // the channel closed with neither an exit code nor a signal: the connection went away (sshd
+    // killed, host gone); the pool opens a new one on next use
+    if (r.code === null && r.signal === null) {
+      this.ssh.dispose();
+      return { code: -1, stdout: r.stdout, stderr: r.stderr || 'the SSH connection dropped before the command ended', dropped: true };
+    }
+    return { code: r.code ?? -1, stdout: r.stdout, stderr: r.stderr };
   }
 }
 

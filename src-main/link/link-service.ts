@@ -1,7 +1,7 @@
 import { LockstepError } from '../contract/index.js';
 import type { LinkStatus } from '../contract/link.js';
 
-import type { PlanKind } from '../tasks/step.js';
+import { RETRY_DROPPED, type PlanKind } from '../tasks/step.js';
 import { planSubnet, undoCommands, type LinkEnd } from './addressing.js';
 import {} from './cable-probe.js';
 import type { Side } from './command.js';
@@ -117,6 +117,7 @@ export class LinkService {
     return {
       kind: 'link.remove',
       title: () => 'Remove the replication link',
+      retry: RETRY_DROPPED,
       steps: (params) => {
         const pair = () => new HostPair(this.deps.hosts, params.hosts);
         return [

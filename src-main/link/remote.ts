@@ -7,7 +7,7 @@ import type { HostDTO } from '../contract/hosts.js';
 import { LockstepError } from '../contract/index.js';
 import { readSshBanner } from '../hosts/banner.js';
 import type { HostsService } from '../hosts/hosts-service.js';
-import type { ExecResult, SshSession } from '../hosts/ssh-session.js';
+import { droppedError, type ExecResult, type SshSession } from '../hosts/ssh-session.js';
 import { tolerated, type Argv, type HostCommand, type Side } from './command.js';
 
 export const SIDES = ['A', 'B'] as const;
@@ -76,8 +76,11 @@ export class HostPair {
     return (await readSshBanner(h.address, h.port, timeoutMs)) !== null;
   }
 
+  /** Runs argv on one host; a non-zero exit is a result, a dropped connection is an error (no result to judge by). */
   async exec(side: Side, argv: readonly (string | number)[], opts: ExecOptions = {}): Promise<ExecResult> {
-    return (await this.session(side)).exec(argv, opts);
+    const r = await (await this.session(side)).exec(argv, opts);
+    if (r.dropped) throw this.failure(side, argv, r);
+    return r;
   }
 
   /** Like exec, but a non-zero exit throws, naming the host, the command, the step and the fix. */
@@ -102,9 +105,28 @@ export class HostPair {
     side: Side,
     argv: Argv | readonly (string | number)[],
     r: ExecResult,
-    o: { step?: string; fix?: string; code?: string; why?: string } = {},
+    o: { step?: string; fix?: string; code?: string; why?: string; again?: string } = {},
   ): LockstepError {
     const h = this.hosts[side];
+    if (r.dropped) {
+      const e = droppedError(`${h.name} (${h.hostId})`, `${o.why ? `${o.why}: ` : ''}${argv.join(' ')}`);
+      return new LockstepError({
+        ...e.toDTO(),
+        host: h.hostId,
+        ...(o.again ? { fix: `Check that ${h.name} is up and answers SSH, then: ${o.again}` } : {}),
+        ...(o.step ? { step: o.step } : {}),
+      });
+    }
+    // a full disk is not the command's fault: say so, and what to do about it
+    if (/No space left on device|Disk quota exceeded/i.test(`${r.stderr}\n${r.stdout}`))
+      return new LockstepError({
+        code: 'host-disk-full',
+        message: `${h.name} has no space left on the file system it writes to: ${o.why ? `${o.why}: ` : ''}\`${argv.join(' ').slice(0, 120)}\` failed (exit ${r.code}).`,
+        cause: (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ').slice(0, 500),
+        fix: `Free space on ${h.name} (\`df -h\` there shows which file system is full)${o.again ? `, then: ${o.again}` : ', then run the same command again'}.`,
+        host: h.hostId,
+        ...(o.step ? { step: o.step } : {}),
+      });
     return new LockstepError({
       code: o.code ?? 'remote-command-failed',
       message: `${o.why ? `${o.why}: ` : ''}\`${argv.join(' ').slice(0, 160)}\` failed on ${h.name} (exit ${r.code}).`,

@@ -3,7 +3,7 @@
 import { LockstepError } from '../contract/index.js';
 import type { LinkEndDTO } from '../contract/link.js';
 
-import type { PlanKind, Step, StepContext } from '../tasks/step.js';
+import { RETRY_DROPPED, type PlanKind, type Step, type StepContext } from '../tasks/step.js';
 import {
   applyCommands,
   assertSubnetFree,
@@ -67,6 +67,8 @@ export function setupKind(svc: LinkService): PlanKind<LinkSetupParams> {
   return {
     kind: 'link.setup',
     title: (p) => `Set up the replication link ${p.a} ⇄ ${p.b} (${p.subnet})`,
+    // every step probes first: one whose SSH connection dropped is simply tried again
+    retry: RETRY_DROPPED,
     steps: () => [
       surveyStep(svc),
       subnetStep(svc),
@@ -428,6 +430,8 @@ export function measureStep(svc: LinkService): Step<LinkSetupParams> {
         mibPerSec = figures.link_mib_s;
         tool = chosen.tool;
       } catch (e) {
+        // a dropped connection is not a property of the link: the step is tried again
+        if (e instanceof LockstepError && e.code === 'ssh-dropped') throw e;
         const why = e instanceof LockstepError ? `${e.message}${e.fix ? ` Fix: ${e.fix}` : ''}` : String(e);
         w.notes.push(`Throughput not measured: ${why}`);
       }

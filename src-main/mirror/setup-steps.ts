@@ -7,7 +7,7 @@ import { candidateDisks } from '../preflight/findings.js';
 import { GATHER_SCRIPT } from '../preflight/gather-script.js';
 import { parseGatherOutput } from '../preflight/parse.js';
 
-import type { PlanKind, Step, StepContext } from '../tasks/step.js';
+import { RETRY_DROPPED, type PlanKind, type Step, type StepContext } from '../tasks/step.js';
 import { diskCheckArgv, diskProblems, diskRefusal, parseDiskCheck, wipeConfirmed, type DiskUse } from './disk-check.js';
 import * as drbd from './drbd-commands.js';
 
@@ -20,6 +20,8 @@ import { RESOURCE, MINOR, PORT, KiB, MiB, type MirrorStored, type MirrorSetupPar
 export function setupKind(svc: MirrorService): PlanKind<MirrorSetupParams> {
   return {
     kind: 'mirror.setup',
+    // every step probes first: one whose SSH connection dropped is simply tried again
+    retry: RETRY_DROPPED,
     title: (p) => `Mirror a disk of ${p.a} and ${p.b} with DRBD${p.blank ? ' (blank disks: no full copy)' : ''}`,
     steps: () => [disksStep(svc), moduleStep(svc), configStep(svc), metadataStep(svc), upStep(svc), syncStep(svc), recordStep(svc)],
   };
@@ -215,21 +217,33 @@ export function configStep(svc: MirrorService): Step<MirrorSetupParams> {
       const rec = svc.stored()!;
       const plan = drbd.configWritePlan(rec.resource, resourceText(svc, rec));
       const todo = await differs(pair, rec);
-      // both hosts at once (each write is 7 round trips)
-      await bothSides(async (side) => {
-        if (!todo.includes(side)) return;
-        for (const s of plan.steps) {
+      const run = async (side: Side, steps: typeof plan.steps) => {
+        for (const s of steps) {
           const r = await pair.exec(side, s.argv, { stdin: s.stdin });
-          if (r.code !== 0) {
-            for (const f of plan.onFailure) await pair.exec(side, f.argv);
+          if (r.code !== 0)
             throw pair.failure(side, s.argv, r, {
               code: 'mirror-config',
               why: s.why,
               step: 'mirror-config',
               fix: 'Check that drbd-utils is installed and /etc/drbd.d is writable on that host, then: lockstep mirror setup',
+              again: 'lockstep mirror setup',
             });
-          }
         }
+      };
+      // two phases, both hosts at once (each write is several round trips): first the new file is
+      // written, validated and flushed beside the old one on BOTH hosts; only when both succeeded is
+      // it renamed into place. A failure on one host (a full disk) leaves neither host changed.
+      const mv = plan.steps.findIndex((s) => s.argv[0] === 'mv');
+      const commitAt = mv < 0 ? plan.steps.length : mv;
+      const staged = await Promise.allSettled(todo.map((side) => run(side, plan.steps.slice(0, commitAt))));
+      const failed = staged.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+      if (failed) {
+        for (const side of todo) for (const f of plan.onFailure) await pair.exec(side, f.argv).catch(() => undefined);
+        throw failed.reason;
+      }
+      await bothSides(async (side) => {
+        if (!todo.includes(side)) return;
+        await run(side, plan.steps.slice(commitAt));
         // a resource already up takes the new file at once (convergent)
         const up = await pair.exec(side, drbd.cstate(rec.resource));
         if (up.code === 0 && up.stdout.trim() !== '' && up.stdout.trim() !== 'Unconfigured')

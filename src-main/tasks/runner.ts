@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { LockstepError, toErrorDTO, type PlanDTO, type ProgressDTO } from '../contract/index.js';
 import type { EventBus } from '../app/event-bus.js';
 import type { PlansRepo, StoredPlan } from '../store/plans-repo.js';
-import { cancelledError } from './cancel.js';
+import { cancelledError, sleep } from './cancel.js';
 import { isOwnerAlive, self } from './owner.js';
 import type { PlanKind, Step, StepContext } from './step.js';
 
@@ -135,58 +135,88 @@ export class TaskRunner {
   ): Promise<PlanDTO> {
     const journal = this.plans.get(id)!;
     const doneIds = new Set(journal.steps.filter((s) => s.state === 'done' || s.state === 'skipped').map((s) => s.id));
-    let lastPublish = 0;
     for (const step of steps) {
       if (doneIds.has(step.id)) continue;
-      const ctx: StepContext<P> = {
-        planId: id,
-        params,
-        signal,
-        progress: (p) => {
-          entry.progress = p;
-          const now = Date.now();
-          if (now - lastPublish >= 100 || p.fraction === 1) {
-            lastPublish = now;
-            this.publish(id, p);
-          }
-        },
-        log: (message, level = 'info') => this.bus.log(level, 'tasks', message, { data: { planId: id, step: step.id } }),
-      };
-      try {
-        if (signal.aborted) throw cancelledError(step.id);
-        this.plans.setStep(id, step.id, { state: 'probing', started: true, error: null });
-        this.publish(id);
-        if (await step.probe(ctx)) {
-          this.plans.setStep(id, step.id, { state: 'skipped', ended: true });
-          this.publish(id);
-          continue;
-        }
-        if (signal.aborted) throw cancelledError(step.id);
-        this.plans.setStep(id, step.id, { state: 'applying', appliedInc: true });
-        this.publish(id);
-        await step.apply(ctx);
-        this.plans.setStep(id, step.id, { state: 'verifying' });
-        this.publish(id);
-        await step.verify(ctx);
-        this.plans.setStep(id, step.id, { state: 'done', ended: true });
-        entry.progress = undefined;
-        this.publish(id);
-      } catch (err) {
-        const cancelled = signal.aborted || (err instanceof LockstepError && err.code === 'cancelled');
-        const dto = { ...toErrorDTO(err), step: step.id };
-        this.plans.setStep(id, step.id, { state: cancelled ? 'cancelled' : 'failed', ended: true, error: dto });
-        this.plans.setPlanState(id, cancelled ? 'cancelled' : 'failed', dto);
-        this.bus.log(cancelled ? 'warn' : 'error', 'tasks', `${kind.title(params)}: ${step.title} ${cancelled ? 'cancelled' : 'failed'}: ${dto.message}`, {
-          host: dto.host,
-          data: { planId: id, step: step.id, fix: dto.fix },
-        });
-        this.publish(id);
-        return this.plans.get(id)!;
+      for (let attempt = 1; ; attempt++) {
+        const outcome = await this.runStep(id, kind, params, step, signal, entry, attempt);
+        if (outcome === 'next') break;
+        if (outcome === 'stop') return this.plans.get(id)!;
       }
     }
     this.plans.setPlanState(id, 'done');
     this.bus.log('info', 'tasks', `Done: ${kind.title(params)}`, { data: { planId: id } });
     this.publish(id);
     return this.plans.get(id)!;
+  }
+
+  /** One attempt at one step: 'next' when done or skipped, 'again' after a retryable error, 'stop' when the plan ended. */
+  private async runStep<P>(
+    id: string,
+    kind: PlanKind<P>,
+    params: P,
+    step: Step<P>,
+    signal: AbortSignal,
+    entry: { progress?: ProgressDTO },
+    attempt: number,
+  ): Promise<'next' | 'again' | 'stop'> {
+    let lastPublish = 0;
+    const ctx: StepContext<P> = {
+      planId: id,
+      params,
+      signal,
+      progress: (p) => {
+        entry.progress = p;
+        const now = Date.now();
+        if (now - lastPublish >= 100 || p.fraction === 1) {
+          lastPublish = now;
+          this.publish(id, p);
+        }
+      },
+      log: (message, level = 'info') => this.bus.log(level, 'tasks', message, { data: { planId: id, step: step.id } }),
+    };
+    try {
+      if (signal.aborted) throw cancelledError(step.id);
+      this.plans.setStep(id, step.id, { state: 'probing', started: true, error: null });
+      this.publish(id);
+      if (await step.probe(ctx)) {
+        this.plans.setStep(id, step.id, { state: 'skipped', ended: true });
+        this.publish(id);
+        return 'next';
+      }
+      if (signal.aborted) throw cancelledError(step.id);
+      this.plans.setStep(id, step.id, { state: 'applying', appliedInc: true });
+      this.publish(id);
+      await step.apply(ctx);
+      this.plans.setStep(id, step.id, { state: 'verifying' });
+      this.publish(id);
+      await step.verify(ctx);
+      this.plans.setStep(id, step.id, { state: 'done', ended: true });
+      entry.progress = undefined;
+      this.publish(id);
+      return 'next';
+    } catch (err) {
+      const cancelled = signal.aborted || (err instanceof LockstepError && err.code === 'cancelled');
+      const dto = { ...toErrorDTO(err), step: step.id };
+      if (!cancelled && kind.retry && kind.retry.codes.includes(dto.code) && attempt < kind.retry.attempts) {
+        this.bus.log('warn', 'tasks', `${kind.title(params)}: ${step.title}: ${dto.message} Trying the step again (${attempt + 1}/${kind.retry.attempts}).`, {
+          host: dto.host,
+          data: { planId: id, step: step.id, code: dto.code },
+        });
+        try {
+          await sleep(1000 * attempt, signal);
+        } catch {
+          // cancelled while waiting: the next attempt sees the signal and ends the plan as cancelled
+        }
+        return 'again';
+      }
+      this.plans.setStep(id, step.id, { state: cancelled ? 'cancelled' : 'failed', ended: true, error: dto });
+      this.plans.setPlanState(id, cancelled ? 'cancelled' : 'failed', dto);
+      this.bus.log(cancelled ? 'warn' : 'error', 'tasks', `${kind.title(params)}: ${step.title} ${cancelled ? 'cancelled' : 'failed'}: ${dto.message}`, {
+        host: dto.host,
+        data: { planId: id, step: step.id, fix: dto.fix },
+      });
+      this.publish(id);
+      return 'stop';
+    }
   }
 }

@@ -28,4 +28,12 @@ export interface PlanKind<P = unknown> {
   kind: string;
   title(params: P): string;
   steps(params: P): Step<P>[];
+  /**
+   * Error codes after which a step is tried again (probe first, so what was done is not redone),
+   * up to `attempts` times in all with a growing pause: for plans whose every step is convergent.
+   */
+  retry?: { codes: readonly string[]; attempts: number };
 }
+
+/** A dropped SSH connection: the step's result is unknown, and trying it again is safe where steps converge. */
+export const RETRY_DROPPED = { codes: ['ssh-dropped'], attempts: 3 } as const;

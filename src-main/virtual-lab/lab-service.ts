@@ -63,7 +63,12 @@ export class VirtualLab {
       return {
         state: 'partial',
         leftovers: left.length ? left : ['lab record without running hosts'],
-        fix: r.state === 'starting' ? 'lockstep lab up (resumes) or lockstep lab down' : 'lockstep lab down && lockstep lab up',
+        fix:
+          r.state === 'starting'
+            ? 'lockstep lab up (resumes) or lockstep lab down'
+            : r.state === 'up'
+              ? `lockstep lab up${r.flavour === 'kernel' ? ' --kernel' : ''} (restarts the host that died, with its disk)`
+              : 'lockstep lab down && lockstep lab up',
       };
     }
     return {
@@ -106,6 +111,10 @@ export class VirtualLab {
         this.deps.bus.log('info', 'lab', 'The virtual lab is already running.');
         return st;
       }
+      // a host of a running lab died (a killed kernel, a crashed sshd): bring back only what is
+      // missing, with the same identity (layout, MACs, keys, data disks), as a real host reboots;
+      // rebuilding the whole lab would wipe the surviving host and both data disks
+      if (existing.flavour === flavour) return this.repair(existing);
     }
     await checkPrerequisites(flavour);
     if (!existing) {
@@ -152,6 +161,22 @@ export class VirtualLab {
       'lab',
       `Virtual lab up: ${rec.layout.hosts.map((h) => `${h.name} ${h.address}`).join(', ')} (${rec.accel === 'kvm' ? 'KVM' : 'TCG: emulated, demo speed'})`,
     );
+    this.deps.bus.emit({ type: 'lab-changed', status: st });
+    return st;
+  }
+
+  private async repair(rec: LabRecord): Promise<LabStatus> {
+    const dead = rec.layout.hosts.filter((h) => !rec.hosts[h.name]?.off && !pidAlive(rec.hosts[h.name]?.pid)).map((h) => h.name);
+    this.deps.bus.log('warn', 'lab', `Restarting ${dead.join(' and ') || 'what is missing'} of the running lab (same keys, NICs and disks)`);
+    // the lab plan probes every step again: what still runs is skipped
+    const params: LabUpParams = { flavour: rec.flavour, layout: rec.layout, dir: rec.dir, accel: rec.accel };
+    const plan = await this.deps.runner.run('lab.up', params);
+    if (plan.state !== 'done')
+      throw new LockstepError(
+        plan.error ?? { code: 'lab-up-failed', message: `${dead.join(' and ')} did not come back.`, fix: 'lockstep lab down && lockstep lab up' },
+      );
+    const st = await this.status();
+    this.deps.bus.log('info', 'lab', `Lab hosts back: ${dead.join(', ')}`);
     this.deps.bus.emit({ type: 'lab-changed', status: st });
     return st;
   }

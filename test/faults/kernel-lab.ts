@@ -40,26 +40,6 @@ export async function syncPercent(lab: Up, h: LabHost): Promise<number | null> {
 
 export const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
 
-/**
- * Boots a killed kernel host again with the lab's own boot script and the same identity (NICs,
- * MACs, keys, data disk): `lockstep lab up --kernel` would see a partial lab and rebuild it all.
- */
-export function rebootLabHost(home: string, prefix: string, h: LabHost): void {
-  const letter = h.name.slice(-1).toLowerCase();
-  const dir = join(home, 'lab', prefix, h.name);
-  const r = spawnSync(
-    'bash',
-    [
-      join(root, 'native/lab/uml/boot-host.sh'),
-      ...['--name', h.name, '--state-dir', join(dir, 'uml'), '--netns', `${prefix}-wire`],
-      ...['--nics', h.nics.map((_, i) => `${prefix}${letter}${i}`).join(','), '--macs', h.nics.map((n) => n.mac).join(',')],
-      ...['--ip', `${h.address}/24`, '--keys-dir', dir, '--umid', `${prefix}-${h.name}`, '--mem', '768M', '--data-size', '256M', '--wait-ready', '120'],
-    ],
-    { encoding: 'utf8', timeout: 150_000 },
-  );
-  if (r.status !== 0) throw new Error(`boot-host.sh ${h.name}: exit ${r.status}: ${r.stderr}`);
-}
-
 /** Never leave kernels running: stop them by their state dirs when `lab down` failed. */
 export function stopKernels(home: string, prefix: string, hosts: LabHost[]): void {
   for (const h of hosts)

@@ -12,11 +12,12 @@ export const NS_PREFIX = 'lf';
 export const NS_NET = '198.18.84';
 
 /** A fresh namespace lab with both hosts added; `down()` removes it and its home. */
-export function nsLab(): { cli: ReturnType<typeof labCli>; home: string; up(): Up; down(): void } {
+export function nsLab(): { cli: ReturnType<typeof labCli>; env: Record<string, string>; home: string; up(): Up; down(): void } {
   const { env, home } = labEnv(NS_PREFIX, NS_NET);
   const cli = labCli(env);
   return {
     cli,
+    env,
     home: home.path,
     up: () => {
       cli.json(['lab', 'down']);
@@ -61,4 +62,9 @@ export function linkShape(s: LinkStatus): unknown {
   if (s.state !== 'up') return s;
   const { measured, notes, ...rest } = s;
   return { ...rest, measuredTool: measured?.tool ?? null, notes: notes.filter((n) => !/Cable probe heard|Throughput/.test(n)) };
+}
+
+export function mtuOf(h: LabHost, nic: string): number {
+  const r = spawnSync('ip', ['-n', h.netns, '-j', 'link', 'show', 'dev', nic], { encoding: 'utf8' });
+  return (JSON.parse(r.stdout) as { mtu: number }[])[0]!.mtu;
 }

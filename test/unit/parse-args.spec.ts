@@ -15,6 +15,17 @@ describe('CLI argument parsing', () => {
     expect(parseArgs(['events', 'note', 'a', 'b'])).toMatchObject({ kind: 'error', message: expect.stringContaining('Too many') });
     expect(parseArgs(['events', 'list', '--limit'])).toMatchObject({ kind: 'error', message: expect.stringContaining('needs a value') });
   });
+  it('a list option collects every occurrence (the fix the app prints, `--wipe HOST:/dev/X`, must run)', () => {
+    expect(parseArgs(['mirror', 'setup', '--wipe', 'hostA:/dev/vdb'])).toMatchObject({ kind: 'command', input: { wipe: ['hostA:/dev/vdb'] } });
+    expect(parseArgs(['mirror', 'setup', '--wipe=hostA:/dev/vdb', '--wipe', 'hostB:/dev/vdc'])).toMatchObject({
+      input: { wipe: ['hostA:/dev/vdb', 'hostB:/dev/vdc'] },
+    });
+  });
+  it('a flag takes no value or =true/=false; anything else is refused, not read as yes', () => {
+    expect(parseArgs(['mirror', 'setup', '--blank'])).toMatchObject({ input: { blank: true } });
+    expect(parseArgs(['mirror', 'setup', '--blank=false'])).toMatchObject({ input: { blank: false } });
+    expect(parseArgs(['lab', 'up', '--kernel=maybe'])).toMatchObject({ kind: 'error', message: expect.stringContaining('--kernel') });
+  });
   it('a non-number stays invalid for the schema to refuse', () => {
     const p = parseArgs(['events', 'list', '--limit', 'abc']);
     expect(p.kind === 'command' && Number.isNaN(p.input.limit)).toBe(true);

@@ -83,6 +83,32 @@ describe('TaskRunner', () => {
     expect(world.applies).toEqual(['a']);
   });
 
+  it('tries a step again after an error its plan kind names as transient (probe first), a bounded number of times', async () => {
+    let drops = 2;
+    const flaky: Step<unknown> = {
+      ...stepFor(world, 'b'),
+      apply: async () => {
+        world.applies.push('b');
+        if (drops-- > 0) throw new LockstepError({ code: 'ssh-dropped', message: 'The SSH connection dropped.' });
+        world.state.add('b');
+      },
+    };
+    runner.register({ ...kind(() => [stepFor(world, 'a'), flaky]), retry: { codes: ['ssh-dropped'], attempts: 3 } });
+    const plan = await runner.run('test', {});
+    expect(plan.state).toBe('done');
+    expect(world.applies).toEqual(['a', 'b', 'b', 'b']);
+    expect(plan.steps.map((s) => [s.id, s.state, s.applied])).toEqual([
+      ['a', 'done', 1],
+      ['b', 'done', 3],
+    ]);
+    // the same error past the bound, or an error not named, ends the plan
+    drops = 5;
+    world.state.delete('b');
+    const again = await runner.run('test', {});
+    expect(again.state).toBe('failed');
+    expect(again.error).toMatchObject({ code: 'ssh-dropped', step: 'b' });
+  }, 20_000);
+
   it('reports progress and can be cancelled mid-step', async () => {
     runner.register(kind(() => [stepFor(world, 'a', { slow: 1000 }), stepFor(world, 'b')]));
     const { id, done } = runner.start('test', {});

@@ -62,13 +62,23 @@ export function parseArgs(argv: string[]): ParsedCli {
         return { kind: 'error', message: `Unknown option --${kebab(key)} for "${rest[0]} ${rest[1]}".`, fix: `See lockstep ${rest[0]} ${rest[1]} --help.` };
       const type = baseType(schema);
       if (type === 'boolean') {
-        input[key] = eq > 0 ? a.slice(eq + 1) !== 'false' : true;
+        const v = eq > 0 ? a.slice(eq + 1) : 'true';
+        // `--kernel=maybe` is a typo, not a yes: only true/false are read as a flag's value
+        if (v !== 'true' && v !== 'false')
+          return {
+            kind: 'error',
+            message: `Option --${kebab(key)} takes no value, or =true / =false (got ${JSON.stringify(v.slice(0, 40))}).`,
+            fix: `lockstep ${rest[0]} ${rest[1]} --${kebab(key)}`,
+          };
+        input[key] = v === 'true';
         continue;
       }
       const raw = eq > 0 ? a.slice(eq + 1) : rest[++i];
       if (raw === undefined)
         return { kind: 'error', message: `Option --${kebab(key)} needs a value.`, fix: `lockstep ${rest[0]} ${rest[1]} --${kebab(key)} VALUE` };
-      input[key] = type === 'number' ? (raw.trim() === '' ? NaN : Number(raw)) : raw;
+      // a list option (`--wipe A --wipe B`) collects one value per occurrence
+      if (type === 'array') input[key] = [...(Array.isArray(input[key]) ? (input[key] as unknown[]) : []), raw];
+      else input[key] = type === 'number' ? (raw.trim() === '' ? NaN : Number(raw)) : raw;
     } else positional.push(a);
   }
   const names = 'positional' in cmd ? (cmd.positional as readonly string[]) : [];

@@ -26,9 +26,13 @@ export async function runCli(argv: string[]): Promise<number> {
       console.log(version);
       return 0;
     }
-    case 'error':
-      console.error(formatError({ code: 'bad-arguments', message: parsed.message, fix: parsed.fix }));
+    case 'error': {
+      const error = { code: 'bad-arguments', message: parsed.message, fix: parsed.fix };
+      // a script asked for JSON: the refusal is JSON too, on stdout like every other result
+      if (argv.includes('--json')) console.log(JSON.stringify({ ok: false, error }, null, 2));
+      else console.error(formatError(error));
       return 2;
+    }
     case 'serve':
       return serveWebMode({ port: parsed.port, open: parsed.open });
     case 'command':

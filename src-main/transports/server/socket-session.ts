@@ -10,6 +10,10 @@ export function attachSocket(core: Core, ws: WebSocket): void {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ event }));
   });
   ws.on('close', off);
+  // a frame over maxPayload, a reset connection: without a listener the 'error' event would end
+  // the whole server (every other window with it); ws closes this socket itself (1009 "too big"
+  // after sending the close frame, or 1006), so there is nothing more to do here
+  ws.on('error', () => undefined);
   ws.on('message', async (raw, isBinary) => {
     let msg: unknown;
     try {

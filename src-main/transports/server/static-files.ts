@@ -19,7 +19,14 @@ export const contentSecurityPolicy =
 /** Serves the built renderer; anything outside `root` is a 404. */
 export function serveStatic(root: string, req: IncomingMessage, res: ServerResponse): void {
   const url = new URL(req.url ?? '/', 'http://x');
-  let rel = decodeURIComponent(url.pathname);
+  let rel: string;
+  try {
+    rel = decodeURIComponent(url.pathname);
+  } catch {
+    // a malformed %-escape (`/%E0%A4%A`) threw out of the request handler and ended the server
+    res.writeHead(400, { 'content-type': 'text/plain' }).end('bad request');
+    return;
+  }
   if (rel === '/' || rel === '') rel = '/index.html';
   const file = normalize(join(root, rel));
   if (!file.startsWith(root + sep)) {

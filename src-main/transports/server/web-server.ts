@@ -32,6 +32,11 @@ export async function startWebServer(core: Core, opts: WebServerOptions): Promis
       res.writeHead(421, { 'content-type': 'text/plain' }).end('misdirected request');
       return;
     }
+    // a page of another site gets nothing from us, not even the renderer (a navigation sends no Origin)
+    if (!originAllowed(req.headers.origin, port)) {
+      res.writeHead(403, { 'content-type': 'text/plain' }).end('forbidden origin');
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405).end();
       return;
