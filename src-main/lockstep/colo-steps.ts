@@ -267,7 +267,8 @@ export async function crossoverPing(sa: SshSession, xb: string): Promise<void> {
 }
 
 export async function waitSecondaryMode(sb: SshSession): Promise<void> {
-  const until = Date.now() + 15_000;
+  // the first checkpoint carries the whole RAM: slow under TCG on a loaded machine
+  const until = Date.now() + 45_000;
   while ((await coloMode(sb, 'secondary')) !== 'secondary') {
     if (Date.now() > until) throw new LockstepError({ code: 'colo-secondary', message: 'The secondary did not enter COLO.', host: sb.target.address });
     await sleep(200);

@@ -32,6 +32,12 @@ export function reachedPage(s: WizardState): PageId {
   return pairChecked && s.preflight!.report.verdict.tier !== 'none' ? 'link' : 'preflight';
 }
 
+/** Pages whose work is done: every page before the one reached, and Protect itself while the guest runs in lockstep. */
+export function donePages(s: WizardState): Set<PageId> {
+  const reached = pageIndex(reachedPage(s));
+  return new Set(PAGES.filter((p, i) => i < reached || (p.id === 'protect' && s.pair?.state === 'lockstep')).map((p) => p.id));
+}
+
 /** The two ends of a link /30 (network + 1 on host A, + 2 on host B), or null when it is not a /30 network. */
 export function linkEnds(subnet: string): { a: string; b: string } | null {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/30$/.exec(subnet.trim());
@@ -43,7 +49,8 @@ export function linkEnds(subnet: string): { a: string; b: string } | null {
 }
 
 export interface DiskSyncPlan {
-  method: 'drbd' | 'full-copy';
+  /** Protect always copies the guest's disk itself (a cold byte copy); a DRBD mirror, when there is one, is not what lockstep runs on */
+  method: 'full-copy';
   /** e.g. "Full copy: no DRBD on this pair" */
   headline: string;
   why: string;
@@ -55,8 +62,8 @@ export function diskSyncPlan(m: MirrorStatusDTO | null, names: { a: string; b: s
   if (m?.state === 'unavailable') return { method: 'full-copy', headline: 'Full copy: no DRBD on this pair', why: `${m.why}. ${copy}` };
   if (!m || m.state === 'none') return { method: 'full-copy', headline: 'Full copy: no DRBD mirror was set up', why: copy };
   return {
-    method: 'drbd',
-    headline: 'DRBD',
-    why: `The DRBD mirror ${m.resource} (${m.device}) keeps the disks identical: ${m.state}, ${m.a.name} ${m.a.diskState}, ${m.b.name} ${m.b.diskState}.`,
+    method: 'full-copy',
+    headline: 'Full copy: lockstep does not run on the DRBD mirror',
+    why: `The DRBD mirror ${m.resource} (${m.device}, ${m.state}) stays as it is. ${copy}`,
   };
 }
