@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { LockstepError } from '../contract/index.js';
 import { hostId, type SshSession } from '../hosts/ssh-session.js';
-import { localSha256, remoteSha256 } from '../lockstep/host-ops.js';
+import { localSha256, remoteSha256, verifyUpload } from '../lockstep/host-ops.js';
 import { isIpv4 } from '../net/ipv4.js';
 import { runLocal } from '../virtual-lab/local.js';
 import { AGENT_PATHS, INIT_PROBE, directStartArgv, renderUnit } from './agent-config.js';
@@ -65,13 +65,7 @@ export async function installBinary(s: SshSession, local: string, remote: string
   } finally {
     await s.exec(['rm', '-f', tmp]);
   }
-  if ((await remoteSha256(s, remote)) !== want)
-    throw new LockstepError({
-      code: 'upload-corrupt',
-      message: `${remote} on ${hostId(s.target)} does not match after upload.`,
-      host: hostId(s.target),
-      fix: 'Check free space on the host (df -h /var/lib/lockstep), then deploy again.',
-    });
+  await verifyUpload(s, remote, want, 'deploy');
   return true;
 }
 

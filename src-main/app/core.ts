@@ -78,6 +78,7 @@ export class Core {
       home: this.home,
     });
     this.lockstep.beforeVmStop = () => this.agent.holdAll();
+    this.lockstep.agentsDeployed = () => ['deployed', 'deploying'].includes(this.agent.record()?.state ?? '');
     this.handlers = makeHandlers(this);
   }
 

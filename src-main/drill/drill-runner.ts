@@ -81,8 +81,7 @@ export async function runDrill(svc: LockstepService, mode: DrillMode, seconds = 
       fix: 'Protect the guest first (Setup → Protect).',
     });
   // armed host agents would act on the fault too, racing the drill's own failover
-  const agents = svc.deps.store.kv.get<{ state: string }>('agent');
-  if (agents?.state === 'deployed' || agents?.state === 'deploying')
+  if (svc.agentsDeployed?.())
     throw new LockstepError({
       code: 'agents-armed',
       message: 'The host agents are deployed: they would fail over on this fault too, racing the drill.',

@@ -111,17 +111,7 @@ export function protectSteps(ctx: ColoContext): Step<ProtectParams>[] {
       },
       verify: async () => {},
     },
-    {
-      id: 'network',
-      title: 'Crossover reachable; a tap for the guest on each host’s bridge',
-      probe: async () => false,
-      apply: async ({ params }) => {
-        const { sa, sb } = await both(params);
-        for (const s of [sa, sb]) await guestTap(s);
-        await crossoverPing(sa, pair().xb);
-      },
-      verify: async () => {},
-    },
+    networkStep(ctx, 'both'),
     secondaryStep(ctx),
     {
       id: 'primary',
@@ -159,6 +149,21 @@ export function protectSteps(ctx: ColoContext): Step<ProtectParams>[] {
 }
 
 /** Starts a fresh secondary on host `b` (cold start and re-protect): active/hidden overlays, -incoming, NBD export. */
+/** Crossover reachable from the primary; the guest's tap on the bridge of both hosts, or only of the returned secondary. */
+export function networkStep(ctx: ColoContext, taps: 'both' | 'secondary'): Step<ProtectParams> {
+  return {
+    id: 'network',
+    title: `Crossover reachable; a tap for the guest on ${taps === 'both' ? 'each host’s bridge' : 'the returned host’s bridge'}`,
+    probe: async () => false,
+    apply: async ({ params }) => {
+      const { sa, sb } = await sessions(ctx, params);
+      for (const s of taps === 'both' ? [sa, sb] : [sb]) await guestTap(s);
+      await crossoverPing(sa, requirePair(ctx).xb);
+    },
+    verify: async () => {},
+  };
+}
+
 export function secondaryStep(ctx: ColoContext): Step<ProtectParams> {
   const pair = () => requirePair(ctx);
   const both = (p: ProtectParams) => sessions(ctx, p);

@@ -25,15 +25,19 @@ export async function ensureFile(s: SshSession, local: string, remote: string): 
   const want = localSha256(local);
   if ((await remoteSha256(s, remote)) === want) return false;
   await s.putFile(local, remote);
-  if ((await remoteSha256(s, remote)) !== want) {
+  await verifyUpload(s, remote, want, 'protect');
+  return true;
+}
+
+/** Throws unless the host's `remote` has the SHA-256 `want` (an upload that a full disk truncated). */
+export async function verifyUpload(s: SshSession, remote: string, want: string, again: string): Promise<void> {
+  if ((await remoteSha256(s, remote)) !== want)
     throw new LockstepError({
       code: 'upload-corrupt',
       message: `${remote} on ${hostId(s.target)} does not match after upload.`,
       host: hostId(s.target),
-      fix: 'Check free space on the host (df -h /var/lib/lockstep), then protect again.',
+      fix: `Check free space on the host (df -h /var/lib/lockstep), then ${again} again.`,
     });
-  }
-  return true;
 }
 
 /** The live pid in a pid file, or null. A zombie counts as dead: a killed QEMU may wait seconds for its reaper. */

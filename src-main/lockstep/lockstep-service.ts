@@ -18,6 +18,7 @@ import { HOST_PATHS, PAIR_KEY, vmFiles, type PairRecord } from './pair-record.js
 import { paths, parseCheckpoints } from './colo-args.js';
 import { Qmp } from './qmp.js';
 import { failedOverRecord, observedFailover } from './observed-failover.js';
+import { primaryAlone, secondaryTakeOver } from './failover-ops.js';
 
 export interface LockstepDeps {
   store: Store;
@@ -37,6 +38,8 @@ export class LockstepService {
   readonly drills: DrillsRepo;
   /** set by the composition root: disarms the host agents before the VMs are stopped */
   beforeVmStop?: () => Promise<void>;
+  /** set by the core: are host agents deployed (they act on faults themselves)? */
+  agentsDeployed?: () => boolean;
 
   constructor(readonly deps: LockstepDeps) {
     this.drills = new DrillsRepo(deps.store.db);
@@ -290,88 +293,22 @@ export class LockstepService {
     return this.status();
   }
 
-  /** The secondary-side sequence of COLO-RECIPE.md §5.4. Returns its duration in ms. */
+  /** The secondary takes over (the primary is dead). Returns the QMP sequence's duration in ms. */
   async failoverOnSecondary(r: PairRecord, open?: Qmp): Promise<number> {
-    const t0 = Date.now();
     const sb = await this.deps.hosts.session(r.secondary);
-    const q = open && !open.closed ? open : await Qmp.open(sb, paths(HOST_PATHS.run, 'secondary').qmp, { timeoutMs: 3000 });
-    try {
-      await q.exec('nbd-server-stop');
-      await q.exec('x-colo-lost-heartbeat', undefined, { timeoutMs: 5000 });
-      const until = Date.now() + 5000;
-      while ((await q.exec<{ mode: string }>('query-colo-status')).mode !== 'none') {
-        if (Date.now() > until) throw new LockstepError({ code: 'failover-stuck', message: 'The secondary did not leave COLO mode.' });
-        await new Promise((res) => setTimeout(res, 10));
-      }
-      for (const id of ['f2', 'f1']) await q.exec('object-del', { id }).catch(() => undefined);
-      for (const id of ['red1', 'red0']) await q.exec('chardev-remove', { id }).catch(() => undefined);
-      await q.exec('announce-self', { initial: 50, max: 550, rounds: 5, step: 100 });
-    } finally {
-      q.close();
-    }
-    const ms = Date.now() - t0;
-    // roles swap: the survivor's crossover address is now the primary's, and it runs the 'secondary' file set
-    this.deps.store.kv.set(PAIR_KEY, {
-      ...r,
-      state: 'failed-over',
-      primary: r.secondary,
-      lost: r.primary,
-      xa: r.xb,
-      xb: r.xa,
-      primaryVm: 'secondary',
-      failedAt: Date.now(),
-    });
+    const ms = await secondaryTakeOver(sb, open);
+    this.deps.store.kv.set(PAIR_KEY, failedOverRecord(r, 'secondary-took-over', Date.now()));
     this.deps.bus.log('warn', 'lockstep', `Failed over: the guest now runs on ${this.side(r.secondary, 'none').name} alone (QMP sequence ${ms} ms)`);
     return ms;
   }
 
-  /**
-   * The primary continues alone when its secondary is gone or unreachable (field notes: yank the hung
-   * NBD/proxy/migration connections out of band first, then drop the replication child, the filters and
-   * the comparer, then leave COLO). Returns its duration in ms.
-   */
+  /** The primary continues alone (its secondary is gone or unreachable). Returns the QMP sequence's duration in ms. */
   async continueAlone(r: PairRecord, open?: Qmp): Promise<number> {
-    const t0 = Date.now();
     const s = await this.deps.hosts.session(r.primary);
-    const files = paths(HOST_PATHS.run, vmFiles(r, 'primary'));
-    const gen = /(\d+)$/.exec(r.replNode ?? 'replication0')?.[1] ?? '0';
-    const oob = await Qmp.open(s, files.qmpOob, { timeoutMs: 3000, oob: true }).catch(() => null);
-    try {
-      await oob
-        ?.exec(
-          'yank',
-          {
-            instances: [
-              { type: 'block-node', 'node-name': `nbd${gen}` },
-              { type: 'chardev', id: 'mirror0' },
-              { type: 'chardev', id: 'compare1' },
-              { type: 'migration' },
-            ],
-          },
-          { oob: true, timeoutMs: 2000 },
-        )
-        .catch(() => undefined);
-    } finally {
-      oob?.close();
-    }
-    // (QEMU serves one client per monitor: reuse the caller's connection when it has one)
-    const q = open && !open.closed ? open : await Qmp.open(s, files.qmp, { timeoutMs: 5000 });
-    try {
-      await q.exec('x-blockdev-change', { parent: 'colo-disk0', child: 'children.1' }, { timeoutMs: 5000 }).catch(() => undefined);
-      await q.exec('blockdev-del', { 'node-name': r.replNode ?? 'replication0' }, { timeoutMs: 5000 }).catch(() => undefined);
-      for (const id of ['m0', 'redire0', 'redire1', 'comp0', 'iothread1']) await q.exec('object-del', { id }).catch(() => undefined);
-      await q.exec('x-colo-lost-heartbeat', undefined, { timeoutMs: 5000 });
-      const until = Date.now() + 5000;
-      while ((await q.exec<{ mode: string }>('query-colo-status')).mode !== 'none') {
-        if (Date.now() > until) throw new LockstepError({ code: 'alone-stuck', message: 'The primary did not leave COLO mode.' });
-        await new Promise((res) => setTimeout(res, 10));
-      }
-    } finally {
-      q.close();
-    }
-    this.deps.store.kv.set(PAIR_KEY, { ...r, state: 'failed-over', lost: r.secondary, failedAt: Date.now() });
+    const ms = await primaryAlone(s, r, open);
+    this.deps.store.kv.set(PAIR_KEY, failedOverRecord(r, 'primary-alone', Date.now()));
     this.deps.bus.log('warn', 'lockstep', `The primary on ${this.side(r.primary, 'none').name} continues alone: the guest is unprotected until re-protect`);
-    return Date.now() - t0;
+    return ms;
   }
 
   async stop(): Promise<PairStatus> {

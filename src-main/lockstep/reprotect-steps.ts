@@ -6,8 +6,7 @@ import { paths } from './colo-args.js';
 import { ensureObjects, ensureProxies, joinColo } from './colo-join.js';
 import {
   coloMode,
-  crossoverPing,
-  guestTap,
+  networkStep,
   requirePair,
   secondaryStep,
   sessions,
@@ -63,17 +62,7 @@ export function reprotectSteps(ctx: ColoContext): Step<ProtectParams>[] {
       },
       verify: async () => {},
     },
-    {
-      id: 'network',
-      title: 'Crossover reachable; a tap for the guest on the returned host’s bridge',
-      probe: async () => false,
-      apply: async ({ params }) => {
-        const { sa, sb } = await both(params);
-        await guestTap(sb);
-        await crossoverPing(sa, pair().xb);
-      },
-      verify: async () => {},
-    },
+    networkStep(ctx, 'secondary'),
     secondaryStep(ctx),
     {
       id: 'resync',

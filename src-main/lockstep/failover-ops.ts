@@ -1,0 +1,73 @@
+import { LockstepError } from '../contract/index.js';
+import type { SshSession } from '../hosts/ssh-session.js';
+import { paths } from './colo-args.js';
+import { HOST_PATHS, vmFiles, type PairRecord } from './pair-record.js';
+import { Qmp } from './qmp.js';
+
+/**
+ * The two failover sequences over QMP (field-notes/colo.md). Each returns its duration in ms;
+ * the caller records the new roles. `open`: a monitor connection the caller already holds
+ * (QEMU serves one client per monitor socket).
+ */
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls query-colo-status until mode `none` (5 s). */
+async function waitColoNone(q: Qmp, code: string, message: string): Promise<void> {
+  const until = Date.now() + 5000;
+  while ((await q.exec<{ mode: string }>('query-colo-status')).mode !== 'none') {
+    if (Date.now() > until) throw new LockstepError({ code, message });
+    await sleep(10);
+  }
+}
+
+/** On the secondary (its primary is dead): stop the NBD export, leave COLO, drop the redirectors, announce the guest's MAC. */
+export async function secondaryTakeOver(sb: SshSession, open?: Qmp): Promise<number> {
+  const t0 = Date.now();
+  const q = open && !open.closed ? open : await Qmp.open(sb, paths(HOST_PATHS.run, 'secondary').qmp, { timeoutMs: 3000 });
+  try {
+    await q.exec('nbd-server-stop');
+    await q.exec('x-colo-lost-heartbeat', undefined, { timeoutMs: 5000 });
+    await waitColoNone(q, 'failover-stuck', 'The secondary did not leave COLO mode.');
+    for (const id of ['f2', 'f1']) await q.exec('object-del', { id }).catch(() => undefined);
+    for (const id of ['red1', 'red0']) await q.exec('chardev-remove', { id }).catch(() => undefined);
+    await q.exec('announce-self', { initial: 50, max: 550, rounds: 5, step: 100 });
+  } finally {
+    q.close();
+  }
+  return Date.now() - t0;
+}
+
+/**
+ * On the primary (its secondary is gone): yank the hung NBD/proxy/migration connections out of
+ * band first, then drop the replication child, the filters and the comparer, then leave COLO.
+ */
+export async function primaryAlone(s: SshSession, r: PairRecord, open?: Qmp): Promise<number> {
+  const t0 = Date.now();
+  const files = paths(HOST_PATHS.run, vmFiles(r, 'primary'));
+  const replNode = r.replNode ?? 'replication0';
+  const gen = /(\d+)$/.exec(replNode)?.[1] ?? '0';
+  const oob = await Qmp.open(s, files.qmpOob, { timeoutMs: 3000, oob: true }).catch(() => null);
+  try {
+    const instances = [
+      { type: 'block-node', 'node-name': `nbd${gen}` },
+      { type: 'chardev', id: 'mirror0' },
+      { type: 'chardev', id: 'compare1' },
+      { type: 'migration' },
+    ];
+    await oob?.exec('yank', { instances }, { oob: true, timeoutMs: 2000 }).catch(() => undefined);
+  } finally {
+    oob?.close();
+  }
+  const q = open && !open.closed ? open : await Qmp.open(s, files.qmp, { timeoutMs: 5000 });
+  try {
+    await q.exec('x-blockdev-change', { parent: 'colo-disk0', child: 'children.1' }, { timeoutMs: 5000 }).catch(() => undefined);
+    await q.exec('blockdev-del', { 'node-name': replNode }, { timeoutMs: 5000 }).catch(() => undefined);
+    for (const id of ['m0', 'redire0', 'redire1', 'comp0', 'iothread1']) await q.exec('object-del', { id }).catch(() => undefined);
+    await q.exec('x-colo-lost-heartbeat', undefined, { timeoutMs: 5000 });
+    await waitColoNone(q, 'alone-stuck', 'The primary did not leave COLO mode.');
+  } finally {
+    q.close();
+  }
+  return Date.now() - t0;
+}
