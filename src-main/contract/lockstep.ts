@@ -47,7 +47,13 @@ export interface DrillReport {
   verdict: 'passed' | 'failed';
   reasons: string[];
   timeline: { t: number; what: string }[];
-  http: { attempts: number; failures: number; longestGapMs: number; gapsMs: number[]; wentBackwards: boolean; samples: DowntimeSample[] };
+  http: {
+    attempts: number;
+    failures: number;
+    longestGapMs: number;
+    /** the silence spanning the fault: last answer before it → first after it (older reports: absent) */
+    faultGapMs?: number | null;
+    gapsMs: number[]; wentBackwards: boolean; samples: DowntimeSample[] };
   stream: { survived: boolean; longestGapMs: number; wentBackwards: boolean };
   detectionMs: number | null;
   before: PairStatus;

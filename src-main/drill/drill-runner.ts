@@ -97,6 +97,7 @@ export async function runDrill(svc: LockstepService, mode: DrillMode, seconds = 
   const mark = (what: string) => timeline.push({ t: Date.now() - startedAt, what });
   const reasons: string[] = [];
   let detectionMs: number | null = null;
+  let faultAt: number | undefined;
   // inject the fault and handle it; the meter then watches at least AFTER_HANDLED_MS more
   const inject = async (): Promise<void> => {
     await sleep(BASELINE_MS);
@@ -122,6 +123,7 @@ export async function runDrill(svc: LockstepService, mode: DrillMode, seconds = 
       }
     };
     const tFault = Date.now();
+    faultAt = tFault - startedAt;
     if (mode === 'kill-primary-vm' || mode === 'power-off-host') {
       if (mode === 'kill-primary-vm') await sa.exec(['sh', '-c', 'kill -9 "$(cat "$1")"', 'sh', paths(HOST_PATHS.run, vmFiles(r, 'primary')).pid]);
       else await svc.deps.lab.powerOff(labHostOf(lab, r.primary).name);
@@ -167,10 +169,10 @@ export async function runDrill(svc: LockstepService, mode: DrillMode, seconds = 
   }
   meter.endIn(Math.max(plannedEnd - Date.now(), AFTER_HANDLED_MS));
   const m = await meter.done;
-  const http = analyseSamples(m.samples);
   const after = await svc.status();
   const shift = m.startedAt - startedAt;
   const samples = m.samples.map((s) => ({ ...s, t: s.t + shift }));
+  const http = analyseSamples(samples, faultAt);
   if (http.wentBackwards) reasons.push('The counter went backwards.');
   if (!m.stream.survived) reasons.push(`The client's TCP session did not survive (${m.stream.error ?? 'closed'}).`);
   if (http.answersAfterLastFailure === 0) reasons.push('The guest did not answer again after the fault.');
@@ -191,6 +193,7 @@ export async function runDrill(svc: LockstepService, mode: DrillMode, seconds = 
       attempts: http.attempts,
       failures: http.failures,
       longestGapMs: http.longestGapMs,
+      faultGapMs: http.faultGapMs,
       gapsMs: http.gapsMs,
       wentBackwards: http.wentBackwards,
       samples,
@@ -203,7 +206,7 @@ export async function runDrill(svc: LockstepService, mode: DrillMode, seconds = 
   svc.deps.bus.log(
     report.verdict === 'passed' ? 'info' : 'error',
     'drill',
-    `Drill ${mode}: ${report.verdict}; longest gap ${http.longestGapMs} ms, TCP ${m.stream.survived ? 'kept' : 'lost'}${reasons.length ? ` — ${reasons.join(' ')}` : ''}`,
+    `Drill ${mode}: ${report.verdict}; longest gap ${http.longestGapMs} ms (across the fault ${http.faultGapMs ?? '—'} ms), TCP ${m.stream.survived ? 'kept' : 'lost'}${reasons.length ? ` — ${reasons.join(' ')}` : ''}`,
   );
   return report;
 }

@@ -1,11 +1,26 @@
 /**
  * The downtime meter: runs where a client of the guest sits (the lab's client namespace:
  * `ip netns exec NS node meter.js ADDRESS SECONDS`). Polls the counter over HTTP every
- * 10 ms (one request at a time, 1 s timeout) while holding one TCP stream, and prints one
- * JSON line with every sample, so gaps are measured on the client's clock.
+ * 10 ms, one poll at a time (a new connection each, 3 s deadline), while holding one TCP
+ * stream; prints one JSON line with every sample, so gaps are measured on the client's clock.
+ * A poll stuck on the dying primary (its SYN or request lost: the kernel retries only after
+ * 1 s) is hedged: once it has waited twice the recent median latency (100–500 ms) another
+ * poll starts beside it (at most MAX_IN_FLIGHT), so the survivor's first answer is seen when
+ * it comes, not a second later. Slow polls still count when they answer.
  */
 import type { DowntimeSample } from '../contract/lockstep.js';
 import { followStream, getCounter } from './guest-client.js';
+
+const MAX_IN_FLIGHT = 6;
+const POLL_TIMEOUT_MS = 3000;
+
+/** Pure: how long a poll may wait before another one is started beside it. */
+export function hedgeAfterMs(recentLatencies: number[]): number {
+  if (!recentLatencies.length) return 500;
+  const sorted = [...recentLatencies].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)]!;
+  return Math.min(500, Math.max(100, 2 * median));
+}
 
 export interface MeterResult {
   startedAt: number;
@@ -42,13 +57,33 @@ export async function runMeter(address: string, seconds: number, intervalMs = 10
       s.error ??= why;
     }
   });
+  const inFlight = new Set<Promise<void>>();
+  const recent: number[] = [];
+  let newestStart = 0;
+  let next = Date.now();
   while (Date.now() < end()) {
-    const t0 = Date.now();
-    const r = await getCounter(address, { timeoutMs: 1000 });
-    samples.push(r.ok ? { t: t0 - startedAt, ms: Date.now() - t0, count: r.count } : { t: t0 - startedAt, ms: null });
-    const wait = intervalMs - (Date.now() - t0);
+    const stalled = inFlight.size > 0 && Date.now() - newestStart >= hedgeAfterMs(recent);
+    if (inFlight.size === 0 || (stalled && inFlight.size < MAX_IN_FLIGHT)) {
+      const t0 = Date.now();
+      newestStart = t0;
+      const p: Promise<void> = getCounter(address, { timeoutMs: POLL_TIMEOUT_MS }).then((r) => {
+        const ms = Date.now() - t0;
+        samples.push(r.ok ? { t: t0 - startedAt, ms, count: r.count } : { t: t0 - startedAt, ms: null });
+        if (r.ok) {
+          recent.push(ms);
+          if (recent.length > 20) recent.shift();
+        }
+        inFlight.delete(p);
+      });
+      inFlight.add(p);
+    }
+    next += intervalMs;
+    const wait = next - Date.now();
     if (wait > 0) await new Promise((res) => setTimeout(res, wait));
+    else next = Date.now();
   }
+  await Promise.all(inFlight);
+  samples.sort((a, b) => a.t - b.t);
   s.longestGapMs = Math.max(s.longestGapMs, Date.now() - lastLine);
   if (s.lines === 0) s.survived = false;
   stream.socket.destroy();

@@ -51,7 +51,7 @@ ${r.reasons.length ? `<ul>${r.reasons.map((x) => `<li>${esc(x)}</li>`).join('')}
 <h2>What a client saw</h2>
 ${downtimeSvg(r)}
 <table>
-${row('HTTP attempts', r.http.attempts)}${row('HTTP failures', r.http.failures)}${row('Longest HTTP gap (ms)', r.http.longestGapMs)}
+${row('HTTP attempts', r.http.attempts)}${row('HTTP failures', r.http.failures)}${row('Longest HTTP gap (ms)', r.http.longestGapMs)}${row('HTTP gap across the fault (ms)', r.http.faultGapMs ?? '—')}
 ${row('Counter went backwards', r.http.wentBackwards ? 'YES' : 'no')}${row('TCP stream survived', r.stream.survived ? 'yes' : 'NO')}
 ${row('Longest stream silence (ms)', r.stream.longestGapMs)}${row('Detection (ms)', r.detectionMs ?? '—')}
 </table>

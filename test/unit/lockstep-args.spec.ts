@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseCheckpoints, primaryArgs, secondaryArgs, type VmSpec } from '../../src-main/lockstep/colo-args.js';
 import { analyseSamples } from '../../src-main/drill/analyse.js';
+import { hedgeAfterMs } from '../../src-main/drill/meter.js';
 import { splitQmpLines } from '../../src-main/lockstep/qmp.js';
 
 const spec = (role: 'primary' | 'secondary', qemuMajor = 7): VmSpec => ({
@@ -76,5 +77,37 @@ describe('downtime analysis', () => {
     ]);
     expect(a).toMatchObject({ attempts: 5, failures: 1, longestGapMs: 1220, wentBackwards: true, answersAfterLastFailure: 2 });
     expect(a.gapsMs).toEqual([1220]);
+  });
+});
+
+describe('downtime analysis with overlapping polls', () => {
+  it('orders answers by arrival: a slow answer is not a step back, a stale count after a newer one is', () => {
+    const base = [
+      { t: 0, ms: 150, count: 1 },
+      { t: 10, ms: 150, count: 2 },
+      { t: 20, ms: 400, count: 5 }, // held by a retransmission, arrives late
+      { t: 30, ms: null }, // never answered
+      { t: 400, ms: 30, count: 3 },
+      { t: 410, ms: 30, count: 4 },
+    ];
+    const a = analyseSamples(base);
+    expect(a).toMatchObject({ attempts: 6, failures: 1, wentBackwards: false, answersAfterLastFailure: 2 });
+    // answers arrive at 150, 160, 420, 430, 440: the longest silence is 160 → 420
+    expect(a.longestGapMs).toBe(260);
+    expect(a.gapsMs).toEqual([260]);
+    expect(a.faultGapMs).toBeNull();
+    expect(analyseSamples(base, 200).faultGapMs).toBe(260);
+    expect(analyseSamples(base, 155).faultGapMs).toBe(10);
+    // a poll started after count 5 arrived (420) must not read 4
+    expect(analyseSamples([...base, { t: 450, ms: 20, count: 4 }]).wentBackwards).toBe(true);
+  });
+});
+
+describe('meter hedging', () => {
+  it('starts a second poll after twice the recent median latency, within 100–500 ms', () => {
+    expect(hedgeAfterMs([])).toBe(500);
+    expect(hedgeAfterMs([150, 160, 900, 140, 170])).toBe(320);
+    expect(hedgeAfterMs([5, 6, 7])).toBe(100);
+    expect(hedgeAfterMs([400, 450, 420])).toBe(500);
   });
 });
