@@ -180,7 +180,7 @@ export const commands = {
   'drill.run': {
     input: z
       .object({
-        mode: z.enum(['kill-primary-vm', 'power-off-host', 'cut-crossover', 'kill-secondary']),
+        mode: z.enum(['kill-primary-vm', 'power-off-host', 'cut-public-link', 'cut-crossover', 'kill-secondary']),
         seconds: z.number().int().min(6).max(60).optional().describe('how long the downtime meter watches (default 14)'),
       })
       .strict(),

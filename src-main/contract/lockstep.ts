@@ -28,7 +28,7 @@ export type PairStatus =
   | { state: 'degraded'; primary: VmSide; why: string; guestAddress: string }
   | { state: 'error'; why: string; fix?: string };
 
-export type DrillMode = 'kill-primary-vm' | 'power-off-host' | 'cut-crossover' | 'kill-secondary';
+export type DrillMode = 'kill-primary-vm' | 'power-off-host' | 'cut-public-link' | 'cut-crossover' | 'kill-secondary';
 
 export interface DowntimeSample {
   /** ms since the drill started */
@@ -53,7 +53,10 @@ export interface DrillReport {
     longestGapMs: number;
     /** the silence spanning the fault: last answer before it → first after it (older reports: absent) */
     faultGapMs?: number | null;
-    gapsMs: number[]; wentBackwards: boolean; samples: DowntimeSample[] };
+    gapsMs: number[];
+    wentBackwards: boolean;
+    samples: DowntimeSample[];
+  };
   stream: { survived: boolean; longestGapMs: number; wentBackwards: boolean };
   detectionMs: number | null;
   before: PairStatus;

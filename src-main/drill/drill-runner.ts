@@ -14,6 +14,8 @@ import { runMeter, type MeterControl, type MeterResult } from './meter.js';
 const EXPECTED: Record<DrillMode, string> = {
   'kill-primary-vm': 'The secondary takes over; the client keeps its TCP session and the counter never goes backwards.',
   'power-off-host': 'The secondary takes over; the client keeps its TCP session and the counter never goes backwards.',
+  'cut-public-link':
+    'Clients lose the primary, the crossover still works: the secondary takes over, the isolated primary is fenced (powered off), never two primaries; the client keeps its TCP session.',
   'cut-crossover': 'No failover and never two primaries: the primary keeps serving alone (unprotected).',
   'kill-secondary': 'The primary continues alone; the client keeps its TCP session.',
 };
@@ -59,16 +61,31 @@ async function startMeter(svc: LockstepService, address: string, seconds: number
   return { done, endIn: (ms) => endIn(ms) };
 }
 
-/** power-off-host is drilled on the virtual lab only (a real host needs sysrq/IPMI and a confirmed name). */
-function labHostOf(lab: LabStatus, hostId: string): LabHostDTO {
+/** power-off-host and cut-public-link are drilled on the virtual lab only (a real host needs sysrq/IPMI and a confirmed name). */
+function labHostOf(lab: LabStatus, hostId: string, mode: DrillMode): LabHostDTO {
   const h = lab.state === 'up' ? lab.hosts.find((x) => `${x.address}:${x.port}` === hostId) : undefined;
   if (!h)
     throw new LockstepError({
       code: 'not-lab',
-      message: 'power-off-host is only drilled on the virtual lab here.',
-      fix: 'On real hosts: sysrq o (needs a confirmed host name).',
+      message: `${mode} is only drilled on the virtual lab here.`,
+      fix: 'On real hosts: sysrq o or IPMI (needs a confirmed host name), or pull the cable by hand.',
     });
   return h;
+}
+
+/** Never two primaries: after a drill exactly one guest VM runs on the pair (lab: seen from the machine; else over SSH). */
+async function vmsRunning(svc: LockstepService, lab: LabStatus, hosts: string[]): Promise<number> {
+  let n = 0;
+  for (const ref of hosts) {
+    const h = lab.state === 'up' ? lab.hosts.find((x) => `${x.address}:${x.port}` === ref) : undefined;
+    if (h) {
+      n += await svc.deps.lab.vmsRunning(h.name);
+      continue;
+    }
+    const s = await svc.deps.hosts.session(ref);
+    for (const role of ['primary', 'secondary'] as const) if ((await pidOf(s, paths(HOST_PATHS.run, role).pid)) !== null) n++;
+  }
+  return n;
 }
 
 export async function runDrill(svc: LockstepService, mode: DrillMode, seconds = METER_SECONDS): Promise<DrillReport> {
@@ -88,7 +105,7 @@ export async function runDrill(svc: LockstepService, mode: DrillMode, seconds = 
       fix: 'lockstep agent stop, then run the drill (pull the plug by hand to watch the agents act alone)',
     });
   const lab = await svc.deps.lab.status();
-  if (mode === 'power-off-host') labHostOf(lab, r.primary);
+  if (mode === 'power-off-host' || mode === 'cut-public-link') labHostOf(lab, r.primary, mode);
   svc.deps.bus.log('warn', 'drill', `Drill ${mode}: ${EXPECTED[mode]}`);
   const startedAt = Date.now();
   const meter = await startMeter(svc, r.guestAddress, seconds + METER_CAP_EXTRA_SECONDS);
@@ -124,15 +141,27 @@ export async function runDrill(svc: LockstepService, mode: DrillMode, seconds = 
     };
     const tFault = Date.now();
     faultAt = tFault - startedAt;
-    if (mode === 'kill-primary-vm' || mode === 'power-off-host') {
-      if (mode === 'kill-primary-vm') await sa.exec(['sh', '-c', 'kill -9 "$(cat "$1")"', 'sh', paths(HOST_PATHS.run, vmFiles(r, 'primary')).pid]);
-      else await svc.deps.lab.powerOff(labHostOf(lab, r.primary).name);
-      mark(mode === 'kill-primary-vm' ? 'primary QEMU killed (kill -9)' : 'primary host powered off');
+    if (mode === 'kill-primary-vm' || mode === 'power-off-host' || mode === 'cut-public-link') {
+      if (mode === 'kill-primary-vm') {
+        await sa.exec(['sh', '-c', 'kill -9 "$(cat "$1")"', 'sh', paths(HOST_PATHS.run, vmFiles(r, 'primary')).pid]);
+        mark('primary QEMU killed (kill -9)');
+      } else if (mode === 'power-off-host') {
+        await svc.deps.lab.powerOff(labHostOf(lab, r.primary, mode).name);
+        mark('primary host powered off');
+      } else {
+        const nics = await svc.deps.lab.setLinks(labHostOf(lab, r.primary, mode).name, 'public', false);
+        mark(`primary's public link cut (${nics.join(', ')})`);
+      }
       await primaryGone(10_000);
       detectionMs = Date.now() - tFault;
-      mark('primary loss detected');
+      mark(mode === 'cut-public-link' ? 'primary unreachable on the public network' : 'primary loss detected');
       const qmpMs = await svc.failoverOnSecondary(r, qSecondary);
       mark(`failover done on the secondary (${qmpMs} ms of QMP)`);
+      if (mode === 'cut-public-link') {
+        // alive behind its cut cable: fenced before its link can come back (STONITH), as IPMI would on a real host
+        await svc.deps.lab.powerOff(labHostOf(lab, r.primary, mode).name);
+        mark('isolated primary fenced: powered off');
+      }
     } else if (mode === 'kill-secondary') {
       await sb.exec(['sh', '-c', 'kill -9 "$(cat "$1")"', 'sh', paths(HOST_PATHS.run, 'secondary').pid]);
       mark('secondary QEMU killed (kill -9)');
@@ -176,11 +205,9 @@ export async function runDrill(svc: LockstepService, mode: DrillMode, seconds = 
   if (http.wentBackwards) reasons.push('The counter went backwards.');
   if (!m.stream.survived) reasons.push(`The client's TCP session did not survive (${m.stream.error ?? 'closed'}).`);
   if (http.answersAfterLastFailure === 0) reasons.push('The guest did not answer again after the fault.');
-  if (mode === 'cut-crossover') {
-    const sb = await svc.deps.hosts.session(r.secondary);
-    const secondaryAlive = (await pidOf(sb, paths(HOST_PATHS.run, 'secondary').pid)) !== null;
-    if (secondaryAlive) reasons.push('The secondary QEMU is still running after the cut: two primaries possible.');
-  }
+  const vms = await vmsRunning(svc, lab, [r.primary, r.secondary]);
+  if (vms > 1) reasons.push(`${vms} guest VMs still run on the pair after the drill: two primaries possible.`);
+  if (vms === 0) reasons.push('No guest VM runs on the pair after the drill.');
   const report = svc.drills.insert({
     mode,
     expected: EXPECTED[mode],

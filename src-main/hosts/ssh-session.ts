@@ -105,7 +105,7 @@ export class SshSession {
     }
     // a connection reset after connect (a host that died or rebooted) must not crash the app:
     // the session just becomes disconnected, and the pool opens a new one on next use
-    s.ssh.connection?.on('error', () => s.ssh.dispose());
+    s.ssh.connection?.on('error', () => s.dispose());
     return s;
   }
 
@@ -191,7 +191,11 @@ export class SshSession {
   }
 
   dispose(): void {
+    const conn = this.ssh.connection;
     this.ssh.dispose();
+    // a peer that vanished (cable cut, then powered off) never answers the goodbye: the socket
+    // would otherwise stay open for the kernel's 15 min of retransmissions, and the CLI with it
+    if (conn) setTimeout(() => conn.destroy(), 1000).unref();
   }
 
   private async execRaw(cmd: string, opts: { stdin?: string; timeoutMs?: number }): Promise<ExecResult> {

@@ -28,7 +28,7 @@ import {} from './persist.js';
 import { bothSides, pollUntil, SIDES, err } from './remote.js';
 import type { LinkService } from './link-service.js';
 import { type LinkSetupParams, type LinkWork } from './link-record.js';
-import { observeNics } from './setup-steps.js';
+import { observeNics } from './observe.js';
 
 /** A link set up before (same hosts, same subnet, NICs still carrying its addresses): the cable is known. */
 export function previousCable(svc: LinkService, p: LinkSetupParams, w: LinkWork): { cable: CableMatch; priors: Record<Side, NicPriorState> } | null {

@@ -10,7 +10,8 @@ import { parseIpAddrs } from './nic-candidates.js';
 import { parseExisting, type LinkRecord } from './persist.js';
 import { HostPair, readFileExact, resolvePair, SIDES, err } from './remote.js';
 import { type LinkDeps, type LinkStored, type LinkSetupParams, type LinkWork, LINK_KEY, WORK_KEY } from './link-record.js';
-import { setupKind, observeNics } from './setup-steps.js';
+import { setupKind } from './setup-steps.js';
+import { observeNics } from './observe.js';
 
 /** The crossover replication link: find the cable, address, MTU, persist, measure (wires src-main/link/* to SSH). */
 export class LinkService {

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { ensureFile, killQemu, pidOf, remoteSha256 } from './host-ops.js';
 import { ensureProxies, joinColo } from './colo-join.js';
-import { GUEST, HOST_PATHS, type PairRecord } from './pair-record.js';
+import { GUEST, HOST_PATHS, inLockstepRecord, type PairRecord } from './pair-record.js';
 import { Qmp } from './qmp.js';
 import { paths, primaryArgs, secondaryArgs, PORTS, type VmSpec } from './colo-args.js';
 
@@ -99,10 +99,17 @@ export function protectSteps(ctx: ColoContext): Step<ProtectParams>[] {
     {
       id: 'stage',
       title: 'Copy the guest (kernel, initrd) and, under TCG, the lab workaround to both hosts; make the disks identical',
-      probe: async () => false,
+      // an interrupted protect that reached lockstep before it could record it: nothing to redo
+      probe: async ({ params }) => {
+        const { sa, sb } = await both(params);
+        return (await coloMode(sa, 'primary')) === 'primary' && (await coloMode(sb, 'secondary')) === 'secondary';
+      },
       apply: async ({ params }) => {
         const { sa, sb } = await both(params);
         const r = pair();
+        // a cold start: VMs left by an interrupted protect are stopped first (their disk writes are
+        // on the disk already), so the disk is copied while nothing writes to it
+        for (const s of [sa, sb]) for (const role of ['primary', 'secondary'] as const) await killQemu(s, paths(HOST_PATHS.run, role).pid, 1000);
         for (const s of [sa, sb]) await stageHost(ctx, s, r);
         // the primary's disk is the truth (it keeps the guest's data across stop/protect); the secondary gets an identical copy
         const disk = `${HOST_PATHS.lib}/disk.img`;
@@ -120,8 +127,12 @@ export function protectSteps(ctx: ColoContext): Step<ProtectParams>[] {
         const { sa } = await both(params);
         return (await coloMode(sa, 'primary')) === 'primary';
       },
-      apply: async ({ params, signal }) => {
+      apply: async (step) => {
+        const { params, signal } = step;
         const { sa, sb } = await both(params);
+        // a secondary that an earlier (interrupted) attempt already tried to join is started afresh
+        if (pair().secondaryUsed) await secondaryStep(ctx).apply(step);
+        ctx.save({ ...pair(), secondaryUsed: true });
         const r = pair();
         const s = spec(r, 'primary');
         await killQemu(sa, paths(HOST_PATHS.run, 'primary').pid, 1000);
@@ -141,8 +152,7 @@ export function protectSteps(ctx: ColoContext): Step<ProtectParams>[] {
       verify: async ({ params }) => {
         const { sa } = await both(params);
         if ((await coloMode(sa, 'primary')) !== 'primary') throw new LockstepError({ code: 'colo-primary', message: 'The primary is not in COLO mode.' });
-        const r = pair();
-        ctx.save({ ...r, state: 'lockstep', since: Date.now(), primaryVm: 'primary', generation: (r.generation ?? 0) + 1 });
+        ctx.save(inLockstepRecord(pair(), Date.now()));
       },
     },
   ];
@@ -198,6 +208,7 @@ export function secondaryStep(ctx: ColoContext): Step<ProtectParams> {
       } finally {
         q.close();
       }
+      ctx.save({ ...pair(), secondaryUsed: false });
       ctx.log(`Secondary VM started on ${sb.target.address}`);
     },
     verify: async ({ params }) => {

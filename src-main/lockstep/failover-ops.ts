@@ -58,24 +58,32 @@ export async function primaryAlone(s: SshSession, r: PairRecord, open?: Qmp): Pr
   const files = paths(HOST_PATHS.run, vmFiles(r, 'primary'));
   const replNode = r.replNode ?? 'replication0';
   const gen = /(\d+)$/.exec(replNode)?.[1] ?? '0';
-  const oob = await Qmp.open(s, files.qmpOob, { timeoutMs: 3000, oob: true }).catch(() => null);
-  try {
-    const instances = [
-      { type: 'block-node', 'node-name': `nbd${gen}` },
-      { type: 'chardev', id: 'mirror0' },
-      { type: 'chardev', id: 'compare1' },
-      { type: 'migration' },
-    ];
-    await oob?.exec('yank', { instances }, { oob: true, timeoutMs: 2000 }).catch(() => undefined);
-  } finally {
-    oob?.close();
-  }
+  const instances = [
+    { type: 'block-node', 'node-name': `nbd${gen}` },
+    { type: 'chardev', id: 'mirror0' },
+    { type: 'chardev', id: 'compare1' },
+    { type: 'migration' },
+  ];
+  // one yank per instance: QEMU refuses a whole yank when any one instance is missing
+  const yank = async (): Promise<void> => {
+    const oob = await Qmp.open(s, files.qmpOob, { timeoutMs: 3000, oob: true }).catch(() => null);
+    try {
+      await Promise.all(instances.map((i) => oob?.exec('yank', { instances: [i] }, { oob: true, timeoutMs: 2000 }).catch(() => undefined)));
+    } finally {
+      oob?.close();
+    }
+  };
+  await yank();
   const q = open && !open.closed ? open : await Qmp.open(s, files.qmp, { timeoutMs: 5000 });
   try {
     await q.exec('x-blockdev-change', { parent: 'colo-disk0', child: 'children.1' }, { timeoutMs: 5000 }).catch(() => undefined);
     await q.exec('blockdev-del', { 'node-name': replNode }, { timeoutMs: 5000 }).catch(() => undefined);
     for (const id of ['m0', 'redire0', 'redire1', 'comp0', 'iothread1']) await q.exec('object-del', { id }).catch(() => undefined);
-    await q.exec('x-colo-lost-heartbeat', undefined, { timeoutMs: 5000 });
+    // a checkpoint that started writing to the cut link after the first yank holds the main loop: yank again
+    await q.exec('x-colo-lost-heartbeat', undefined, { timeoutMs: 5000 }).catch(async (e: unknown) => {
+      if ((e as { code?: string }).code !== 'qmp-timeout') throw e;
+      await yank();
+    });
     await waitColoNone(q, 'alone-stuck', 'The primary did not leave COLO mode.');
   } finally {
     q.close();

@@ -14,7 +14,7 @@ import { DrillsRepo } from '../drill/drills-repo.js';
 import { coloMode, protectSteps, type ColoContext, type ProtectParams } from './colo-steps.js';
 import { reprotectSteps } from './reprotect-steps.js';
 import { killQemu, pidOf, qemuMajor } from './host-ops.js';
-import { HOST_PATHS, PAIR_KEY, vmFiles, type PairRecord } from './pair-record.js';
+import { HOST_PATHS, inLockstepRecord, PAIR_KEY, vmFiles, type PairRecord } from './pair-record.js';
 import { paths, parseCheckpoints } from './colo-args.js';
 import { Qmp } from './qmp.js';
 import { failedOverRecord, observedFailover } from './observed-failover.js';
@@ -126,6 +126,23 @@ export class LockstepService {
         fix: 'lockstep lockstep stop',
       });
     }
+    const prev = this.record();
+    if (prev?.state === 'failed-over') {
+      const survivor = this.side(prev.primary, 'none').name;
+      if (await this.survivorAlive(prev))
+        throw new LockstepError({
+          code: 'failed-over',
+          message: `The guest runs alone on ${survivor}: re-protect adds a secondary while it keeps serving.`,
+          fix: 'lockstep lockstep reprotect',
+        });
+      // a second fault took the survivor too: only its disk holds every acknowledged write
+      if (a.hostId !== prev.primary)
+        throw new LockstepError({
+          code: 'stale-disk',
+          message: `The guest last ran on ${survivor}: only that host's disk holds every acknowledged write.`,
+          fix: `lockstep lockstep protect ${survivor} ${survivor === b.name ? a.name : b.name}`,
+        });
+    }
     if (!existsSync(join(this.deps.distDir, 'guest', 'vmlinuz')))
       throw new LockstepError({ code: 'no-guest-image', message: 'The demo guest is not built.', fix: 'npm run build' });
     const lab = await this.deps.lab.status();
@@ -167,11 +184,22 @@ export class LockstepService {
       primaryVm: 'primary',
       generation: 0,
     };
-    this.deps.store.kv.set(PAIR_KEY, rec);
+    // the app was killed mid-protect: the same plan resumes where it stopped (same record, same hosts)
+    const before = this.record();
+    const resume = before?.state === 'starting' && before.primary === a.hostId && before.secondary === b.hostId;
+    if (!resume) this.deps.store.kv.set(PAIR_KEY, rec);
     const t0 = Date.now();
-    const plan = await this.deps.runner.run<ProtectParams>('lockstep.protect', { a: a.hostId, b: b.hostId });
-    if (plan.state !== 'done') throw new LockstepError(plan.error ?? { code: 'protect-failed', message: 'Lockstep did not start.' });
-    this.deps.store.kv.set(PAIR_KEY, { ...this.record()!, protectMs: Date.now() - t0 });
+    const interrupted = resume ? this.deps.runner.resumeInterrupted('lockstep.protect')[0] : undefined;
+    const plan = interrupted ? await interrupted.done : await this.deps.runner.run<ProtectParams>('lockstep.protect', { a: a.hostId, b: b.hostId });
+    if (plan.state !== 'done') {
+      // nothing half-done: a VM left by the failed step is stopped; the disks stay as they were
+      await this.stopVms([a.hostId, b.hostId]);
+      this.deps.store.kv.set(PAIR_KEY, { ...this.record()!, state: 'stopped' });
+      throw new LockstepError(plan.error ?? { code: 'protect-failed', message: 'Lockstep did not start.' });
+    }
+    // a resumed plan whose VMs had reached COLO on their own skipped the step that records it
+    const done = this.record()!;
+    this.deps.store.kv.set(PAIR_KEY, { ...(done.state === 'lockstep' ? done : inLockstepRecord(done, Date.now())), protectMs: Date.now() - t0 });
     this.deps.bus.log(
       'info',
       'lockstep',
@@ -217,6 +245,11 @@ export class LockstepService {
     const r = this.record();
     if (!r) return { state: 'unprotected', why: 'No guest has been protected yet.' };
     if (r.state === 'stopped') return { state: 'unprotected', why: 'The pair was stopped.' };
+    if (r.state === 'failed-over' && !(await this.survivorAlive(r)))
+      return {
+        state: 'unprotected',
+        why: `The guest is down: its last VM, on ${this.side(r.primary, 'none').name}, is gone too (a second fault). That host's disk holds every acknowledged write: protect again with it first.`,
+      };
     if (r.state === 'failed-over')
       return {
         state: 'failed-over',
@@ -316,25 +349,33 @@ export class LockstepService {
     if (!r) return this.status();
     // host agent: disarmed first, so that one VM stopping is not taken for a lost host
     await this.beforeVmStop?.().catch(() => undefined);
-    for (const [ref, roles] of [
-      [r.primary, ['primary', 'secondary']],
-      [r.secondary, ['secondary', 'primary']],
-      ...(r.lost ? [[r.lost, ['primary', 'secondary']] as const] : []),
-    ] as const) {
-      const s = await this.deps.hosts.session(ref).catch(() => null);
-      if (!s) continue;
-      for (const role of roles) {
-        const pidFile = paths(HOST_PATHS.run, role).pid;
-        if ((await pidOf(s, pidFile)) === null) continue;
-        const q = await Qmp.open(s, paths(HOST_PATHS.run, role).qmp, { timeoutMs: 2000 }).catch(() => null);
-        await q?.exec('quit', undefined, { timeoutMs: 2000 }).catch(() => undefined);
-        q?.close();
-        await killQemu(s, pidFile, 3000);
-      }
-    }
+    await this.stopVms([r.primary, r.secondary, ...(r.lost ? [r.lost] : [])]);
     this.deps.store.kv.set(PAIR_KEY, { ...r, state: 'stopped' });
     this.deps.bus.log('info', 'lockstep', 'Stopped both VMs of the pair');
     return this.status();
+  }
+
+  /** After a failover: does the survivor's VM still run? (An unreachable host counts as no.) */
+  private async survivorAlive(r: PairRecord): Promise<boolean> {
+    const s = await this.deps.hosts.session(r.primary).catch(() => null);
+    if (!s) return false;
+    return (await pidOf(s, paths(HOST_PATHS.run, vmFiles(r, 'primary')).pid).catch(() => null)) !== null;
+  }
+
+  /** Every guest VM on these hosts: `quit` over QMP, then SIGTERM → SIGKILL; unreachable hosts are skipped. */
+  private async stopVms(hosts: string[]): Promise<void> {
+    for (const ref of hosts) {
+      const s = await this.deps.hosts.session(ref).catch(() => null);
+      if (!s) continue;
+      for (const role of ['primary', 'secondary'] as const) {
+        const pidFile = paths(HOST_PATHS.run, role).pid;
+        if ((await pidOf(s, pidFile).catch(() => null)) === null) continue;
+        const q = await Qmp.open(s, paths(HOST_PATHS.run, role).qmp, { timeoutMs: 2000 }).catch(() => null);
+        await q?.exec('quit', undefined, { timeoutMs: 2000 }).catch(() => undefined);
+        q?.close();
+        await killQemu(s, pidFile, 3000).catch(() => undefined);
+      }
+    }
   }
 
   async drill(i: { mode: DrillMode; seconds?: number }): Promise<DrillReport> {

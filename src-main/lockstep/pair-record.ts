@@ -25,11 +25,22 @@ export interface PairRecord {
   replNode?: string;
   /** +1 on every (re-)protect: names nodes uniquely inside one long-running QEMU */
   generation?: number;
+  /**
+   * a primary started joining the current secondary: an interrupted protect must start a fresh
+   * secondary before it tries again (a secondary takes one incoming migration only)
+   */
+  secondaryUsed?: boolean;
   /** how long the last protect / re-protect took */
   protectMs?: number;
 }
 
 export type VmFiles = 'primary' | 'secondary';
+
+/** Pure: the record once a cold protect has both VMs in COLO (also when an interrupted protect finds them there). */
+export function inLockstepRecord(r: PairRecord, now: number): PairRecord {
+  const generation = r.generation ?? 0;
+  return { ...r, state: 'lockstep', since: now, primaryVm: 'primary', replNode: r.replNode ?? `replication${generation}`, generation: generation + 1 };
+}
 
 /** The file set of the VM in a role right now. */
 export const vmFiles = (r: PairRecord, role: 'primary' | 'secondary'): VmFiles => (role === 'primary' ? (r.primaryVm ?? 'primary') : 'secondary');

@@ -218,6 +218,27 @@ export class VirtualLab {
     return st;
   }
 
+  /** QEMU processes running in a namespace host, seen from the machine (works while the host is cut off or off). */
+  async vmsRunning(name: string): Promise<number> {
+    const { host } = this.hostOf(name);
+    const pids = (await runLocal(['ip', 'netns', 'pids', host.netns])).stdout.split(/\s+/).filter((p) => /^\d+$/.test(p));
+    let n = 0;
+    for (const pid of pids) {
+      const comm = (await runLocal(['cat', `/proc/${pid}/comm`])).stdout.trim();
+      if (comm.startsWith('qemu-system')) n++;
+    }
+    return n;
+  }
+
+  /** Takes one kind of a host's NICs down or up (a pulled cable): the host itself keeps running. */
+  async setLinks(name: string, role: 'public' | 'crossover', up: boolean): Promise<string[]> {
+    const { host } = this.hostOf(name);
+    const nics = host.nics.filter((n) => n.role === role).map((n) => n.name);
+    for (const n of nics) await mustLocal(['ip', '-n', host.netns, 'link', 'set', n, up ? 'up' : 'down']);
+    this.deps.bus.log('warn', 'lab', `${name}: ${role} link ${up ? 'plugged back' : 'cut'} (${nics.join(', ')})`);
+    return nics;
+  }
+
   /** Brings a powered-off host back: NICs up, sshd started again (its disk survived, as a real host's would). */
   async powerOn(name: string): Promise<LabStatus> {
     const { rec, host } = this.hostOf(name);

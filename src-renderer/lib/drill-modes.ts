@@ -15,6 +15,12 @@ export const drillModes: { mode: DrillMode; title: string; does: string; expect:
     expect: 'The secondary takes over, as above.',
   },
   {
+    mode: 'cut-public-link',
+    title: 'Cut the primary’s public link',
+    does: 'The primary host’s public NIC goes down (virtual lab): clients cannot reach it, the crossover still works.',
+    expect: 'The secondary takes over; the isolated primary is fenced (powered off), never two primaries; clients keep their TCP session.',
+  },
+  {
     mode: 'cut-crossover',
     title: 'Cut the crossover cable',
     does: 'The replication NIC goes down on one side.',

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const MODES = ['kill-primary-vm', 'power-off-host', 'kill-secondary', 'cut-crossover'];
+const MODES = ['kill-primary-vm', 'power-off-host', 'cut-public-link', 'kill-secondary', 'cut-crossover'];
 
 export async function lockstepBench({ cliBin, report, drills = 5 }) {
   const home = mkdtempSync(join(tmpdir(), 'lockstep-bench-colo-'));
@@ -62,7 +62,7 @@ export async function lockstepBench({ cliBin, report, drills = 5 }) {
     const streamGaps = [];
     const detection = [];
     const reprotect = [];
-    const byMode = Object.fromEntries(MODES.map((m) => [m, { gaps: [], passed: 0, runs: 0 }]));
+    const byMode = Object.fromEntries(MODES.map((m) => [m, { gaps: [], faultGaps: [], passed: 0, runs: 0 }]));
     for (let i = 0; i < drills; i++) {
       for (const mode of MODES) {
         const d = must(['drill', 'run', mode, '--seconds', '8']);
@@ -70,6 +70,7 @@ export async function lockstepBench({ cliBin, report, drills = 5 }) {
         m.runs++;
         if (d.verdict === 'passed') m.passed++;
         m.gaps.push(d.http.longestGapMs);
+        m.faultGaps.push(d.http.faultGapMs);
         if (mode === 'kill-primary-vm' || mode === 'power-off-host') {
           failoverGaps.push(d.http.faultGapMs);
           longestGaps.push(d.http.longestGapMs);
@@ -80,7 +81,7 @@ export async function lockstepBench({ cliBin, report, drills = 5 }) {
         console.log(
           `# ${mode} #${i + 1}: ${d.verdict}${d.reasons.length ? ` (${d.reasons.join(' ')})` : ''}, http gap ${d.http.longestGapMs} ms (across the fault ${d.http.faultGapMs} ms), TCP ${d.stream.survived ? 'kept' : 'lost'}, detection ${d.detectionMs} ms`,
         );
-        if (mode === 'power-off-host') {
+        if (mode === 'power-off-host' || mode === 'cut-public-link') {
           const lost = d.after.lost?.name;
           if (lost) must(['lab', 'power', lost, 'on']);
         }
@@ -108,6 +109,7 @@ export async function lockstepBench({ cliBin, report, drills = 5 }) {
       const key = mode.replace(/-/g, '_');
       report(`drill_${key}_passed`, `${byMode[mode].passed}/${byMode[mode].runs}`);
       report(`drill_${key}_gap_ms_max`, Math.max(...byMode[mode].gaps));
+      report(`drill_${key}_fault_gap_ms_max`, Math.max(...byMode[mode].faultGaps));
     }
   } finally {
     cli(['lockstep', 'stop']);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseCheckpoints, primaryArgs, secondaryArgs, type VmSpec } from '../../src-main/lockstep/colo-args.js';
 import { analyseSamples } from '../../src-main/drill/analyse.js';
 import { hedgeAfterMs } from '../../src-main/drill/meter.js';
+import { parseCounterSlots } from '../faults/guest-disk.js';
 import { splitQmpLines } from '../../src-main/lockstep/qmp.js';
 
 const spec = (role: 'primary' | 'secondary', qemuMajor = 7): VmSpec => ({
@@ -109,5 +110,15 @@ describe('meter hedging', () => {
     expect(hedgeAfterMs([150, 160, 900, 140, 170])).toBe(320);
     expect(hedgeAfterMs([5, 6, 7])).toBe(100);
     expect(hedgeAfterMs([400, 450, 420])).toBe(500);
+  });
+});
+
+describe('guest counter slots on disk', () => {
+  const slot = (n: number, sum: number) => Buffer.from(`LSGCOUNT1 n=${n} boot=abc sum=${sum}`.padEnd(511) + '\n', 'latin1');
+  const good = (n: number) => slot(n, Number(((BigInt(n) % 4294967291n) * 65599n + 12345n) % 4294967291n));
+  it('takes the highest slot whose check holds; a torn slot is counted, not trusted', () => {
+    expect(parseCounterSlots(Buffer.concat([good(42), good(41)]))).toEqual({ count: 42, torn: 0 });
+    expect(parseCounterSlots(Buffer.concat([slot(44, 1), good(43)]))).toEqual({ count: 43, torn: 1 });
+    expect(parseCounterSlots(Buffer.alloc(1024))).toEqual({ count: null, torn: 0 });
   });
 });

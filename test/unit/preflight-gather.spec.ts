@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { hostname, release } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { GATHER_SCRIPT } from '../../src-main/preflight/gather-script.js';
-import { parseGatherOutput, splitSections } from '../../src-main/preflight/parse.js';
+import { parseGatherOutput } from '../../src-main/preflight/parse.js';
+import { splitSections } from '../../src-main/preflight/parse-sections.js';
 
 const SECTIONS = [
   'gather',

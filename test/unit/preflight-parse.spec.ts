@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { nftInputChains, parseGatherOutput, splitSections } from '../../src-main/preflight/parse.js';
+import { parseGatherOutput } from '../../src-main/preflight/parse.js';
+import { nftInputChains } from '../../src-main/preflight/parse-firewall.js';
+import { splitSections } from '../../src-main/preflight/parse-sections.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/preflight/${name}.txt`, import.meta.url), 'utf8');
 

@@ -1,0 +1,75 @@
+/** Step 8 of `link setup`: round trip and throughput over the cable. */
+
+import { LockstepError } from '../contract/index.js';
+import type { Step } from '../tasks/step.js';
+import { planSubnet } from './addressing.js';
+import {
+  chooseThroughputTool,
+  linkFigures,
+  parseListening,
+  parseThroughput,
+  parseToolPresence,
+  rttArgv,
+  summarizeRtt,
+  throughputPlan,
+  toolPresenceArgv,
+  type RttSummary,
+} from './measure.js';
+import { pollUntil, err } from './remote.js';
+import type { LinkService } from './link-service.js';
+import type { LinkSetupParams } from './link-record.js';
+
+/** 8. RTT p50/p99 (ping) and throughput (iperf3 where both have it, else a timed stream). */
+export function measureStep(svc: LinkService): Step<LinkSetupParams> {
+  return {
+    id: 'link-measure',
+    title: 'Measure the link: round trip (p50/p99) and throughput',
+    probe: async () => false,
+    apply: async (ctx) => {
+      const pair = svc.pair(ctx.params);
+      const w = svc.work(ctx.planId);
+      const subnet = planSubnet(ctx.params.subnet);
+      const ping = await pair.exec('A', rttArgv(subnet.b, { count: 100, intervalS: 0.02 }), { timeoutMs: 30_000 });
+      const rtt: RttSummary = summarizeRtt(ping.stdout, `${pair.name('B')} (${subnet.b})`);
+      ctx.progress({ fraction: 0.3, message: `RTT p50 ${rtt.p50Ms} ms, p99 ${rtt.p99Ms} ms` });
+      let mibPerSec: number | null = null;
+      let tool = 'ping only';
+      try {
+        const chosen = chooseThroughputTool(
+          parseToolPresence((await pair.exec('A', toolPresenceArgv())).stdout),
+          parseToolPresence((await pair.exec('B', toolPresenceArgv())).stdout),
+        );
+        const plan = throughputPlan(chosen.tool, { a: subnet.a, b: subnet.b, seconds: 3, mib: 512, timeoutS: 40 });
+        const server = pair.exec('B', plan.server.argv, { timeoutMs: 60_000 });
+        const listening = await pollUntil(async () => (parseListening((await pair.exec('B', plan.ready.argv)).stdout) ? true : undefined), {
+          timeoutMs: 10_000,
+          intervalMs: 200,
+          signal: ctx.signal,
+        });
+        if (!listening) throw err('link-measure-failed', `The ${chosen.tool} server on ${pair.name('B')} did not start listening.`, { step: 'link-measure' });
+        const client = await pair.exec('A', plan.client.argv, { timeoutMs: 60_000 });
+        await server.catch(() => undefined);
+        const tp = parseThroughput(plan, client);
+        const figures = linkFigures(rtt, tp, chosen.tool);
+        mibPerSec = figures.link_mib_s;
+        tool = chosen.tool;
+      } catch (e) {
+        // a dropped connection is not a property of the link: the step is tried again
+        if (e instanceof LockstepError && e.code === 'ssh-dropped') throw e;
+        const why = e instanceof LockstepError ? `${e.message}${e.fix ? ` Fix: ${e.fix}` : ''}` : String(e);
+        w.notes.push(`Throughput not measured: ${why}`);
+      }
+      const r3 = (x: number) => Math.round(x * 1000) / 1000;
+      w.measured = { rttP50Ms: r3(rtt.p50Ms), rttP99Ms: r3(rtt.p99Ms), mibPerSec, tool };
+      svc.saveWork(w);
+      ctx.progress({
+        fraction: 1,
+        message: `RTT p50 ${r3(rtt.p50Ms)} ms, p99 ${r3(rtt.p99Ms)} ms; ${mibPerSec === null ? 'throughput not measured' : `${mibPerSec} MiB/s (${tool})`}`,
+      });
+    },
+    verify: async (ctx) => {
+      if (!svc.work(ctx.planId).measured)
+        throw err('link-measure-failed', 'The link was not measured.', { fix: 'lockstep link setup again', step: 'link-measure' });
+    },
+  };
+}

@@ -1,0 +1,42 @@
+/** What the setup steps read back from the hosts: the NICs, the two ends of the link and whether they hold. */
+
+import { endApplied, linkEnds, planSubnet, STANDARD_MTU, type LinkEnd, type LinkSubnet } from './addressing.js';
+import type { NicPriorState } from './cable-probe.js';
+import type { Side } from './command.js';
+import { rttArgv } from './measure.js';
+import { parseIpAddrs, parseIpLinks, parseIpRoutes, surveyCommands, type IpAddr, type IpLink, type IpRoute } from './nic-candidates.js';
+import { HostPair, SECTION } from './remote.js';
+import type { LinkService } from './link-service.js';
+import type { LinkSetupParams, LinkWork } from './link-record.js';
+
+/** The three `ip -j` listings of one host in one round trip (an exec costs ~150 ms on a UML host). */
+export async function observeNics(svc: LinkService, pair: HostPair, side: Side): Promise<{ links: IpLink[]; addrs: IpAddr[]; routes: IpRoute[] }> {
+  const c = surveyCommands();
+  const script = `${c.link.join(' ')} && echo ${SECTION} && ${c.addr.join(' ')} && echo ${SECTION} && ${c.route.join(' ')}`;
+  const out = await pair.check(side, ['sh', '-c', script], { step: 'link-survey' });
+  const [link = '', addr = '', route = ''] = out.split(`${SECTION}\n`);
+  return { links: parseIpLinks(link), addrs: parseIpAddrs(addr), routes: parseIpRoutes(route) };
+}
+
+export function linkEndsOf(svc: LinkService, p: LinkSetupParams, w: LinkWork): [LinkEnd, LinkEnd] {
+  const subnet: LinkSubnet = planSubnet(p.subnet);
+  const prior = (side: Side, nic: string): NicPriorState => {
+    const found = w.priors?.[side]?.find((x) => x.name === nic);
+    if (found) return found;
+    const l = w.survey![side].links.find((x) => x.ifname === nic);
+    return { name: nic, up: l?.flags.includes('UP') ?? false, mtu: l?.mtu ?? STANDARD_MTU, ipv6WasDisabled: false, addrGenModeWas: null };
+  };
+  return linkEnds(w.cable!, subnet, { A: prior('A', w.cable!.aNic), B: prior('B', w.cable!.bNic) });
+}
+
+export async function endState(svc: LinkService, pair: HostPair, e: LinkEnd): Promise<{ applied: boolean; mtu: number | null; maxMtu: number | null }> {
+  const o = await observeNics(svc, pair, e.side);
+  const l = o.links.find((x) => (x.address ?? '').toLowerCase() === e.mac);
+  const mtu = l?.mtu ?? null;
+  return { applied: mtu !== null && endApplied(e, mtu, o), mtu, maxMtu: typeof l?.max_mtu === 'number' && l.max_mtu > 0 ? l.max_mtu : null };
+}
+
+export async function pingPeer(svc: LinkService, pair: HostPair, peer: string, count = 3): Promise<boolean> {
+  const r = await pair.exec('A', rttArgv(peer, { count, intervalS: 0.2 }), { timeoutMs: 20_000 });
+  return /\b[1-9]\d* (?:packets )?received/.test(r.stdout);
+}

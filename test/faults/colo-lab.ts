@@ -1,0 +1,78 @@
+/** A COLO pair on the namespace lab (prefix lx) as the lockstep fault scenarios drive it, and the invariants they check. */
+import { expect } from 'vitest';
+import type { DrillReport } from '../../src-main/contract/index.js';
+import { labEnv } from '../helpers/lab-env.js';
+import { labCli } from './cli-json.js';
+import { diskCount, qemuPids } from './guest-disk.js';
+import { expectNoLeftovers, journal } from './invariants.js';
+import type { Up } from './ns-lab.js';
+
+export const PREFIX = 'lx';
+
+export function coloLab() {
+  const { env, home } = labEnv(PREFIX, '198.18.79');
+  const cli = labCli(env, 600_000);
+  let up: Up | undefined;
+  /** the highest count any client was given so far (acknowledged writes) */
+  let acked = 0;
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const netns = (name: string) => up!.hosts.find((h) => h.name === name)!.netns;
+  /** guest VMs (QEMU processes) per host, counted from the machine */
+  const vms = () => ({ hostA: qemuPids(netns('hostA')).length, hostB: qemuPids(netns('hostB')).length });
+
+  /** One GET of the counter (retried while the guest boots); it must be above every earlier answer. */
+  async function peek(tries = 90): Promise<number> {
+    for (let i = 1; ; i++) {
+      const r = cli.json<{ count: number }>(['guest', 'peek']);
+      if (r.ok) {
+        expect(r.value.count, 'an answered count is never given again or lost').toBeGreaterThan(acked);
+        acked = r.value.count;
+        return acked;
+      }
+      if (i >= tries) throw new Error(`the guest does not answer: ${JSON.stringify(r.error)}`);
+      await sleep(1000);
+    }
+  }
+
+  /** The disk of `host` holds at least every acknowledged count, in a slot whose check is valid. */
+  function expectDiskHoldsAcked(host: string): void {
+    const d = diskCount(home.path, PREFIX, host);
+    expect(d.count, `${host}'s disk has a valid counter slot`).not.toBeNull();
+    expect(d.count!, `${host}'s disk holds the last acknowledged count ${acked}`).toBeGreaterThanOrEqual(acked);
+  }
+
+  /** A drill that must pass with its own checks (counter, TCP); every count the meter was given is acknowledged. */
+  function drill(mode: string): DrillReport {
+    const d = cli.ok<DrillReport>(['drill', 'run', mode]);
+    if (d.verdict !== 'passed') console.log(mode, JSON.stringify({ timeline: d.timeline, reasons: d.reasons }));
+    expect(d.reasons).toEqual([]);
+    expect(d.verdict).toBe('passed');
+    expect(d.http.wentBackwards).toBe(false);
+    expect(d.stream.survived).toBe(true);
+    for (const s of d.http.samples) if (s.count !== undefined) acked = Math.max(acked, s.count);
+    return d;
+  }
+
+  return {
+    cli,
+    home: home.path,
+    vms,
+    netns,
+    peek,
+    drill,
+    expectDiskHoldsAcked,
+    acked: () => acked,
+    protectPlans: () => journal(home.path).filter((p) => p.kind === 'lockstep.protect'),
+    up(): void {
+      cli.json(['lab', 'down']);
+      up = cli.ok<Up>(['lab', 'up']);
+      cli.ok(['hosts', 'add-lab']);
+    },
+    async down(): Promise<void> {
+      cli.json(['lockstep', 'stop']);
+      cli.json(['lab', 'down']);
+      await expectNoLeftovers(PREFIX);
+      home.remove();
+    },
+  };
+}
