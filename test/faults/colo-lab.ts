@@ -1,4 +1,5 @@
 /** A COLO pair on the namespace lab (prefix lx) as the lockstep fault scenarios drive it, and the invariants they check. */
+import { spawnSync } from 'node:child_process';
 import { expect } from 'vitest';
 import type { DrillReport } from '../../src-main/contract/index.js';
 import { labEnv } from '../helpers/lab-env.js';
@@ -20,6 +21,24 @@ export function coloLab() {
   /** guest VMs (QEMU processes) per host, counted from the machine */
   const vms = () => ({ hostA: qemuPids(netns('hostA')).length, hostB: qemuPids(netns('hostB')).length });
 
+  /** What the next session needs when the guest stops answering: the switch's MAC table, each VM's QEMU log, chardevs and serial tail. */
+  function diagnose(): string {
+    const sh = (argv: string[]) => spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 10_000 }).stdout ?? '';
+    const out = [
+      `# bridge fdb (wire):\n${sh(['ip', 'netns', 'exec', `${PREFIX}-wire`, 'bridge', 'fdb', 'show'])
+        .split('\n')
+        .filter((l) => /52:54:00/.test(l))
+        .join('\n')}`,
+    ];
+    for (const host of ['hostA', 'hostB'])
+      for (const pid of qemuPids(netns(host))) {
+        const qmpQuery = '{"execute":"qmp_capabilities"}\n{"execute":"query-chardev"}\n{"execute":"query-colo-status"}\n';
+        const script = `for f in /run/lockstep/vm/*.stderr; do echo "== $f"; tail -5 "$f"; done; for f in /run/lockstep/vm/*-serial.log; do echo "== $f"; tail -c 400 "$f"; done; for s in /run/lockstep/vm/*-qmp.sock; do printf '%s' '${qmpQuery}' | timeout 3 socat - UNIX-CONNECT:$s | tail -2; done`;
+        out.push(`# ${host} QEMU ${pid}:\n${sh(['nsenter', '-t', String(pid), '-m', '-n', 'sh', '-c', script])}`);
+      }
+    return out.join('\n');
+  }
+
   /** One GET of the counter (retried while the guest boots); it must be above every earlier answer. */
   async function peek(tries = 90): Promise<number> {
     for (let i = 1; ; i++) {
@@ -29,7 +48,10 @@ export function coloLab() {
         acked = r.value.count;
         return acked;
       }
-      if (i >= tries) throw new Error(`the guest does not answer: ${JSON.stringify(r.error)}`);
+      if (i >= tries) {
+        console.log(diagnose());
+        throw new Error(`the guest does not answer: ${JSON.stringify(r.error)}`);
+      }
       await sleep(1000);
     }
   }
