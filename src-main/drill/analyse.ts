@@ -12,10 +12,11 @@ const NOTABLE_GAP_MS = 200;
 
 export function analyseSamples(
   samples: DowntimeSample[],
-  faultAt?: number,
+  /** when the fault was injected and when it had been handled (failover done), drill time */
+  fault?: { at: number; handledAt?: number },
 ): {
   attempts: number;
-  /** the silence that spans the fault (last answer before it → first answer after it), if one was injected */
+  /** the longest silence of the outage: between two answers, the later one after the fault, the earlier one before it was handled */
   faultGapMs: number | null;
   failures: number;
   longestGapMs: number;
@@ -36,7 +37,8 @@ export function analyseSamples(
     const to = answers[i]!.end;
     const gap = to - from;
     longest = Math.max(longest, gap);
-    if (faultAt !== undefined && from <= faultAt && faultAt < to) faultGap = Math.round(gap);
+    // (the process may die a little after the fault is injected: the outage is found between injection and handling)
+    if (fault && to > fault.at && from <= (fault.handledAt ?? fault.at)) faultGap = Math.max(faultGap ?? 0, Math.round(gap));
     const failedInside = failedStarts.some((t) => t >= from && t < to);
     if (failedInside || gap > NOTABLE_GAP_MS) gaps.push(gap);
   }

@@ -115,6 +115,7 @@ export async function runDrill(svc: LockstepService, mode: DrillMode, seconds = 
   const reasons: string[] = [];
   let detectionMs: number | null = null;
   let faultAt: number | undefined;
+  let handledAt: number | undefined;
   // inject the fault and handle it; the meter then watches at least AFTER_HANDLED_MS more
   const inject = async (): Promise<void> => {
     await sleep(BASELINE_MS);
@@ -186,6 +187,7 @@ export async function runDrill(svc: LockstepService, mode: DrillMode, seconds = 
       await sa.check(['ip', 'link', 'set', nic, 'up']);
       mark('crossover restored');
     }
+    handledAt = Date.now() - startedAt;
     watch.close();
     qSecondary.close();
   };
@@ -201,7 +203,7 @@ export async function runDrill(svc: LockstepService, mode: DrillMode, seconds = 
   const after = await svc.status();
   const shift = m.startedAt - startedAt;
   const samples = m.samples.map((s) => ({ ...s, t: s.t + shift }));
-  const http = analyseSamples(samples, faultAt);
+  const http = analyseSamples(samples, faultAt === undefined ? undefined : { at: faultAt, handledAt });
   if (http.wentBackwards) reasons.push('The counter went backwards.');
   if (!m.stream.survived) reasons.push(`The client's TCP session did not survive (${m.stream.error ?? 'closed'}).`);
   if (http.answersAfterLastFailure === 0) reasons.push('The guest did not answer again after the fault.');

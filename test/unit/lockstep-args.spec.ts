@@ -97,8 +97,10 @@ describe('downtime analysis with overlapping polls', () => {
     expect(a.longestGapMs).toBe(260);
     expect(a.gapsMs).toEqual([260]);
     expect(a.faultGapMs).toBeNull();
-    expect(analyseSamples(base, 200).faultGapMs).toBe(260);
-    expect(analyseSamples(base, 155).faultGapMs).toBe(10);
+    expect(analyseSamples(base, { at: 200 }).faultGapMs).toBe(260);
+    expect(analyseSamples(base, { at: 155 }).faultGapMs).toBe(10);
+    // injected at 155, handled at 300: the outage's silence (160 → 420) is found though it began after the injection
+    expect(analyseSamples(base, { at: 155, handledAt: 300 }).faultGapMs).toBe(260);
     // a poll started after count 5 arrived (420) must not read 4
     expect(analyseSamples([...base, { t: 450, ms: 20, count: 4 }]).wentBackwards).toBe(true);
   });
