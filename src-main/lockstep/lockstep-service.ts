@@ -185,8 +185,7 @@ export class LockstepService {
       generation: 0,
     };
     // the app was killed mid-protect: the same plan resumes where it stopped (same record, same hosts)
-    const before = this.record();
-    const resume = before?.state === 'starting' && before.primary === a.hostId && before.secondary === b.hostId;
+    const resume = prev?.state === 'starting' && prev.primary === a.hostId && prev.secondary === b.hostId;
     if (!resume) this.deps.store.kv.set(PAIR_KEY, rec);
     const t0 = Date.now();
     const interrupted = resume ? this.deps.runner.resumeInterrupted('lockstep.protect')[0] : undefined;

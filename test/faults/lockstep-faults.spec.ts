@@ -17,6 +17,19 @@ import { currentStep, expectNoHalfDonePlans } from './invariants.js';
 const lab = coloLab();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The kill point: protect is applying `step` and its VM already runs on `host`. */
+const applyingWithVm = (run: { ended(): string | null }, step: string, host: 'hostA' | 'hostB') =>
+  waitWhileRunning(
+    run,
+    () => {
+      const c = currentStep(lab.home, 'lockstep.protect');
+      return c?.step === step && c.state === 'applying' && lab.vms()[host] === 1 ? c : undefined;
+    },
+    300_000,
+    `protect to be starting the ${step}`,
+    20,
+  );
+
 beforeAll(() => lab.up());
 afterAll(() => lab.down());
 
@@ -24,31 +37,13 @@ describe('fault: lockstep (namespace hosts, TCG)', () => {
   it('the app killed mid-protect, in the secondary step and then in the primary step: the same plan resumes; one VM per host; lockstep', async () => {
     // first kill: the secondary QEMU is up on hostB, the primary not yet started
     const first = lab.cli.spawnCli(['lockstep', 'protect', 'hostA', 'hostB']);
-    const at1 = await waitWhileRunning(
-      first,
-      () => {
-        const c = currentStep(lab.home, 'lockstep.protect');
-        return c?.step === 'secondary' && c.state === 'applying' && lab.vms().hostB === 1 ? c : undefined;
-      },
-      300_000,
-      'protect to be starting the secondary',
-      20,
-    );
+    const at1 = await applyingWithVm(first, 'secondary', 'hostB');
     await killNow(first.child);
     expect(lab.cli.ok<PairStatus>(['lockstep', 'status']).state).toBe('starting');
 
     // second kill: the rerun resumed the plan; killed while the primary joins the secondary
     const second = lab.cli.spawnCli(['lockstep', 'protect', 'hostA', 'hostB']);
-    const at2 = await waitWhileRunning(
-      second,
-      () => {
-        const c = currentStep(lab.home, 'lockstep.protect');
-        return c?.step === 'primary' && c.state === 'applying' && lab.vms().hostA === 1 ? c : undefined;
-      },
-      300_000,
-      'protect to be starting the primary',
-      20,
-    );
+    const at2 = await applyingWithVm(second, 'primary', 'hostA');
     await sleep(1500); // into the join: proxies connected, migration under way
     await killNow(second.child);
     expect(at2.planId, 'the rerun resumed the interrupted plan').toBe(at1.planId);
