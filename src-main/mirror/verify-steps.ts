@@ -17,6 +17,7 @@ import { RESOURCE, KiB, type MirrorStored, type View, type Configured, configure
 
 import type { MirrorService } from './mirror-service.js';
 
+/** `drbdadm verify` from the primary side, watched until done; returns KiB found out of sync. */
 export async function runVerify(svc: MirrorService, ctx: StepContext<unknown>, pair: HostPair, rec: MirrorStored, step: string): Promise<number> {
   const views = await bothSides((s) => svc.observe(pair, rec, s));
   for (const v of views)

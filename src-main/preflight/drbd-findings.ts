@@ -1,0 +1,102 @@
+/** Pure: findings about the DRBD mirror: the kernel module and drbd-utils, the host name DRBD tells the ends apart by, and a free backing disk. */
+import type { DiskFacts, HostFacts } from './facts.js';
+import { shown, size, type Emit, type HostCheckOptions } from './findings-common.js';
+
+export const HOSTNAME_RE = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** DRBD backing-disk candidates: a block device nothing uses and nothing is written on. */
+export function candidateDisks(facts: HostFacts, minBytes = 1): DiskFacts[] {
+  return facts.disks.filter(
+    (d) =>
+      (['disk', 'part', 'lvm', 'loop', 'crypt'].includes(d.type) || d.type.startsWith('raid')) &&
+      !/^(zram|ram|drbd|nbd|sr|fd)\d/.test(d.kname) &&
+      !(d.onRootDisk && (d.type === 'disk' || d.type === 'part')) &&
+      !d.mounted &&
+      d.holders.length === 0 &&
+      d.partitions.length === 0 &&
+      d.fstype === null &&
+      d.pttype === null &&
+      !d.readOnly &&
+      d.sizeBytes >= Math.max(1, minBytes),
+  );
+}
+
+export function drbdFindings(facts: HostFacts, { add, ok }: Emit): void {
+  // DRBD
+  const d = facts.drbd;
+  if (d.kernelVersion === null)
+    add({
+      id: 'drbd-module',
+      level: 'fail',
+      blocks: 'mirror',
+      what: `No DRBD kernel module for kernel ${facts.kernel ?? '(unknown)'}`,
+      why: "Neither /proc/drbd nor `modinfo drbd` found it. Debian's kernels ship DRBD 8.4.11 (drbd.ko); boot one.",
+      fix: 'apt-get install -y linux-image-amd64 && reboot',
+    });
+  else
+    ok(
+      'drbd-module',
+      `DRBD ${d.kernelVersion} kernel module${d.moduleLoaded ? ' loaded' : ' available'}`,
+      d.moduleLoaded ? '' : 'Setup loads it (modprobe drbd) before drbdadm picks its 8.4/9 tools.',
+    );
+  if (d.utilsVersion === null)
+    add({
+      id: 'drbd-utils',
+      level: 'fail',
+      blocks: 'mirror',
+      what: 'drbd-utils (drbdadm) is not installed',
+      why: 'Setup configures DRBD with drbdadm.',
+      fix: 'apt-get install -y drbd-utils',
+    });
+  else if (d.apiMajor === 9 && Number(d.utilsVersion.split('.')[0]) < 9)
+    add({
+      id: 'drbd-utils',
+      level: 'fail',
+      blocks: 'mirror',
+      what: `drbd-utils ${d.utilsVersion} cannot drive the DRBD ${d.kernelVersion} module`,
+      why: 'DRBD 9 needs drbd-utils ≥ 9 (which also drive 8.4).',
+      fix: 'apt-get install -y drbd-utils',
+    });
+  else ok('drbd-utils', `drbd-utils ${d.utilsVersion}`);
+}
+
+export function hostnameFinding(facts: HostFacts, { add, ok }: Emit): void {
+  // hostname: DRBD's `on` sections are matched against uname -n
+  if (facts.hostname === null)
+    add({
+      id: 'hostname',
+      level: 'warn',
+      what: 'Could not read the hostname (uname -n)',
+      why: 'DRBD matches its `on` sections against it.',
+      fix: 'Run the preflight again',
+    });
+  else if (!HOSTNAME_RE.test(facts.hostname))
+    add({
+      id: 'hostname',
+      level: 'fail',
+      blocks: 'all',
+      what: `Hostname ${shown(facts.hostname)} is not a plain host name`,
+      why: 'DRBD matches its `on` sections against uname -n; use letters, digits, - and . only.',
+      fix: facts.initSystem === 'systemd' ? 'hostnamectl set-hostname lockstep-a' : 'hostname lockstep-a && echo lockstep-a > /etc/hostname',
+    });
+  else ok('hostname', `Hostname ${facts.hostname}`, 'The DRBD `on` name.');
+}
+
+export function diskFinding(facts: HostFacts, opts: HostCheckOptions, { add, ok }: Emit): void {
+  // DRBD backing disk
+  const disks = candidateDisks(facts, opts.guestDiskBytes);
+  if (disks.length > 0)
+    ok(
+      'disks',
+      `Disks free for DRBD: ${disks.map((x) => `${x.path} (${size(x.sizeBytes)})`).join(', ')}`,
+      'Not mounted, no holders, no filesystem or partition table, writable.',
+    );
+  else
+    add({
+      id: 'disks',
+      level: 'warn',
+      what: 'No free disk for DRBD',
+      why: `DRBD needs a block device nothing uses: not mounted, no partitions/LVM/md on it, no filesystem or partition table, not read-only, not the root disk${opts.guestDiskBytes ? `, at least ${size(opts.guestDiskBytes)}` : ''}.`,
+      fix: `Attach an empty disk${opts.guestDiskBytes ? ` of at least ${size(opts.guestDiskBytes)}` : ''} (no partitions, not mounted) and run the preflight again`,
+    });
+}
