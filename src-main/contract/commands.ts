@@ -153,7 +153,7 @@ export const commands = {
   'lockstep.status': { input: empty, summary: 'Show the pair: COLO mode per side, checkpoints, pause time' },
   'lockstep.reprotect': {
     input: empty,
-    summary: 'After a failover: a fresh secondary on the returned host, a full disk copy, lockstep again (roles swapped)',
+    summary: 'After a failover (or when the secondary stalled): a fresh secondary on the other host, a full disk copy, lockstep again',
     long: true,
   },
   'lockstep.failover': { input: empty, summary: 'Fail over now (what the host agent does when the primary dies)' },

@@ -23,6 +23,11 @@ export type PairStatus =
       /** how the disks were made identical before the first checkpoint */
       diskSync: 'drbd' | 'full-copy' | 'fresh';
       guestAddress: string;
+      /**
+       * does the secondary's output reach the primary's comparer? `stalled`: the primary talks, the
+       * secondary has said nothing for seconds (answers only leave at checkpoints; fix: re-protect)
+       */
+      secondaryOutput?: 'flowing' | 'stalled' | 'waiting';
     }
   | { state: 'failed-over'; survivor: VmSide; lost: VmSide; at: number; guestAddress: string }
   | { state: 'degraded'; primary: VmSide; why: string; guestAddress: string }

@@ -18,6 +18,8 @@ import { HOST_PATHS, inLockstepRecord, PAIR_KEY, vmFiles, type PairRecord } from
 import { paths, parseCheckpoints } from './colo-args.js';
 import { Qmp } from './qmp.js';
 import { failedOverRecord, observedFailover } from './observed-failover.js';
+import { crossoverAddresses } from './crossover-addresses.js';
+import { waitServing, watchFlow } from './serving-check.js';
 import { primaryAlone, secondaryTakeOver } from './failover-ops.js';
 
 export interface LockstepDeps {
@@ -71,41 +73,6 @@ export class LockstepService {
   private side(hostRef: string, colo: VmSide['colo']): VmSide {
     const h = this.deps.hosts.resolve(hostRef);
     return { host: h.hostId, name: h.name, colo };
-  }
-
-  /** The crossover addresses: from the link setup, or (virtual lab only) its known cable. */
-  private async crossover(aRef: string, bRef: string): Promise<{ xa: string; xb: string }> {
-    const a = this.deps.hosts.resolve(aRef);
-    const b = this.deps.hosts.resolve(bRef);
-    const link = this.deps.link ? await this.deps.link.status().catch(() => null) : null;
-    if (link?.state === 'up') {
-      const addr = (host: string) => (link.a.host === host ? link.a.address : link.b.host === host ? link.b.address : null)?.split('/')[0];
-      const xa = addr(a.hostId);
-      const xb = addr(b.hostId);
-      if (xa && xb) return { xa, xb };
-    }
-    const lab = await this.deps.lab.status();
-    const la = lab.state === 'up' ? lab.hosts.find((h) => h.address === a.address && h.port === a.port) : undefined;
-    const lb = lab.state === 'up' ? lab.hosts.find((h) => h.address === b.address && h.port === b.port) : undefined;
-    if (!la || !lb)
-      throw new LockstepError({
-        code: 'no-link',
-        message: 'There is no replication link between the two hosts yet.',
-        fix: `lockstep link setup ${a.hostId} ${b.hostId}`,
-      });
-    // the virtual lab knows its own cable; real hosts go through `link setup`
-    const nic = (h: typeof la) => h.nics.find((n) => n.role === 'crossover')!.name;
-    const [sa, sb] = [await this.deps.hosts.session(a), await this.deps.hosts.session(b)];
-    await sa.check(['ip', 'addr', 'replace', '10.99.0.1/30', 'dev', nic(la)]);
-    await sb.check(['ip', 'addr', 'replace', '10.99.0.2/30', 'dev', nic(lb)]);
-    await sa.check(['ip', 'link', 'set', nic(la), 'up']);
-    await sb.check(['ip', 'link', 'set', nic(lb), 'up']);
-    this.deps.bus.log(
-      'info',
-      'lockstep',
-      `Virtual lab: crossover ${la.name} ${nic(la)} ⇄ ${lb.name} ${nic(lb)} addressed 10.99.0.0/30 (run link setup to detect and measure it)`,
-    );
-    return { xa: '10.99.0.1', xb: '10.99.0.2' };
   }
 
   async protect(i: { a: string; b: string; guestIp?: string }): Promise<PairStatus> {
@@ -168,7 +135,7 @@ export class LockstepService {
         cpuFlags: parseCpuFlags((await s.exec(['cat', '/proc/cpuinfo'])).stdout),
       }).accel;
     const accel = (await facts(sa)) === 'kvm' && (await facts(sb)) === 'kvm' ? 'kvm' : 'tcg';
-    const { xa, xb } = await this.crossover(i.a, i.b);
+    const { xa, xb } = await crossoverAddresses(this.deps, i.a, i.b);
     const rec: PairRecord = {
       state: 'starting',
       primary: a.hostId,
@@ -199,6 +166,9 @@ export class LockstepService {
     // a resumed plan whose VMs had reached COLO on their own skipped the step that records it
     const done = this.record()!;
     this.deps.store.kv.set(PAIR_KEY, { ...(done.state === 'lockstep' ? done : inLockstepRecord(done, Date.now())), protectMs: Date.now() - t0 });
+    // protected means serving: the guest boots under COLO and answers through the pair
+    if ((await this.checkServing(120_000)) === 'stalled') return this.replaceSecondary(false);
+    this.deps.store.kv.set(PAIR_KEY, { ...this.record()!, protectMs: Date.now() - t0 });
     this.deps.bus.log(
       'info',
       'lockstep',
@@ -207,14 +177,35 @@ export class LockstepService {
     return this.status();
   }
 
+  /** Waits until the pair serves; a stalled secondary is reported (the caller replaces it), a silent guest only logged. */
+  private async checkServing(deadlineMs: number): Promise<'serving' | 'stalled' | 'silent'> {
+    const r = this.record()!;
+    const got = await waitServing(await this.deps.hosts.session(r.primary), r.guestAddress, deadlineMs);
+    if (got === 'silent') this.deps.bus.log('warn', 'lockstep', `The guest at ${r.guestAddress} has not answered through the pair yet (still booting?)`);
+    if (got === 'stalled')
+      this.deps.bus.log(
+        'warn',
+        'lockstep',
+        "The secondary's output never reaches the comparer (answers would leave only at checkpoints): the primary continues alone and a fresh secondary joins",
+      );
+    return got;
+  }
+
+  /** A secondary whose output stalled: the primary continues alone, the same host gets a fresh secondary (re-protect). */
+  private async replaceSecondary(second: boolean): Promise<PairStatus> {
+    await this.continueAlone(this.record()!);
+    return this.reprotect(second);
+  }
+
   /**
    * After a failover: the survivor stays primary (it keeps serving), the returned host gets a fresh
    * secondary and a full copy of the disk, then both run in lockstep again (roles swapped after a
    * primary loss). Resumable: an interrupted re-protect continues at its step.
    */
-  async reprotect(): Promise<PairStatus> {
+  async reprotect(healing = false): Promise<PairStatus> {
     const r = this.record();
-    if (r?.state === 'lockstep') return this.status();
+    // in lockstep, re-protect only replaces a secondary whose output stopped reaching the comparer
+    if (r?.state === 'lockstep') return (await this.checkServing(20_000)) === 'stalled' ? this.replaceSecondary(false) : this.status();
     if (!r || (r.state !== 'failed-over' && r.state !== 'reprotecting'))
       throw new LockstepError({
         code: 'nothing-to-reprotect',
@@ -230,6 +221,14 @@ export class LockstepService {
       // the survivor keeps serving alone; the next re-protect starts over from its first step
       this.deps.store.kv.set(PAIR_KEY, { ...this.record()!, state: 'failed-over', lost: next.secondary });
       throw new LockstepError(plan.error ?? { code: 'reprotect-failed', message: 'Re-protect did not finish; the guest keeps running alone.' });
+    }
+    if ((await this.checkServing(60_000)) === 'stalled') {
+      if (!healing) return this.replaceSecondary(true);
+      throw new LockstepError({
+        code: 'colo-stalled',
+        message: "A fresh secondary's output does not reach the comparer either: the guest answers only at checkpoints.",
+        fix: 'Check the crossover (lockstep link status), then lockstep lockstep stop and protect again.',
+      });
     }
     this.deps.store.kv.set(PAIR_KEY, { ...this.record()!, protectMs: Date.now() - t0 });
     this.deps.bus.log(
@@ -311,6 +310,7 @@ export class LockstepService {
       lastCheckpointAt: cp.times.at(-1) ?? null,
       diskSync: r.diskSync,
       guestAddress: r.guestAddress,
+      secondaryOutput: sa ? await watchFlow(this.deps.store.kv, r, sa) : undefined,
     };
   }
 

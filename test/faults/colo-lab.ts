@@ -39,6 +39,20 @@ export function coloLab() {
     return out.join('\n');
   }
 
+  /**
+   * The secondary's output stops reaching the primary's comparer while COLO goes on (the stall seen
+   * after a cold protect, cause unknown): its redirector to the comparer is switched off and its
+   * tap taken off the bridge, so what it says goes nowhere. Through its own QMP socket, from the machine.
+   */
+  function stallSecondary(host: 'hostA' | 'hostB'): void {
+    const [pid] = qemuPids(netns(host));
+    if (pid === undefined) throw new Error(`no QEMU on ${host}`);
+    const qmp = '{"execute":"qmp_capabilities"}\n{"execute":"qom-set","arguments":{"path":"/objects/f2","property":"status","value":"off"}}\n';
+    const script = `printf '%s' '${qmp}' | timeout 5 socat - UNIX-CONNECT:/run/lockstep/vm/secondary-qmp.sock && ip link set lsvm0 nomaster`;
+    const r = spawnSync('nsenter', ['-t', String(pid), '-m', '-n', 'sh', '-c', script], { encoding: 'utf8', timeout: 10_000 });
+    if (r.status !== 0 || (r.stdout.match(/"return"/g) ?? []).length < 2) throw new Error(`could not stall the secondary on ${host}: ${r.stdout} ${r.stderr}`);
+  }
+
   /** One GET of the counter (retried while the guest boots); it must be above every earlier answer. */
   async function peek(tries = 90): Promise<number> {
     for (let i = 1; ; i++) {
@@ -82,6 +96,7 @@ export function coloLab() {
     netns,
     peek,
     drill,
+    stallSecondary,
     expectDiskHoldsAcked,
     acked: () => acked,
     protectPlans: () => journal(home.path).filter((p) => p.kind === 'lockstep.protect'),

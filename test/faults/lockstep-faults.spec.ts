@@ -1,6 +1,7 @@
 /**
  * Lockstep under faults on the namespace lab (TCG): the app SIGKILLed mid-protect (twice, in two
- * steps), then the primary's public link cut. Invariants after every scenario:
+ * steps), then the primary's public link cut, then the secondary's output stalled (in lockstep, and
+ * during a protect). Invariants after every scenario:
  * - no acknowledged write lost: the guest's counter on disk (a checksummed slot, read from the
  *   machine) is never below the last count a client was given, and the next answer is above it;
  * - the counter never goes backwards (each drill's own check, and across scenarios);
@@ -12,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PairStatus } from '../../src-main/contract/index.js';
 import { killNow, waitWhileRunning } from './cli-json.js';
 import { coloLab } from './colo-lab.js';
-import { currentStep, expectNoHalfDonePlans } from './invariants.js';
+import { currentStep, expectNoHalfDonePlans, journal } from './invariants.js';
 
 const lab = coloLab();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -84,5 +85,51 @@ describe('fault: lockstep (namespace hosts, TCG)', () => {
     console.log(
       `cut-public-link: detection ${d.detectionMs} ms, gap across the fault ${d.http.faultGapMs} ms, stream silence ${d.stream.longestGapMs} ms; acknowledged count ${lab.acked()}`,
     );
+  });
+
+  it("the secondary's output stops reaching the comparer: status says stalled; re-protect lets the primary continue alone and a fresh secondary joins; the count continues", async () => {
+    await lab.peek();
+    lab.stallSecondary('hostA');
+    const seen: string[] = [];
+    for (let i = 0; i < 40 && seen.at(-1) !== 'stalled'; i++) {
+      lab.cli.json(['guest', 'peek']); // the traffic the comparer judges by (answers wait for checkpoints now)
+      const st = lab.cli.ok<PairStatus>(['lockstep', 'status']);
+      seen.push(st.state === 'lockstep' ? (st.secondaryOutput ?? 'none') : st.state);
+      await sleep(500);
+    }
+    expect(seen.at(-1), `the watchdog saw: ${seen.join(' ')}`).toBe('stalled');
+    const before = journal(lab.home).filter((p) => p.kind === 'lockstep.reprotect').length;
+    const s = lab.cli.ok<PairStatus>(['lockstep', 'reprotect']);
+    expect(s).toMatchObject({ state: 'lockstep', primary: { name: 'hostB' }, secondary: { name: 'hostA' } });
+    expect(journal(lab.home).filter((p) => p.kind === 'lockstep.reprotect').length, 'one re-protect plan ran').toBe(before + 1);
+    expect(lab.vms(), 'one VM per host: the stalled secondary was replaced').toEqual({ hostA: 1, hostB: 1 });
+    await lab.peek();
+    const after = lab.cli.ok<PairStatus>(['lockstep', 'status']);
+    expect(after.state === 'lockstep' && after.secondaryOutput).not.toBe('stalled');
+    lab.expectDiskHoldsAcked('hostB');
+    expectNoHalfDonePlans(lab.home);
+  });
+
+  it('a secondary that stalls while protect waits for the guest to serve is replaced by protect itself: it returns in lockstep, serving', async () => {
+    lab.cli.ok(['lockstep', 'stop']);
+    const before = journal(lab.home).filter((p) => p.kind === 'lockstep.reprotect').length;
+    const run = lab.cli.spawnCli(['lockstep', 'protect', 'hostB', 'hostA']);
+    // COLO is up (the record says lockstep) and the guest is still booting: protect is waiting for it to serve
+    await waitWhileRunning(
+      run,
+      () => (lab.cli.json<PairStatus>(['lockstep', 'status']).value?.state === 'lockstep' ? true : undefined),
+      300_000,
+      'protect to reach lockstep',
+      0,
+    );
+    lab.stallSecondary('hostA');
+    const r = (await run.result()) as { ok: boolean; value: PairStatus; error?: unknown };
+    expect(r.ok, JSON.stringify(r.error)).toBe(true);
+    expect(r.value).toMatchObject({ state: 'lockstep', primary: { name: 'hostB' }, secondary: { name: 'hostA' } });
+    expect(journal(lab.home).filter((p) => p.kind === 'lockstep.reprotect').length, 'protect replaced the secondary once').toBe(before + 1);
+    expect(lab.vms()).toEqual({ hostA: 1, hostB: 1 });
+    await lab.peek();
+    lab.expectDiskHoldsAcked('hostB');
+    expectNoHalfDonePlans(lab.home);
   });
 });

@@ -1,0 +1,52 @@
+/**
+ * "Protected" means serving: after protect and re-protect the app waits until the guest answers
+ * through the pair and the secondary's output reaches the comparer; the status keeps watching the
+ * comparer's inputs between calls (the baseline is stored, so a one-shot CLI sees it too).
+ */
+import type { SshSession } from '../hosts/ssh-session.js';
+import type { KeyValueRepo } from '../store/kv-repo.js';
+import { judgeFlow, readComparerInputs, type Flow, type FlowSample } from './comparer-flow.js';
+import { peekGuest } from './guest-peek.js';
+import type { PairRecord } from './pair-record.js';
+
+const FLOW_KEY = 'lockstep.comparer-flow';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export type Serving = 'serving' | 'stalled' | 'silent';
+
+/**
+ * Peeks the guest (its answers are the traffic the comparer needs) and reads the comparer's
+ * inputs until both hold — `serving` — or the secondary is seen stalled, or the deadline passes
+ * (`silent`: the guest has not answered, e.g. still booting).
+ */
+export async function waitServing(sa: SshSession, guestAddress: string, deadlineMs: number): Promise<Serving> {
+  let base: FlowSample = await readComparerInputs(sa);
+  let answered = false;
+  let flowing = false;
+  const until = Date.now() + deadlineMs;
+  while (Date.now() < until) {
+    if (!answered)
+      answered = await peekGuest(guestAddress, 1500).then(
+        () => true,
+        () => false,
+      );
+    const j = judgeFlow(base, await readComparerInputs(sa));
+    base = j.base;
+    if (j.flow === 'stalled') return 'stalled';
+    if (j.flow === 'flowing') flowing = true;
+    if (answered && flowing) return 'serving';
+    await sleep(answered ? 300 : 700);
+  }
+  return 'silent';
+}
+
+/** The status' watchdog: this call's sample judged against the stored baseline of the same pair. */
+export async function watchFlow(kv: KeyValueRepo, r: PairRecord, sa: SshSession): Promise<Flow | undefined> {
+  const now = await readComparerInputs(sa).catch(() => null);
+  if (!now) return undefined;
+  const stored = kv.get<{ since: number; base: FlowSample }>(FLOW_KEY);
+  const base = stored?.since === r.since ? stored.base : now;
+  const j = judgeFlow(base, now);
+  if (j.base !== base || stored?.since !== r.since) kv.set(FLOW_KEY, { since: r.since, base: j.base });
+  return j.flow;
+}
