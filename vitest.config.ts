@@ -36,18 +36,6 @@ export default defineConfig({
         test: {
           name: 'faults',
           include: ['test/faults/**/*.spec.ts'],
-          exclude: ['test/faults/**/*.unstable.spec.ts'],
-          environment: 'node',
-          testTimeout: 600_000,
-          hookTimeout: 600_000,
-          fileParallelism: false,
-        },
-      },
-      {
-        // fault scenarios seen failing for a product reason not yet fixed: in `npm run test:faults`, not in `npm test`
-        test: {
-          name: 'faults-unstable',
-          include: ['test/faults/**/*.unstable.spec.ts'],
           environment: 'node',
           testTimeout: 600_000,
           hookTimeout: 600_000,
