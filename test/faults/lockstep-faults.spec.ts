@@ -1,7 +1,7 @@
 /**
  * Lockstep under faults on the namespace lab (TCG): the app SIGKILLed mid-protect (twice, in two
  * steps), then the primary's public link cut, then the secondary's output stalled (in lockstep, and
- * during a protect). Invariants after every scenario:
+ * during a protect), then the app SIGKILLed mid re-protect. Invariants after every scenario:
  * - no acknowledged write lost: the guest's counter on disk (a checksummed slot, read from the
  *   machine) is never below the last count a client was given, and the next answer is above it;
  * - the counter never goes backwards (each drill's own check, and across scenarios);
@@ -130,6 +130,38 @@ describe('fault: lockstep (namespace hosts, TCG)', () => {
     expect(lab.vms()).toEqual({ hostA: 1, hostB: 1 });
     await lab.peek();
     lab.expectDiskHoldsAcked('hostB');
+    expectNoHalfDonePlans(lab.home);
+  });
+
+  it('the app killed mid re-protect, while the disk is copied to the returned host: the rerun resumes the same plan; lockstep with roles swapped; the count continues', async () => {
+    await lab.peek();
+    const d = lab.drill('kill-primary-vm');
+    expect(d.after).toMatchObject({ state: 'failed-over', survivor: { name: 'hostA' } });
+    const run = lab.cli.spawnCli(['lockstep', 'reprotect']);
+    const at = await waitWhileRunning(
+      run,
+      () => {
+        const c = currentStep(lab.home, 'lockstep.reprotect');
+        return c?.step === 'resync' && c.state === 'applying' ? c : undefined;
+      },
+      300_000,
+      're-protect to be copying the disk',
+      20,
+    );
+    await killNow(run.child);
+    expect(lab.cli.ok<PairStatus>(['lockstep', 'status']).state).toBe('starting');
+    await lab.peek(); // the survivor keeps serving while nobody drives the re-protect
+
+    const s = lab.cli.ok<PairStatus>(['lockstep', 'reprotect']);
+    expect(s).toMatchObject({ state: 'lockstep', primary: { name: 'hostA' }, secondary: { name: 'hostB' } });
+    const plan = journal(lab.home).find((p) => p.id === at.planId)!;
+    expect(plan.state, 'the interrupted plan itself resumed and finished').toBe('done');
+    const applied = Object.fromEntries(plan.steps.map((x) => [x.id, x.applied]));
+    expect(applied, 'done before the kill: never redone').toMatchObject({ returned: 1, network: 1, secondary: 1, lockstep: 1 });
+    expect(applied.resync).toBeLessThanOrEqual(2);
+    expect(lab.vms(), 'one VM per host').toEqual({ hostA: 1, hostB: 1 });
+    await lab.peek();
+    lab.expectDiskHoldsAcked('hostA');
     expectNoHalfDonePlans(lab.home);
   });
 });
