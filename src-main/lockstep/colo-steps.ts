@@ -5,7 +5,7 @@ import type { SshSession } from '../hosts/ssh-session.js';
 import type { Step } from '../tasks/step.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { ensureFile, killQemu, pidOf, remoteSha256 } from './host-ops.js';
+import { ensureFile, killQemu, pidOf, remoteSha256, type UploadFor } from './host-ops.js';
 import { ensureProxies, joinColo } from './colo-join.js';
 import { GUEST, HOST_PATHS, inLockstepRecord, type PairRecord } from './pair-record.js';
 import { Qmp } from './qmp.js';
@@ -110,11 +110,15 @@ export function protectSteps(ctx: ColoContext): Step<ProtectParams>[] {
         // a cold start: VMs left by an interrupted protect are stopped first (their disk writes are
         // on the disk already), so the disk is copied while nothing writes to it
         for (const s of [sa, sb]) for (const role of ['primary', 'secondary'] as const) await killQemu(s, paths(HOST_PATHS.run, role).pid, 1000);
-        for (const s of [sa, sb]) await stageHost(ctx, s, r);
+        const again = `lockstep lockstep protect ${ctx.host(params.a).name} ${ctx.host(params.b).name}`;
+        const forA = { host: ctx.host(params.a).name, again };
+        const forB = { host: ctx.host(params.b).name, again };
+        await stageHost(ctx, sa, r, forA);
+        await stageHost(ctx, sb, r, forB);
         // the primary's disk is the truth (it keeps the guest's data across stop/protect); the secondary gets an identical copy
         const disk = `${HOST_PATHS.lib}/disk.img`;
-        if ((await remoteSha256(sa, disk)) === null) await ensureFile(sa, join(ctx.guestDir, 'disk.img'), disk);
-        await copyDisk(sa, sb, disk, ctx.log);
+        if ((await remoteSha256(sa, disk)) === null) await ensureFile(sa, join(ctx.guestDir, 'disk.img'), disk, forA);
+        await copyDisk(sa, sb, disk, ctx.log, forB);
       },
       verify: async () => {},
     },
@@ -237,20 +241,20 @@ export async function sessions(ctx: ColoContext, p: ProtectParams): Promise<{ sa
 }
 
 /** Kernel, initrd and (TCG only) the lab workaround on a host; never its disk. */
-export async function stageHost(ctx: ColoContext, s: SshSession, r: PairRecord): Promise<void> {
+export async function stageHost(ctx: ColoContext, s: SshSession, r: PairRecord, o: UploadFor): Promise<void> {
   await s.check(['mkdir', '-p', HOST_PATHS.lib, HOST_PATHS.run, '/var/lib/lockstep/lib']);
-  for (const f of ['vmlinuz', 'initrd.img']) await ensureFile(s, join(ctx.guestDir, f), `${HOST_PATHS.lib}/${f}`);
-  if (r.accel === 'tcg') await ensureFile(s, ctx.shimFile, HOST_PATHS.shim);
+  for (const f of ['vmlinuz', 'initrd.img']) await ensureFile(s, join(ctx.guestDir, f), `${HOST_PATHS.lib}/${f}`, o);
+  if (r.accel === 'tcg') await ensureFile(s, ctx.shimFile, HOST_PATHS.shim, o);
 }
 
 /** Cold start only (no VM runs): the secondary's disk becomes a byte copy of the primary's, through this app. */
-async function copyDisk(sa: SshSession, sb: SshSession, disk: string, log: (m: string) => void): Promise<void> {
+async function copyDisk(sa: SshSession, sb: SshSession, disk: string, log: (m: string) => void, o: UploadFor): Promise<void> {
   const want = await remoteSha256(sa, disk);
   if (want !== null && (await remoteSha256(sb, disk)) === want) return;
   const tmp = mkdtempSync(join(tmpdir(), 'lockstep-disk-'));
   try {
     await sa.getFile(disk, join(tmp, 'disk.img'));
-    await ensureFile(sb, join(tmp, 'disk.img'), disk);
+    await ensureFile(sb, join(tmp, 'disk.img'), disk, o);
     log(`Disk copied from ${sa.target.address} to ${sb.target.address} (full copy: no DRBD on this pair)`);
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -55,10 +55,11 @@ export function reprotectSteps(ctx: ColoContext): Step<ProtectParams>[] {
         });
         // a host that lost the pair must not run any VM of it (never two primaries)
         for (const role of ['primary', 'secondary'] as const) await killQemu(sb, paths(HOST_PATHS.run, role).pid, 1000);
-        await stageHost(ctx, sb, pair());
+        const forB = { host: b.name, again: 'lockstep lockstep reprotect' };
+        await stageHost(ctx, sb, pair(), forB);
         // its disk is overwritten block by block by the mirror: it only has to exist with the right size
         const disk = `${HOST_PATHS.lib}/disk.img`;
-        if ((await remoteSha256(sb, disk)) === null) await ensureFile(sb, join(ctx.guestDir, 'disk.img'), disk);
+        if ((await remoteSha256(sb, disk)) === null) await ensureFile(sb, join(ctx.guestDir, 'disk.img'), disk, forB);
       },
       verify: async () => {},
     },

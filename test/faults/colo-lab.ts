@@ -53,6 +53,18 @@ export function coloLab() {
     if (r.status !== 0 || (r.stdout.match(/"return"/g) ?? []).length < 2) throw new Error(`could not stall the secondary on ${host}: ${r.stdout} ${r.stderr}`);
   }
 
+  /** Runs `script` in `host`'s mount and network namespaces (those of its sshd), as root on that host. */
+  function onHost(host: 'hostA' | 'hostB', script: string): string {
+    const pids = spawnSync('ip', ['netns', 'pids', netns(host)], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter(Boolean);
+    const sshd = pids.find((p) => spawnSync('cat', [`/proc/${p}/comm`], { encoding: 'utf8' }).stdout.trim() === 'sshd');
+    if (!sshd) throw new Error(`no sshd on ${host}`);
+    const r = spawnSync('nsenter', ['-t', sshd, '-m', '-n', 'sh', '-c', script], { encoding: 'utf8', timeout: 30_000 });
+    if (r.status !== 0) throw new Error(`on ${host}: ${script}: ${r.stderr}`);
+    return r.stdout;
+  }
+
   /** One GET of the counter (retried while the guest boots); it must be above every earlier answer. */
   async function peek(tries = 90): Promise<number> {
     for (let i = 1; ; i++) {
@@ -97,6 +109,7 @@ export function coloLab() {
     peek,
     drill,
     stallSecondary,
+    onHost,
     expectDiskHoldsAcked,
     acked: () => acked,
     protectPlans: () => journal(home.path).filter((p) => p.kind === 'lockstep.protect'),

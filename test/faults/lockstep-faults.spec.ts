@@ -1,7 +1,8 @@
 /**
  * Lockstep under faults on the namespace lab (TCG): the app SIGKILLed mid-protect (twice, in two
  * steps), then the primary's public link cut, then the secondary's output stalled (in lockstep, and
- * during a protect), then the app SIGKILLed mid re-protect. Invariants after every scenario:
+ * during a protect), then the app SIGKILLed mid re-protect, then a host's disk full during protect.
+ * Invariants after every scenario:
  * - no acknowledged write lost: the guest's counter on disk (a checksummed slot, read from the
  *   machine) is never below the last count a client was given, and the next answer is above it;
  * - the counter never goes backwards (each drill's own check, and across scenarios);
@@ -13,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PairStatus } from '../../src-main/contract/index.js';
 import { killNow, waitWhileRunning } from './cli-json.js';
 import { coloLab } from './colo-lab.js';
+import { diskCount } from './guest-disk.js';
 import { currentStep, expectNoHalfDonePlans, journal } from './invariants.js';
 
 const lab = coloLab();
@@ -163,5 +165,30 @@ describe('fault: lockstep (namespace hosts, TCG)', () => {
     await lab.peek();
     lab.expectDiskHoldsAcked('hostA');
     expectNoHalfDonePlans(lab.home);
+  });
+
+  it('hostB’s disk full while protect copies the guest to it: a clear error naming the fix; no VM, no partial file left; protect works once there is room', async () => {
+    lab.cli.ok(['lockstep', 'stop']);
+    const countA = diskCount(lab.home, 'lx', 'hostA').count;
+    // hostB's /var/lib/lockstep becomes a 12 MiB tmpfs: room for the kernel and initrd, not for the 16 MiB disk
+    lab.onHost('hostB', 'mount -t tmpfs -o size=12m tmpfs /var/lib/lockstep');
+    try {
+      const r = lab.cli.json<PairStatus>(['lockstep', 'protect', 'hostA', 'hostB']);
+      expect(r.ok).toBe(false);
+      expect(r.error).toMatchObject({ code: 'host-disk-full', step: 'stage' });
+      expect(r.error!.message).toMatch(/^hostB has no room for .*disk\.img: it needs 16\.0 MiB/);
+      expect(r.error!.fix).toContain('Free space on hostB');
+      expect(r.error!.fix).toContain('lockstep lockstep protect hostA hostB');
+      expect(lab.vms(), 'nothing started').toEqual({ hostA: 0, hostB: 0 });
+      expect(lab.onHost('hostB', 'find /var/lib/lockstep -name "*.part" -o -name disk.img'), 'no partial upload left on hostB').toBe('');
+      expect(diskCount(lab.home, 'lx', 'hostA').count, "hostA's disk untouched").toBe(countA);
+      expect(lab.cli.ok<PairStatus>(['lockstep', 'status'])).toMatchObject({ state: 'unprotected' });
+      expectNoHalfDonePlans(lab.home);
+    } finally {
+      lab.onHost('hostB', 'umount /var/lib/lockstep');
+    }
+    expect(lab.cli.ok<PairStatus>(['lockstep', 'protect', 'hostA', 'hostB'])).toMatchObject({ state: 'lockstep', primary: { name: 'hostA' } });
+    await lab.peek();
+    lab.expectDiskHoldsAcked('hostA');
   });
 });

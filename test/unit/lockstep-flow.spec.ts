@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { dfAvailableKiB } from '../../src-main/lockstep/host-ops.js';
 import { crossoverAddressesShown } from '../../src-main/lockstep/crossover-addresses.js';
 import { comparerInputs, judgeFlow, parseSsTcp, STALL_AFTER_MS, type FlowSample } from '../../src-main/lockstep/comparer-flow.js';
 
@@ -56,5 +57,14 @@ describe('the lab crossover addresses on a NIC', () => {
     const shown = '7: eth1    inet 10.99.0.1/30 scope global eth1\\       valid_lft forever\n7: eth1    inet 10.99.0.2/30 scope global eth1\\ \n';
     expect(crossoverAddressesShown(shown)).toEqual(['10.99.0.1', '10.99.0.2']);
     expect(crossoverAddressesShown('7: eth1    inet 192.168.5.1/24 scope global eth1')).toEqual([]);
+  });
+});
+
+describe('free space on a host (df -Pk)', () => {
+  it('reads the available KiB, or null when df said something else', () => {
+    const df = 'Filesystem     1024-blocks  Used Available Capacity Mounted on\ntmpfs                12288  9316      2972      76% /var/lib/lockstep\n';
+    expect(dfAvailableKiB(df)).toBe(2972);
+    expect(dfAvailableKiB('df: /nowhere: No such file or directory\n')).toBeNull();
+    expect(dfAvailableKiB('')).toBeNull();
   });
 });
