@@ -4,7 +4,7 @@ import { expect } from 'vitest';
 import type { DrillReport } from '../../src-main/contract/index.js';
 import { labEnv } from '../helpers/lab-env.js';
 import { labCli } from './cli-json.js';
-import { diskCount, qemuPids } from './guest-disk.js';
+import { diskCount, qemuPids } from '../helpers/guest-disk.js';
 import { expectNoLeftovers, journal } from './invariants.js';
 import type { Up } from './ns-lab.js';
 

@@ -11,7 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PairStatus } from '../../src-main/contract/index.js';
 import { coloLab } from './colo-lab.js';
-import { diskCount, qemuPids } from './guest-disk.js';
+import { diskCount, qemuPids } from '../helpers/guest-disk.js';
 import { expectNoHalfDonePlans, journal } from './invariants.js';
 
 const lab = coloLab();

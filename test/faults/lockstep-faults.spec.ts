@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PairStatus } from '../../src-main/contract/index.js';
 import { killNow, waitWhileRunning } from './cli-json.js';
 import { coloLab } from './colo-lab.js';
-import { diskCount } from './guest-disk.js';
+import { diskCount } from '../helpers/guest-disk.js';
 import { currentStep, expectNoHalfDonePlans, journal } from './invariants.js';
 
 const lab = coloLab();

@@ -2,9 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DrillMode, DrillReport, LabStatus, PairStatus } from '../../src-main/contract/index.js';
 import { leftovers } from '../../src-main/virtual-lab/observe.js';
 import { cli } from '../helpers/processes.js';
+import { diskCount } from '../helpers/guest-disk.js';
 import { labEnv } from '../helpers/lab-env.js';
 
 // Every drill mode in turn on one pair, with a re-protect after each: roles swap, the second drill fails back.
+// After each drill: no acknowledged write lost (the serving host's disk, read from the machine).
 const PREFIX = 'ld';
 const { env, home } = labEnv(PREFIX, '198.18.80');
 
@@ -59,6 +61,14 @@ async function drill(mode: DrillMode): Promise<DrillReport> {
   expect(r.http.wentBackwards).toBe(false);
   expect(r.stream.survived).toBe(true);
   expect(await count(10)).toBeGreaterThanOrEqual(before);
+  // no acknowledged write lost: the serving host's disk holds every count a client was given in the drill
+  // (read from the machine; a survivor that was the secondary commits its overlay to it within moments)
+  const acked = Math.max(before, ...r.http.samples.map((x) => x.count ?? 0));
+  const host = r.after.state === 'failed-over' ? r.after.survivor.name : r.after.state === 'lockstep' ? r.after.primary.name : null;
+  expect(host, `a host serves after ${mode}`).not.toBeNull();
+  let onDisk: number | null = null;
+  for (let i = 0; i < 20 && (onDisk ?? -1) < acked; i++, await sleep(500)) onDisk = diskCount(home.path, PREFIX, host!).count;
+  expect(onDisk, `${host}'s disk holds the last acknowledged count ${acked}`).toBeGreaterThanOrEqual(acked);
   return r;
 }
 

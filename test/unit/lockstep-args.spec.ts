@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseCheckpoints, primaryArgs, secondaryArgs, type VmSpec } from '../../src-main/lockstep/colo-args.js';
 import { analyseSamples } from '../../src-main/drill/analyse.js';
 import { hedgeAfterMs } from '../../src-main/drill/meter.js';
-import { parseCounterSlots } from '../faults/guest-disk.js';
+import { parseCounterSlots } from '../helpers/guest-disk.js';
 import { splitQmpLines } from '../../src-main/lockstep/qmp.js';
 
 const spec = (role: 'primary' | 'secondary', qemuMajor = 7): VmSpec => ({
