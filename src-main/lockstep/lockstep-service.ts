@@ -166,8 +166,8 @@ export class LockstepService {
     // a resumed plan whose VMs had reached COLO on their own skipped the step that records it
     const done = this.record()!;
     this.deps.store.kv.set(PAIR_KEY, { ...(done.state === 'lockstep' ? done : inLockstepRecord(done, Date.now())), protectMs: Date.now() - t0 });
-    // protected means serving: the guest boots under COLO and answers through the pair
-    if ((await this.checkServing(120_000)) === 'stalled') return this.replaceSecondary(false);
+    // protected means serving: the guest boots under COLO and answers through the pair (a TCG boot takes 20–40 s here)
+    if ((await this.checkServing(accel === 'tcg' ? 120_000 : 45_000)) === 'stalled') return this.replaceSecondary(false);
     this.deps.store.kv.set(PAIR_KEY, { ...this.record()!, protectMs: Date.now() - t0 });
     this.deps.bus.log(
       'info',

@@ -13,6 +13,7 @@ import { type MirrorStored, type MirrorSetupParams, type View, configured } from
 import { configStep } from './config-step.js';
 import { disksStep, metadataStep } from './disk-steps.js';
 import { syncStep } from './sync-step.js';
+import { markResync } from './resync-watch.js';
 
 export function setupKind(svc: MirrorService): PlanKind<MirrorSetupParams> {
   return {
@@ -96,7 +97,7 @@ export function upStep(svc: MirrorService): Step<MirrorSetupParams> {
     apply: async (ctx) => {
       const pair = svc.pair(ctx.params);
       const rec = svc.stored()!;
-      await svc.markResync(pair); // a returning host may resync right away: its figures are recorded in the next step
+      await markResync(svc, pair); // a returning host may resync right away: its figures are recorded in the next step
       for (const v of await views(pair, rec)) {
         const s = v.status;
         const name = pair.name(v.side);

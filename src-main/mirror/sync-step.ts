@@ -8,6 +8,7 @@ import * as drbd from './drbd-commands.js';
 import { isInSync } from './status.js';
 import type { MirrorService } from './mirror-service.js';
 import { type MirrorStored, type MirrorSetupParams, type Configured, fmtMiB } from './mirror-record.js';
+import { markResync, recordResync, watchSync } from './resync-watch.js';
 
 /** 6. The first full copy (A → B, with progress), or none for blank disks; a returning host resyncs incrementally here. */
 export function syncStep(svc: MirrorService): Step<MirrorSetupParams> {
@@ -20,7 +21,7 @@ export function syncStep(svc: MirrorService): Step<MirrorSetupParams> {
       const pair = svc.pair(ctx.params);
       if (!(await inSync(pair, svc.stored()!))) return false;
       // a returning host may have finished its (incremental) resync already while connecting
-      await svc.recordResync(pair, svc.stored()!, 'Resync', null);
+      await recordResync(svc, pair, svc.stored()!, 'Resync', null);
       return true;
     },
     apply: async (ctx) => {
@@ -48,18 +49,19 @@ export function syncStep(svc: MirrorService): Step<MirrorSetupParams> {
       }
       if (fresh) {
         // the first full copy: A's data becomes the good copy
-        await svc.markResync(pair);
+        await markResync(svc, pair);
         await pair.check('A', drbd.primary(rec.resource, { force: true }), { step: 'mirror-sync' });
         svc.patch((r) => (r.primary = 'A'));
         const rateMiB = rec.resyncRateKiB / 1024;
-        const w = await svc.watchSync(
+        const w = await watchSync(
+          svc,
           ctx,
           pair,
           rec,
           `Initial sync ${pair.name('A')} → ${pair.name('B')}`,
           Math.max(120_000, ((sizeKiB / 1024 / Math.max(1, rateMiB / 4)) * 1000) | 0),
         );
-        const f = await svc.recordResync(pair, rec, 'Initial sync', w.seconds);
+        const f = await recordResync(svc, pair, rec, 'Initial sync', w.seconds);
         const kib = f?.resyncKiB ?? w.totalKiB ?? sizeKiB;
         const seconds = f?.seconds ?? w.seconds;
         const mibPerSec = seconds > 0 ? kib / 1024 / seconds : null;
@@ -82,8 +84,8 @@ export function syncStep(svc: MirrorService): Step<MirrorSetupParams> {
         return;
       }
       // a host came back (or a resync is running): DRBD copies only what its bitmap marks
-      const w = await svc.watchSync(ctx, pair, rec, 'Resync', 600_000);
-      await svc.recordResync(pair, rec, 'Resync', w.seconds);
+      const w = await watchSync(svc, ctx, pair, rec, 'Resync', 600_000);
+      await recordResync(svc, pair, rec, 'Resync', w.seconds);
     },
     verify: async (ctx) => {
       const pair = svc.pair(ctx.params);

@@ -16,6 +16,7 @@ import { isInSync } from './status.js';
 import { RESOURCE, KiB, type MirrorStored, type View, type Configured, configured, fmtMiB } from './mirror-record.js';
 
 import type { MirrorService } from './mirror-service.js';
+import { markResync, recordResync, watchSync } from './resync-watch.js';
 
 /** `drbdadm verify` from the primary side, watched until done; returns KiB found out of sync. */
 export async function runVerify(svc: MirrorService, ctx: StepContext<unknown>, pair: HostPair, rec: MirrorStored, step: string): Promise<number> {
@@ -156,7 +157,7 @@ export function resolveKind(svc: MirrorService): PlanKind<{ hosts: Record<Side, 
                   step: 'mirror-sb-victim',
                 });
             }
-            await svc.markResync(pair);
+            await markResync(svc, pair);
             if (v.state !== 'standalone' && v.state !== 'split-brain') await pair.exec(victim, drbd.disconnect(rec.resource));
             await pair.check(victim, drbd.connect(rec.resource, { discardMyData: true }), { step: 'mirror-sb-victim' });
             svc.deps.bus.log('warn', 'mirror', `${pair.name(victim)}: changes since the split are being discarded (connect --discard-my-data)`, {
@@ -186,8 +187,8 @@ export function resolveKind(svc: MirrorService): PlanKind<{ hosts: Record<Side, 
           apply: async (ctx) => {
             const pair = svc.pair(ctx.params);
             const rec = svc.requireMirror();
-            const w = await svc.watchSync(ctx as StepContext<unknown>, pair, rec, `Resync ${pair.name(p.survivor)} → ${pair.name(victim)}`, 600_000);
-            await svc.recordResync(pair, rec, 'Split-brain resync', w.seconds);
+            const w = await watchSync(svc, ctx as StepContext<unknown>, pair, rec, `Resync ${pair.name(p.survivor)} → ${pair.name(victim)}`, 600_000);
+            await recordResync(svc, pair, rec, 'Split-brain resync', w.seconds);
             const after = await views(pair, rec);
             const primary = after.find((v) => configured(v.status) && v.status.role === 'Primary');
             svc.patch((r) => (r.primary = primary?.side ?? null));
