@@ -64,10 +64,10 @@ export function comparerInputs(conns: TcpConn[], at: number): FlowSample {
   };
 }
 
-/** Three checkpoint intervals: the secondary runs behind the primary, never this far. */
-export const STALL_AFTER_MS = 6000;
+/** Five checkpoint intervals: the secondary runs behind the primary (more so right after it joined), never this far. */
+export const STALL_AFTER_MS = 10_000;
 /** The primary said this much meanwhile: enough packets that the secondary must have said something too. */
-export const STALL_MIN_PRIMARY_BYTES = 1000;
+export const STALL_MIN_PRIMARY_BYTES = 2000;
 
 export type Flow = 'flowing' | 'stalled' | 'waiting';
 

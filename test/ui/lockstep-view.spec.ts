@@ -34,7 +34,8 @@ describe('protect, watch and pull the plug from the window', () => {
     await nav('Setup');
     await page.getByRole('button', { name: /Protect$/ }).click();
     await page.getByRole('button', { name: 'Protect the guest' }).click();
-    await page.getByTestId('protected').waitFor({ timeout: 120_000 });
+    // protect returns once the guest, booting inside COLO, answers through the pair (20–60 s under TCG)
+    await page.getByTestId('protected').waitFor({ timeout: 200_000 });
     await nav('Dashboard');
     const headline = page.getByTestId('headline');
     await headline.and(page.locator('[data-tone="ok"]')).waitFor({ timeout: 20_000 });
@@ -47,8 +48,11 @@ describe('protect, watch and pull the plug from the window', () => {
       await new Promise((res) => setTimeout(res, 1000));
     }
     await page.waitForTimeout(4500); // two status polls: the checkpoint charts get points
-    await page.screenshot({ path: join(root, 'test/ui/screenshots/dashboard.png') });
-  });
+    // the host agents are not deployed: the panel says what that means and offers to deploy them
+    expect(await page.getByTestId('agents-state').textContent()).toContain('Not deployed: without the app running, nothing fails over.');
+    expect(await page.getByRole('button', { name: 'Deploy the agents' }).isEnabled()).toBe(true);
+    await page.screenshot({ path: join(root, 'test/ui/screenshots/dashboard.png'), fullPage: true });
+  }, 300_000);
 
   it('Consoles: both VMs’ serial consoles side by side take typing', async () => {
     await nav('Consoles');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { dfAvailableKiB } from '../../src-main/lockstep/host-ops.js';
 import { crossoverAddressesShown } from '../../src-main/lockstep/crossover-addresses.js';
-import { comparerInputs, judgeFlow, parseSsTcp, STALL_AFTER_MS, type FlowSample } from '../../src-main/lockstep/comparer-flow.js';
+import { comparerInputs, judgeFlow, parseSsTcp, STALL_AFTER_MS, STALL_MIN_PRIMARY_BYTES, type FlowSample } from '../../src-main/lockstep/comparer-flow.js';
 
 // `ss -tniH state established '( sport = :9004 or sport = :9001 )'` on a primary host (captured in the lab)
 const SS = `0      0      10.99.0.1:9004 10.99.0.2:47264
@@ -36,15 +36,15 @@ describe('judging the flow', () => {
 
   it('the primary talks and the secondary is silent for long enough: stalled', () => {
     const base = s(0, 100, 0);
-    expect(judgeFlow(base, s(STALL_AFTER_MS, 1100, 0)).flow).toBe('stalled');
-    expect(judgeFlow(base, s(STALL_AFTER_MS - 1, 5000, 0)).flow, 'not long enough').toBe('waiting');
-    expect(judgeFlow(base, s(60_000, 1099, 0)).flow, 'too little said by the primary').toBe('waiting');
+    expect(judgeFlow(base, s(STALL_AFTER_MS, 100 + STALL_MIN_PRIMARY_BYTES, 0)).flow).toBe('stalled');
+    expect(judgeFlow(base, s(STALL_AFTER_MS - 1, 50_000, 0)).flow, 'not long enough').toBe('waiting');
+    expect(judgeFlow(base, s(60_000, 99 + STALL_MIN_PRIMARY_BYTES, 0)).flow, 'too little said by the primary').toBe('waiting');
   });
 
   it('silence on both sides restarts the clock: traffic after a quiet hour is not a stall', () => {
     const quiet = judgeFlow(s(0, 100, 10), s(3_600_000, 100, 10));
     expect(quiet).toEqual({ flow: 'waiting', base: s(3_600_000, 100, 10) });
-    expect(judgeFlow(quiet.base, s(3_600_500, 5000, 10)).flow).toBe('waiting');
+    expect(judgeFlow(quiet.base, s(3_600_500, 50_000, 10)).flow).toBe('waiting');
   });
 
   it('counters that went down (new sockets) start a new baseline', () => {
