@@ -19,7 +19,7 @@ import { paths, parseCheckpoints } from './colo-args.js';
 import { Qmp } from './qmp.js';
 import { failedOverRecord, observedFailover } from './observed-failover.js';
 import { crossoverAddresses } from './crossover-addresses.js';
-import { waitServing, watchFlow } from './serving-check.js';
+import { servingWarning, waitServing, watchFlow } from './serving-check.js';
 import { primaryAlone, secondaryTakeOver } from './failover-ops.js';
 
 export interface LockstepDeps {
@@ -181,13 +181,7 @@ export class LockstepService {
   private async checkServing(deadlineMs: number): Promise<'serving' | 'stalled' | 'silent'> {
     const r = this.record()!;
     const got = await waitServing(await this.deps.hosts.session(r.primary), r.guestAddress, deadlineMs);
-    if (got === 'silent') this.deps.bus.log('warn', 'lockstep', `The guest at ${r.guestAddress} has not answered through the pair yet (still booting?)`);
-    if (got === 'stalled')
-      this.deps.bus.log(
-        'warn',
-        'lockstep',
-        "The secondary's output never reaches the comparer (answers would leave only at checkpoints): the primary continues alone and a fresh secondary joins",
-      );
+    if (got !== 'serving') this.deps.bus.log('warn', 'lockstep', servingWarning(got, r.guestAddress));
     return got;
   }
 
@@ -203,9 +197,14 @@ export class LockstepService {
    * primary loss). Resumable: an interrupted re-protect continues at its step.
    */
   async reprotect(healing = false): Promise<PairStatus> {
-    const r = this.record();
-    // in lockstep, re-protect only replaces a secondary whose output stopped reaching the comparer
-    if (r?.state === 'lockstep') return (await this.checkServing(20_000)) === 'stalled' ? this.replaceSecondary(false) : this.status();
+    let r = this.record();
+    if (r?.state === 'lockstep') {
+      // the status notices a failover the host agents did without the app (the record follows it)
+      const now = await this.status();
+      // in lockstep, re-protect only replaces a secondary whose output stopped reaching the comparer
+      if (now.state === 'lockstep') return (await this.checkServing(20_000)) === 'stalled' ? this.replaceSecondary(false) : this.status();
+      r = this.record();
+    }
     if (!r || (r.state !== 'failed-over' && r.state !== 'reprotecting'))
       throw new LockstepError({
         code: 'nothing-to-reprotect',

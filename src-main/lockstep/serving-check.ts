@@ -40,6 +40,13 @@ export async function waitServing(sa: SshSession, guestAddress: string, deadline
   return 'silent';
 }
 
+/** What the event log says when the pair does not serve. */
+export function servingWarning(got: 'stalled' | 'silent', guestAddress: string): string {
+  return got === 'stalled'
+    ? "The secondary's output never reaches the comparer (answers would leave only at checkpoints): the primary continues alone and a fresh secondary joins"
+    : `The guest at ${guestAddress} has not answered through the pair yet (still booting?)`;
+}
+
 /** The status' watchdog: this call's sample judged against the stored baseline of the same pair. */
 export async function watchFlow(kv: KeyValueRepo, r: PairRecord, sa: SshSession): Promise<Flow | undefined> {
   const now = await readComparerInputs(sa).catch(() => null);

@@ -201,6 +201,16 @@ describe('host agents: automatic failover without the app (namespace hosts, QEMU
     expect(p).toMatchObject({ state: 'failed-over', survivor: { name: 'hostB' }, lost: { name: 'hostA' } });
   });
 
+  it('re-protect straight after an agent acted, before anything read the status: it notices the failover and re-protects', async () => {
+    expect(run<PairStatus>(['lockstep', 'reprotect'], 300_000).value).toMatchObject({ state: 'lockstep', primary: { name: 'hostB' } });
+    expect(run<AgentStatus>(['agent', 'deploy'], 300_000).error).toBeUndefined();
+    await fault({ kill: 'hostA', pidFile: '/run/lockstep/vm/secondary.pid', actor: 'hostB', acted: 'alone', action: 'continue-alone' });
+    // the app has not looked since: its record still says lockstep
+    const r = run<PairStatus>(['lockstep', 'reprotect'], 300_000);
+    expect(r.error).toBeUndefined();
+    expect(r.value).toMatchObject({ state: 'lockstep', primary: { name: 'hostB' }, secondary: { name: 'hostA' } });
+  });
+
   it('agent stop ends both agents and the witness; lockstep stop and lab down leave nothing', async () => {
     const cluster = (run<AgentStatus>(['agent', 'status']).value as { cluster: string }).cluster;
     const st = run<AgentStatus>(['agent', 'stop'], 60_000);
