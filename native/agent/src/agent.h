@@ -140,4 +140,9 @@ void send_ping(agent *a, int64_t now);
 int skew_ok(agent *a, const lsa_msg *m);
 void drain(agent *a, int which, int64_t now);
 
+/* cli.c */
+void usage(FILE *f);
+int once_status(const lsa_config *c, const char *query);
+void print_config(const lsa_config *c, int witness_mode);
+
 #endif
