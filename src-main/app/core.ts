@@ -50,7 +50,7 @@ export class Core {
     this.store = Store.open(join(this.home, 'lockstep.db'));
     this.bus = new EventBus(this.store.events);
     this.runner = new TaskRunner(this.store.plans, this.bus);
-    this.lab = new VirtualLab({ kv: this.store.kv, runner: this.runner, bus: this.bus, home: this.home, nativeDir: nativeDir() });
+    this.lab = new VirtualLab({ kv: this.store.kv, runner: this.runner, bus: this.bus, home: this.home, nativeDir: nativeDir(), labVmDir: join(distDir(), 'labvm') });
     this.hosts = new HostsService({ hosts: this.store.hosts, pool: this.pool, bus: this.bus, lab: this.lab });
     this.preflight = new PreflightService({ hosts: this.hosts, bus: this.bus, kv: this.store.kv });
     this.consoles = new ConsoleService({ hosts: this.hosts, bus: this.bus });

@@ -14,6 +14,15 @@ export interface LabHostDTO {
   nics: { name: string; mac: string; role: 'public' | 'crossover' | 'decoy' }[];
   /** off after a power-off drill, until powered on again */
   power: 'on' | 'off';
+  /** kernel hosts: the empty data disk for DRBD, as the host names it (/dev/ubda, /dev/vda) */
+  dataDisk?: string;
+}
+
+/** How kernel hosts run their own kernel: user-mode Linux, or a QEMU VM where UML cannot run. */
+export interface LabKernelHosts {
+  kind: 'uml' | 'vm';
+  /** why this kind runs on this machine, in a sentence */
+  why: string;
 }
 
 export type LabStatus =
@@ -22,6 +31,8 @@ export type LabStatus =
   | {
       state: 'up';
       flavour: LabFlavour;
+      /** kernel flavour only */
+      kernelHosts?: LabKernelHosts;
       accel: 'kvm' | 'tcg';
       /** what a person reads: "emulated: demo speed" under TCG */
       accelNote: string;

@@ -7,12 +7,17 @@ import type { KeyValueRepo } from '../store/kv-repo.js';
 import type { TaskRunner } from '../tasks/runner.js';
 import type { EventBus } from '../app/event-bus.js';
 import { LAB_KEY, type LabRecord } from './lab-state.js';
-import { labDownKind, labUpKind, type LabDownParams, type LabUpParams } from './lab-plans.js';
+import { kernelStateDir, labDownKind, labUpKind, type LabDownParams, type LabUpParams } from './lab-plans.js';
 import { leftovers, pidAlive } from './observe.js';
 import { checkPrerequisites } from './prerequisites.js';
 import { DEFAULT_PUBLIC_NET, planLayout, validPrefix, validPublicNet } from './topology.js';
 import { routesOverlapping } from './routes.js';
-import { mustLocal, runLocal } from './local.js';
+import { mustLocal, runLocal, which } from './local.js';
+import { chooseKernelKind, kernelHostFiles } from './kernel-kind.js';
+
+function upParams(rec: LabRecord): LabUpParams {
+  return { flavour: rec.flavour, kernelKind: rec.kernel?.kind, layout: rec.layout, dir: rec.dir, accel: rec.accel };
+}
 
 function localAccel(): ReturnType<typeof decideAccel> {
   return decideAccel({ kvmDevice: existsSync('/dev/kvm'), cpuFlags: parseCpuFlags(readFileSync('/proc/cpuinfo', 'utf8')) });
@@ -24,7 +29,7 @@ export class VirtualLab {
   readonly net: string;
 
   constructor(
-    private readonly deps: { kv: KeyValueRepo; runner: TaskRunner; bus: EventBus; home: string; nativeDir: string },
+    private readonly deps: { kv: KeyValueRepo; runner: TaskRunner; bus: EventBus; home: string; nativeDir: string; labVmDir: string },
     prefix = process.env.LOCKSTEP_LAB_PREFIX ?? 'ls',
     net = process.env.LOCKSTEP_LAB_NET ?? DEFAULT_PUBLIC_NET,
   ) {
@@ -42,8 +47,8 @@ export class VirtualLab {
         fix: 'unset LOCKSTEP_LAB_PREFIX',
       });
     this.prefix = prefix;
-    deps.runner.register(labUpKind({ kv: deps.kv, nativeDir: deps.nativeDir }));
-    deps.runner.register(labDownKind({ kv: deps.kv, nativeDir: deps.nativeDir }));
+    deps.runner.register(labUpKind({ kv: deps.kv, nativeDir: deps.nativeDir, labVmDir: deps.labVmDir }));
+    deps.runner.register(labDownKind({ kv: deps.kv, nativeDir: deps.nativeDir, labVmDir: deps.labVmDir }));
   }
 
   get dir(): string {
@@ -74,6 +79,7 @@ export class VirtualLab {
     return {
       state: 'up',
       flavour: r.flavour,
+      ...(r.flavour === 'kernel' ? { kernelHosts: r.kernel ?? { kind: 'uml' as const, why: 'User-mode Linux.' } } : {}),
       accel: r.accel,
       accelNote: localAccel().why,
       publicCidr: r.layout.publicCidr,
@@ -92,6 +98,7 @@ export class VirtualLab {
         pids: r.hosts[h.name]?.pid ? [r.hosts[h.name]!.pid!] : [],
         nics: h.nics.map((n) => ({ name: n.name, mac: n.mac, role: n.role })),
         power: r.hosts[h.name]?.off ? ('off' as const) : ('on' as const),
+        ...(r.flavour === 'kernel' ? { dataDisk: kernelHostFiles(r.kernel?.kind ?? 'uml').dataDisk } : {}),
       })),
     };
   }
@@ -116,7 +123,11 @@ export class VirtualLab {
       // rebuilding the whole lab would wipe the surviving host and both data disks
       if (existing.flavour === flavour) return this.repair(existing);
     }
-    await checkPrerequisites(flavour);
+    // kernel hosts: user-mode Linux where it really boots here, else QEMU VMs (decided once per lab)
+    const kernel =
+      flavour !== 'kernel' ? undefined : existing?.state === 'starting' && existing.kernel ? existing.kernel : await chooseKernelKind(this.deps.nativeDir);
+    if (kernel) this.deps.bus.log('info', 'lab', `Kernel hosts: ${kernel.why}`);
+    await checkPrerequisites(flavour, { uid: process.getuid?.() ?? -1, has: which, kernelKind: kernel?.kind });
     if (!existing) {
       const clash = await routesOverlapping(`${this.net}.0/24`);
       if (clash.length)
@@ -141,6 +152,7 @@ export class VirtualLab {
         : {
             state: 'starting',
             flavour,
+            ...(kernel ? { kernel } : {}),
             accel: localAccel().accel,
             layout: planLayout(this.prefix, { A: randomBytes(1)[0]! % 2 ? 1 : 2, B: randomBytes(1)[0]! % 2 ? 1 : 2 }, (n) => randomBytes(n), this.net),
             dir: this.dir,
@@ -149,7 +161,7 @@ export class VirtualLab {
             startedAt: Date.now(),
           };
     this.deps.kv.set(LAB_KEY, rec);
-    const params: LabUpParams = { flavour, layout: rec.layout, dir: rec.dir, accel: rec.accel };
+    const params = upParams(rec);
     // an `up` killed halfway left its plan journaled as running: resume that one (each step is
     // probed again, so what was done is skipped) instead of starting a second plan beside it
     const interrupted = existing?.state === 'starting' ? this.deps.runner.resumeInterrupted('lab.up')[0] : undefined;
@@ -159,7 +171,7 @@ export class VirtualLab {
     this.deps.bus.log(
       'info',
       'lab',
-      `Virtual lab up: ${rec.layout.hosts.map((h) => `${h.name} ${h.address}`).join(', ')} (${rec.accel === 'kvm' ? 'KVM' : 'TCG: emulated, demo speed'})`,
+      `Virtual lab up: ${rec.layout.hosts.map((h) => `${h.name} ${h.address}`).join(', ')} (${rec.accel === 'kvm' ? 'KVM' : 'TCG: emulated, demo speed'}${rec.kernel ? `; kernel hosts: ${rec.kernel.kind === 'uml' ? 'user-mode Linux' : 'QEMU VMs'}` : ''})`,
     );
     this.deps.bus.emit({ type: 'lab-changed', status: st });
     return st;
@@ -169,8 +181,7 @@ export class VirtualLab {
     const dead = rec.layout.hosts.filter((h) => !rec.hosts[h.name]?.off && !pidAlive(rec.hosts[h.name]?.pid)).map((h) => h.name);
     this.deps.bus.log('warn', 'lab', `Restarting ${dead.join(' and ') || 'what is missing'} of the running lab (same keys, NICs and disks)`);
     // the lab plan probes every step again: what still runs is skipped
-    const params: LabUpParams = { flavour: rec.flavour, layout: rec.layout, dir: rec.dir, accel: rec.accel };
-    const plan = await this.deps.runner.run('lab.up', params);
+    const plan = await this.deps.runner.run('lab.up', upParams(rec));
     if (plan.state !== 'done')
       throw new LockstepError(
         plan.error ?? { code: 'lab-up-failed', message: `${dead.join(' and ')} did not come back.`, fix: 'lockstep lab down && lockstep lab up' },
@@ -181,7 +192,7 @@ export class VirtualLab {
     return st;
   }
 
-  private hostOf(name: string): { rec: LabRecord; host: LabRecord['layout']['hosts'][number] } {
+  private hostOf(name: string, kernelOk = false): { rec: LabRecord; host: LabRecord['layout']['hosts'][number] } {
     const rec = this.record();
     const host = rec?.state === 'up' ? rec.layout.hosts.find((h) => h.name === name) : undefined;
     if (!rec || !host)
@@ -190,11 +201,11 @@ export class VirtualLab {
         message: `There is no running lab host called ${name}.`,
         fix: rec?.state === 'up' ? `lockstep lab power ${rec.layout.hosts.map((h) => h.name).join('|')} on|off` : 'lockstep lab up',
       });
-    if (rec.flavour !== 'namespaces')
+    if (rec.flavour !== 'namespaces' && !kernelOk)
       throw new LockstepError({
-        code: 'lab-power-kernel',
-        message: 'Powering single hosts off and on is done on namespace hosts only.',
-        fix: 'lockstep lab down && lockstep lab up',
+        code: 'lab-kernel-host-vms',
+        message: 'The VMs inside a kernel host are seen over SSH only, not from this machine.',
+        fix: 'lockstep lockstep status',
       });
     return { rec, host };
   }
@@ -205,10 +216,25 @@ export class VirtualLab {
     this.deps.kv.set(LAB_KEY, rec);
   }
 
-  /** Pulls a host's plug: every process in its namespace is killed (VMs, sshd, agent) and its NICs go down. */
+  /**
+   * Pulls a host's plug: every process in its namespace is killed (VMs, sshd, agent) and its NICs
+   * go down; a kernel host's kernel is killed (its data disk keeps what was written, as a real disk).
+   */
   async powerOff(name: string): Promise<LabStatus> {
-    const { host } = this.hostOf(name);
+    const { rec, host } = this.hostOf(name, true);
     this.markPower(name, true);
+    if (rec.flavour === 'kernel') {
+      const kind = rec.kernel?.kind ?? 'uml';
+      const state = kernelStateDir(rec.dir, name, kind);
+      await mustLocal(['bash', join(this.deps.nativeDir, kernelHostFiles(kind).scripts, 'stop-host.sh'), '--state-dir', state, '--mode', 'kill'], {
+        timeoutMs: 30_000,
+      });
+      for (const n of host.nics) await runLocal(['ip', '-n', rec.layout.wireNs, 'link', 'set', n.wirePeer, 'down']);
+      this.deps.bus.log('warn', 'lab', `${name} powered off: its kernel killed, NICs down`);
+      const st = await this.status();
+      this.deps.bus.emit({ type: 'lab-changed', status: st });
+      return st;
+    }
     const pids = (await runLocal(['ip', 'netns', 'pids', host.netns])).stdout.split(/\s+/).filter((p) => /^\d+$/.test(p));
     if (pids.length) await runLocal(['kill', '-9', ...pids]);
     for (const n of host.nics) await runLocal(['ip', '-n', host.netns, 'link', 'set', n.name, 'down']);
@@ -232,21 +258,27 @@ export class VirtualLab {
 
   /** Takes one kind of a host's NICs down or up (a pulled cable): the host itself keeps running. */
   async setLinks(name: string, role: 'public' | 'crossover', up: boolean): Promise<string[]> {
-    const { host } = this.hostOf(name);
-    const nics = host.nics.filter((n) => n.role === role).map((n) => n.name);
-    for (const n of nics) await mustLocal(['ip', '-n', host.netns, 'link', 'set', n, up ? 'up' : 'down']);
-    this.deps.bus.log('warn', 'lab', `${name}: ${role} link ${up ? 'plugged back' : 'cut'} (${nics.join(', ')})`);
-    return nics;
+    const { rec, host } = this.hostOf(name, true);
+    const nics = host.nics.filter((n) => n.role === role);
+    // a kernel host's cable is its tap on the machine's side (its own NIC stays up, as with a pulled cable)
+    for (const n of nics)
+      await mustLocal(
+        rec.flavour === 'kernel'
+          ? ['ip', '-n', rec.layout.wireNs, 'link', 'set', n.wirePeer, up ? 'up' : 'down']
+          : ['ip', '-n', host.netns, 'link', 'set', n.name, up ? 'up' : 'down'],
+      );
+    this.deps.bus.log('warn', 'lab', `${name}: ${role} link ${up ? 'plugged back' : 'cut'} (${nics.map((n) => n.name).join(', ')})`);
+    return nics.map((n) => n.name);
   }
 
   /** Brings a powered-off host back: NICs up, sshd started again (its disk survived, as a real host's would). */
   async powerOn(name: string): Promise<LabStatus> {
-    const { rec, host } = this.hostOf(name);
-    for (const n of host.nics) await mustLocal(['ip', '-n', host.netns, 'link', 'set', n.name, 'up']);
+    const { rec, host } = this.hostOf(name, true);
+    // namespace host: its NICs up again; a kernel host's taps are made afresh when it boots
+    if (rec.flavour === 'namespaces') for (const n of host.nics) await mustLocal(['ip', '-n', host.netns, 'link', 'set', n.name, 'up']);
     this.markPower(name, false);
     // the lab plan probes every step again: only this host's sshd is started
-    const params: LabUpParams = { flavour: rec.flavour, layout: rec.layout, dir: rec.dir, accel: rec.accel };
-    const plan = await this.deps.runner.run('lab.up', params);
+    const plan = await this.deps.runner.run('lab.up', upParams(rec));
     if (plan.state !== 'done') throw new LockstepError(plan.error ?? { code: 'lab-power-on', message: `${name} did not come back.`, host: name });
     this.deps.bus.log('info', 'lab', `${name} powered on`);
     const st = await this.status();

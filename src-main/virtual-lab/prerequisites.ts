@@ -1,23 +1,34 @@
 import { LockstepError, type LabFlavour } from '../contract/index.js';
+import type { KernelHostKind } from './kernel-kind.js';
 import { which } from './local.js';
 
-const needs: { program: string; pkg: string; flavours: LabFlavour[] }[] = [
-  { program: 'ip', pkg: 'iproute2', flavours: ['namespaces', 'kernel'] },
-  { program: 'sshd', pkg: 'openssh-server', flavours: ['namespaces', 'kernel'] },
-  { program: 'ssh-keygen', pkg: 'openssh-client', flavours: ['namespaces', 'kernel'] },
-  { program: 'unshare', pkg: 'util-linux', flavours: ['namespaces'] },
-  { program: 'qemu-system-x86_64', pkg: 'qemu-system-x86', flavours: ['namespaces', 'kernel'] },
-  { program: 'qemu-img', pkg: 'qemu-utils', flavours: ['namespaces', 'kernel'] },
-  { program: 'linux.uml', pkg: 'user-mode-linux', flavours: ['kernel'] },
-  { program: 'uml_mconsole', pkg: 'uml-utilities', flavours: ['kernel'] },
-  { program: 'drbdadm', pkg: 'drbd-utils', flavours: ['kernel'] },
-  { program: 'modprobe', pkg: 'kmod', flavours: ['kernel'] },
+type Need = 'namespaces' | 'kernel' | KernelHostKind;
+
+const needs: { program: string; pkg: string; for: Need[] }[] = [
+  { program: 'ip', pkg: 'iproute2', for: ['namespaces', 'kernel'] },
+  { program: 'sshd', pkg: 'openssh-server', for: ['namespaces', 'kernel'] },
+  { program: 'ssh-keygen', pkg: 'openssh-client', for: ['namespaces', 'kernel'] },
+  { program: 'unshare', pkg: 'util-linux', for: ['namespaces'] },
+  { program: 'qemu-system-x86_64', pkg: 'qemu-system-x86', for: ['namespaces', 'kernel'] },
+  { program: 'qemu-img', pkg: 'qemu-utils', for: ['namespaces', 'kernel'] },
+  { program: 'linux.uml', pkg: 'user-mode-linux', for: ['uml'] },
+  { program: 'uml_mconsole', pkg: 'uml-utilities', for: ['uml'] },
+  { program: 'socat', pkg: 'socat', for: ['vm'] },
+  { program: 'busybox', pkg: 'busybox-static', for: ['vm'] },
+  { program: 'drbdadm', pkg: 'drbd-utils', for: ['kernel'] },
+  { program: 'modprobe', pkg: 'kmod', for: ['kernel'] },
 ];
 
-/** Fails before anything is changed: not root, or a program missing (with the exact install command). */
+/**
+ * Fails before anything is changed: not root, or a program missing (with the exact install
+ * command). Kernel hosts need the programs of the kind that runs on this machine only.
+ */
 export async function checkPrerequisites(
   flavour: LabFlavour,
-  env: { uid: number; has: (program: string) => Promise<boolean> } = { uid: process.getuid?.() ?? -1, has: which },
+  env: { uid: number; has: (program: string) => Promise<boolean>; kernelKind?: KernelHostKind } = {
+    uid: process.getuid?.() ?? -1,
+    has: which,
+  },
 ): Promise<void> {
   const { uid } = env;
   if (uid !== 0) {
@@ -27,9 +38,11 @@ export async function checkPrerequisites(
       fix: 'sudo lockstep lab up   (or run the app as root)',
     });
   }
+  const wanted = new Set<Need>([flavour]);
+  if (flavour === 'kernel' && env.kernelKind) wanted.add(env.kernelKind);
   const missing: string[] = [];
   for (const n of needs) {
-    if (n.flavours.includes(flavour) && !(await env.has(n.program))) missing.push(n.pkg);
+    if (n.for.some((f) => wanted.has(f)) && !(await env.has(n.program))) missing.push(n.pkg);
   }
   if (missing.length) {
     throw new LockstepError({

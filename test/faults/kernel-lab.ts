@@ -1,4 +1,4 @@
-/** The kernel lab (user-mode Linux hosts, real DRBD) as the mirror fault scenarios drive it. */
+/** The kernel lab (user-mode Linux or QEMU hosts, real DRBD) as the mirror fault scenarios drive it. */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,10 +40,17 @@ export async function syncPercent(lab: Up, h: LabHost): Promise<number | null> {
 
 export const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
 
-/** Never leave kernels running: stop them by their state dirs when `lab down` failed. */
+/** The empty data disk of a kernel host, as that host names it (/dev/ubda under UML, /dev/vda in a QEMU host). */
+export function dataDisk(h: LabHost): string {
+  if (!h.dataDisk) throw new Error(`${h.name} is not a kernel host (no data disk in lab status)`);
+  return h.dataDisk;
+}
+
+/** Never leave kernels running: stop them by their state dirs when `lab down` failed (either kind). */
 export function stopKernels(home: string, prefix: string, hosts: LabHost[]): void {
   for (const h of hosts)
-    spawnSync('bash', [join(root, 'native/lab/uml/stop-host.sh'), '--state-dir', join(home, 'lab', prefix, h.name, 'uml'), '--mode', 'kill'], {
-      timeout: 30_000,
-    });
+    for (const kind of ['uml', 'vm'])
+      spawnSync('bash', [join(root, `native/lab/${kind}/stop-host.sh`), '--state-dir', join(home, 'lab', prefix, h.name, kind), '--mode', 'kill'], {
+        timeout: 30_000,
+      });
 }

@@ -18,7 +18,7 @@ import type { LabStatus, LinkStatus, MirrorStatusDTO } from '../../src-main/cont
 import { labEnv } from '../helpers/lab-env.js';
 import { killNow, labCli, waitFor, waitWhileRunning } from './cli-json.js';
 import { currentStep, expectMirrorIdentical, expectNoHalfDonePlans, expectNoLeftovers, journal } from './invariants.js';
-import { alive, mustOnHost, onHost, sha, stopKernels, syncPercent, type LabHost, type Up } from './kernel-lab.js';
+import { alive, dataDisk, mustOnHost, onHost, sha, stopKernels, syncPercent, type LabHost, type Up } from './kernel-lab.js';
 
 const PREFIX = 'lfk';
 const { env, home } = labEnv(PREFIX, '198.18.83');
@@ -58,7 +58,7 @@ afterAll(async () => {
 });
 
 async function disksEqual(primary: LabHost, secondary: LabHost): Promise<void> {
-  expect(await sha(lab, secondary, '/dev/ubda', dataBytes)).toBe(await sha(lab, primary, '/dev/drbd0', dataBytes));
+  expect(await sha(lab, secondary, dataDisk(secondary), dataBytes)).toBe(await sha(lab, primary, '/dev/drbd0', dataBytes));
 }
 
 /** What `mirror setup` may change on a host: its config file, DRBD metadata on the disk, a configured resource. */
@@ -66,7 +66,9 @@ async function mirrorFootprint(h: LabHost): Promise<{ files: string; signature: 
   const out = await mustOnHost(lab, h, [
     'sh',
     '-c',
-    'ls -1 /etc/drbd.d | grep -v "^global_common.conf$" | grep -v "^\\.fill$" || true; echo @@; blkid -p -o value -s TYPE /dev/ubda || true; echo @@; cat /proc/drbd 2>/dev/null | grep -E "^ *0:" || true',
+    'ls -1 /etc/drbd.d | grep -v "^global_common.conf$" | grep -v "^\\.fill$" || true; echo @@; blkid -p -o value -s TYPE "$1" || true; echo @@; cat /proc/drbd 2>/dev/null | grep -E "^ *0:" || true',
+    'sh',
+    dataDisk(h),
   ]);
   const [files = '', signature = '', configured = ''] = out.split('@@').map((x) => x.trim());
   return { files, signature, configured };
@@ -146,7 +148,7 @@ describe('fault: DRBD setup and sync under faults (kernel lab)', () => {
     await mustOnHost(lab, A, ['drbdadm', 'invalidate-remote', 'r0']);
     await waitFor(async () => ((await syncPercent(lab, B)) ?? 0) > 2 || undefined, 60_000, 'the resync to be under way', 500);
     const pid = B.pids[0]!;
-    process.kill(-pid, 'SIGKILL'); // the whole UML process group: a pulled plug
+    process.kill(-pid, 'SIGKILL'); // the kernel's whole process group: a pulled plug
     await waitFor(() => (alive(pid) ? undefined : true), 15_000, 'hostB to die');
     fastCable(B);
     // the primary goes on taking writes while its peer is away
@@ -172,7 +174,7 @@ describe('fault: DRBD setup and sync under faults (kernel lab)', () => {
     expectNoHalfDonePlans(home.path);
     await disksEqual(A, B);
     // what was written while apart is on hostB's disk
-    expect((await mustOnHost(lab, B, ['sh', '-c', 'dd if=/dev/ubda bs=1M skip=32 count=1 iflag=direct status=none | head -c 21'])).trim()).toBe(
+    expect((await mustOnHost(lab, B, ['sh', '-c', 'dd if="$1" bs=1M skip=32 count=1 iflag=direct status=none | head -c 21', 'sh', dataDisk(B)])).trim()).toBe(
       'lockstep-while-apart',
     );
     expectMirrorIdentical(cli);

@@ -4,7 +4,12 @@ import { fileURLToPath } from 'node:url';
 export const root = fileURLToPath(new URL('../..', import.meta.url));
 export const cliBin = `${root}dist/main/transports/cli/bin.js`;
 
-export function cli(args: string[], env: Record<string, string>, timeoutMs = 60_000): { code: number; stdout: string; stderr: string } {
+/** Runs the CLI; `lab up` gets longer (QEMU kernel hosts boot under TCG in 10–40 s each on a loaded machine). */
+export function cli(
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = args[0] === 'lab' && args[1] === 'up' ? 300_000 : 60_000,
+): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [cliBin, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: timeoutMs });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

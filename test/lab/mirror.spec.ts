@@ -12,6 +12,7 @@ import type { EventRecord, LabStatus, LinkStatus, MirrorStatusDTO, PlanDTO } fro
 import { SshSession } from '../../src-main/hosts/ssh-session.js';
 import { labEnv } from '../helpers/lab-env.js';
 import { cli, root } from '../helpers/processes.js';
+import { dataDisk, stopKernels } from '../faults/kernel-lab.js';
 
 const PREFIX = 'lm';
 const { env, home } = labEnv(PREFIX, '198.18.98');
@@ -82,7 +83,7 @@ let dataBytes = 0;
 
 /** Checksums of the whole data area: the primary reads /dev/drbd0, the secondary its backing disk. */
 async function checksums(primary: LabHost, secondary: LabHost): Promise<[string, string]> {
-  return [await sha(primary, '/dev/drbd0', dataBytes), await sha(secondary, '/dev/ubda', dataBytes)];
+  return [await sha(primary, '/dev/drbd0', dataBytes), await sha(secondary, dataDisk(secondary), dataBytes)];
 }
 
 const steps = (kind: string) => ok<PlanDTO[]>(['tasks', 'list']).find((p) => p.kind === kind)!.steps;
@@ -100,25 +101,12 @@ async function waitFor<T>(f: () => Promise<T | undefined> | T | undefined, timeo
 
 const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/\) [ZX] /.test(spawnSync('cat', [`/proc/${pid}/stat`], { encoding: 'utf8' }).stdout);
 
-/**
- * Boots a killed kernel host again with the lab's own boot script and the same identity
- * (NICs, MACs, keys, data disk). Stand-in until `lockstep lab up --kernel` restarts a single
- * dead host: today it sees the lab as partial and rebuilds the whole lab.
- */
+/** Boots a killed kernel host again: `lab up --kernel` restarts only the dead host, with the same identity (NICs, MACs, keys, data disk). */
 function rebootLabHost(h: LabHost): void {
-  const letter = h.name.slice(-1).toLowerCase();
-  const dir = join(home.path, 'lab', PREFIX, h.name);
-  const r = spawnSync(
-    'bash',
-    [
-      join(root, 'native/lab/uml/boot-host.sh'),
-      ...['--name', h.name, '--state-dir', join(dir, 'uml'), '--netns', `${PREFIX}-wire`],
-      ...['--nics', h.nics.map((_, i) => `${PREFIX}${letter}${i}`).join(','), '--macs', h.nics.map((n) => n.mac).join(',')],
-      ...['--ip', `${h.address}/24`, '--keys-dir', dir, '--umid', `${PREFIX}-${h.name}`, '--mem', '768M', '--data-size', '256M', '--wait-ready', '120'],
-    ],
-    { encoding: 'utf8', timeout: 150_000 },
-  );
-  if (r.status !== 0) throw new Error(`boot-host.sh ${h.name}: exit ${r.status}: ${r.stderr}`);
+  const r = cli(['lab', 'up', '--kernel', '--json'], env);
+  const st = JSON.parse(r.stdout) as { ok: boolean; value?: Up };
+  if (!st.ok || st.value?.state !== 'up') throw new Error(`lab up --kernel to restart ${h.name}: ${r.stdout} ${r.stderr}`);
+  lab = st.value;
 }
 
 beforeAll(() => {
@@ -132,10 +120,7 @@ afterAll(() => {
   const down = cli(['lab', 'down'], env);
   if (down.code !== 0) {
     // never leave kernels running: stop them by their state dirs before the home goes
-    for (const h of lab?.hosts ?? [])
-      spawnSync('bash', [join(root, 'native/lab/uml/stop-host.sh'), '--state-dir', join(home.path, 'lab', PREFIX, h.name, 'uml'), '--mode', 'kill'], {
-        timeout: 30_000,
-      });
+    stopKernels(home.path, PREFIX, lab?.hosts ?? []);
   }
   home.remove();
 });
@@ -219,8 +204,8 @@ describe('replication link and DRBD mirror on kernel hosts', () => {
       state: 'connected',
       resource: 'r0',
       device: '/dev/drbd0',
-      a: { name: 'hostA', disk: '/dev/ubda', role: 'Primary', diskState: 'UpToDate' },
-      b: { name: 'hostB', disk: '/dev/ubda', role: 'Secondary', diskState: 'UpToDate' },
+      a: { name: 'hostA', disk: dataDisk(A), role: 'Primary', diskState: 'UpToDate' },
+      b: { name: 'hostB', disk: dataDisk(B), role: 'Secondary', diskState: 'UpToDate' },
       outOfSyncKiB: 0,
     });
     const progress = events('Initial sync hostA').filter((e) => typeof e.data?.fraction === 'number');
@@ -248,12 +233,12 @@ describe('replication link and DRBD mirror on kernel hosts', () => {
     await writePattern(A, 'lockstep-pattern-1', 0, 32);
     const [pa, sb] = await checksums(A, B);
     expect(sb).toBe(pa);
-    expect(await run(B, ['sh', '-c', 'dd if=/dev/ubda bs=4096 count=1 iflag=direct status=none | head -c 19'])).toBe('lockstep-pattern-1');
+    expect(await run(B, ['sh', '-c', 'dd if="$1" bs=4096 count=1 iflag=direct status=none | head -c 19', 'sh', dataDisk(B)])).toBe('lockstep-pattern-1');
   });
 
   it('kills the primary host; the survivor is promoted and takes writes', async () => {
     const pid = A.pids[0]!;
-    process.kill(-pid, 'SIGKILL'); // the whole UML process group: a pulled plug
+    process.kill(-pid, 'SIGKILL'); // the kernel's whole process group: a pulled plug
     await waitFor(() => (alive(pid) ? undefined : true), 15_000, 'hostA to die');
     const down = ok<MirrorStatusDTO>(['mirror', 'status']);
     expect(down).toMatchObject({ a: { role: 'unreachable' }, b: { role: 'Secondary', diskState: 'UpToDate' } });
@@ -321,7 +306,7 @@ describe('replication link and DRBD mirror on kernel hosts', () => {
     // A's write was discarded: its region holds what B had there (the first pattern's region is untouched)
     const region = (h: LabHost, dev: string) =>
       run(h, ['sh', '-c', 'dd if="$1" bs=1M skip=128 count=4 iflag=direct status=none | sha256sum', 'sh', dev]).then((x) => x.split(/\s/)[0]);
-    expect(await region(A, '/dev/ubda')).toBe(await region(B, '/dev/drbd0'));
+    expect(await region(A, dataDisk(A))).toBe(await region(B, '/dev/drbd0'));
     const v = ok<MirrorStatusDTO>(['mirror', 'verify']);
     expect(v).toMatchObject({ state: 'connected', outOfSyncKiB: 0 });
     console.log(`figures: ${JSON.stringify(figures)}`);

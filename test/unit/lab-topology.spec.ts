@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decideAccel, parseCpuFlags } from '../../src-main/hosts/accel.js';
 import { checkPrerequisites } from '../../src-main/virtual-lab/prerequisites.js';
+import { decideKernelKind, kernelHostFiles } from '../../src-main/virtual-lab/kernel-kind.js';
 import { cidrTextsOverlap as cidrsOverlap, hostsOf, scanCidrFor } from '../../src-main/net/ipv4.js';
 import { sshdConfig } from '../../src-main/virtual-lab/sshd-config.js';
 import { nsHostCommands, ownedNames, planLayout, wireCommands } from '../../src-main/virtual-lab/topology.js';
@@ -78,8 +79,41 @@ describe('lab prerequisites', () => {
   it('names the exact apt-get command for missing programs', async () => {
     const has = async (p: string) => !['sshd', 'linux.uml'].includes(p);
     await expect(checkPrerequisites('namespaces', { uid: 0, has })).rejects.toMatchObject({ fix: 'apt-get install -y openssh-server' });
-    await expect(checkPrerequisites('kernel', { uid: 0, has })).rejects.toMatchObject({ fix: 'apt-get install -y openssh-server user-mode-linux' });
+    await expect(checkPrerequisites('kernel', { uid: 0, has, kernelKind: 'uml' })).rejects.toMatchObject({
+      fix: 'apt-get install -y openssh-server user-mode-linux',
+    });
     await expect(checkPrerequisites('namespaces', { uid: 0, has: async () => true })).resolves.toBeUndefined();
+  });
+  it('QEMU kernel hosts never ask for user-mode Linux', async () => {
+    const has = async (p: string) => !['linux.uml', 'uml_mconsole', 'socat'].includes(p);
+    await expect(checkPrerequisites('kernel', { uid: 0, has, kernelKind: 'vm' })).rejects.toMatchObject({ fix: 'apt-get install -y socat' });
+    await expect(checkPrerequisites('kernel', { uid: 0, has: async (p) => p !== 'linux.uml', kernelKind: 'vm' })).resolves.toBeUndefined();
+  });
+});
+
+describe('kernel host kind', () => {
+  const facts = (forced: string | undefined, umlInstalled: boolean, probe: string) => ({ forced, umlInstalled, umlProbe: async () => probe });
+  it('UML where its boot test passes, a QEMU VM where it does not (with the reason)', async () => {
+    expect(await decideKernelKind(facts(undefined, true, 'ok'))).toMatchObject({ kind: 'uml' });
+    const amx = await decideKernelKind(facts(undefined, true, 'user-mode Linux does not boot here (userspace - ptrace set fp regs failed, errno = 14)'));
+    expect(amx.kind).toBe('vm');
+    expect(amx.why).toContain('ptrace set fp regs failed');
+    expect(await decideKernelKind(facts('auto', false, 'ok'))).toMatchObject({ kind: 'vm', why: expect.stringContaining('not installed') });
+  });
+  it('LOCKSTEP_LAB_KERNEL forces a kind, and a forced UML that cannot run is an error with a fix that works', async () => {
+    let probed = false;
+    expect(await decideKernelKind({ forced: 'vm', umlInstalled: true, umlProbe: async () => ((probed = true), 'ok') })).toMatchObject({ kind: 'vm' });
+    expect(probed).toBe(false);
+    await expect(decideKernelKind(facts('uml', true, 'no output'))).rejects.toMatchObject({
+      code: 'lab-uml-cannot-run',
+      fix: expect.stringContaining('unset'),
+    });
+    await expect(decideKernelKind(facts('uml', false, 'ok'))).rejects.toMatchObject({ fix: expect.stringContaining('user-mode-linux') });
+    await expect(decideKernelKind(facts('kvm', true, 'ok'))).rejects.toMatchObject({ code: 'bad-lab-kernel' });
+  });
+  it('each kind names its data disk and scripts', () => {
+    expect(kernelHostFiles('uml')).toMatchObject({ dataDisk: '/dev/ubda', scripts: 'lab/uml' });
+    expect(kernelHostFiles('vm')).toMatchObject({ dataDisk: '/dev/vda', scripts: 'lab/vm' });
   });
 });
 

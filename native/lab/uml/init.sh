@@ -1,5 +1,5 @@
 #!/bin/bash
-# PID 1 of a Lockstep Lab "kernel host" (user-mode Linux).
+# PID 1 of a Lockstep Lab "kernel host" (user-mode Linux, or a QEMU VM: ../vm/boot-host.sh).
 #
 # The root file system is the machine's / seen through an overlay (writes land in the host's
 # state dir), so this script must not depend on anything beyond what the machine has installed.
@@ -11,6 +11,9 @@
 #   lab_gw=A.B.C.D       default gateway on eth0 ("none" or absent: no default route)
 #   lab_keys=/host/dir   directory ON THE MACHINE holding ssh_host_*_key (+ .pub) and
 #                        authorized_keys; read once through hostfs        required
+#                        (QEMU hosts: lab_keys=9p:TAG, the same dir shared over 9p)
+#   lab_modules=9p:TAG   QEMU hosts: the kernel's module tree, shared over 9p
+#                        (UML hosts: /usr/lib/uml/modules through hostfs)
 #   lab_ssh_port=N       sshd port (default 22)
 #
 # Shutdown: mconsole "cad" -> kernel sends SIGINT to PID 1 (ctrl-alt-del=0 is set below),
@@ -45,13 +48,14 @@ mount -t tmpfs -o nosuid,nodev,mode=0755,size=16m tmpfs /home
 mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs /tmp
 
 read -r CMDLINE </proc/cmdline
-LAB_NAME='' LAB_IP='' LAB_GW='' LAB_KEYS='' LAB_SSH_PORT=22
+LAB_NAME='' LAB_IP='' LAB_GW='' LAB_KEYS='' LAB_MODULES='' LAB_SSH_PORT=22
 for w in $CMDLINE; do
   case "$w" in
     lab_name=*) LAB_NAME=${w#*=} ;;
     lab_ip=*) LAB_IP=${w#*=} ;;
     lab_gw=*) LAB_GW=${w#*=} ;;
     lab_keys=*) LAB_KEYS=${w#*=} ;;
+    lab_modules=*) LAB_MODULES=${w#*=} ;;
     lab_ssh_port=*) LAB_SSH_PORT=${w#*=} ;;
   esac
 done
@@ -68,16 +72,23 @@ echo 0 >/proc/sys/kernel/ctrl-alt-del # cad -> SIGINT to PID 1 instead of an ins
 mkdir -p /run/lock /run/sshd /run/lab /var/lib/drbd /var/log
 chmod 0755 /run/sshd
 [ -e /var/lock ] || mkdir -p /var/lock # Debian: /var/lock -> /run/lock
-# Modules of the UML kernel live in /usr/lib/uml/modules/<ver> on the machine.
+# Modules of the UML kernel live in /usr/lib/uml/modules/<ver> on the machine; a QEMU host
+# gets its kernel's module tree over 9p.
 mkdir -p /lib/modules
-mount -r -t hostfs -o /usr/lib/uml/modules hostfs /lib/modules ||
-  log "WARNING: cannot mount UML modules"
+mount_share() { # SPEC DIR: SPEC is a machine path (hostfs) or 9p:TAG
+  case "$1" in
+    9p:*) mount -r -t 9p -o "trans=virtio,version=9p2000.L" "${1#9p:}" "$2" ;;
+    *) mount -r -t hostfs -o "$1" hostfs "$2" ;;
+  esac
+}
+mount_share "${LAB_MODULES:-/usr/lib/uml/modules}" /lib/modules || log "WARNING: cannot mount the kernel's modules"
 # The machine's own sshd host keys must not be visible to lab hosts (whiteouts in the overlay).
 rm -f /etc/ssh/ssh_host_*key /etc/ssh/ssh_host_*key.pub
 
 # ---- network ----------------------------------------------------------------------------
 ip link set lo up
 # UML vector NICs are called vecN; rename them to ethN in the same order (vec0 -> eth0 ...).
+# (QEMU's virtio NICs are eth0... already, in PCI slot order.)
 for d in /sys/class/net/vec*; do
   [ -e "$d" ] || continue
   n=${d##*/vec}
@@ -99,7 +110,7 @@ SSHD_DIR=/run/lab/ssh
 mkdir -p /run/lab && mkdir -m 0700 "$SSHD_DIR"
 if [ -n "$LAB_KEYS" ]; then
   mkdir -p /run/lab/keysrc
-  if mount -r -t hostfs -o "$LAB_KEYS" hostfs /run/lab/keysrc; then
+  if mount_share "$LAB_KEYS" /run/lab/keysrc; then
     for k in /run/lab/keysrc/ssh_host_*_key /run/lab/keysrc/authorized_keys; do
       [ -f "$k" ] && cp "$k" "$SSHD_DIR/"
     done
@@ -188,8 +199,8 @@ shutdown_host() {
     sleep 0.3
   done
   kill -KILL -1 2>/dev/null
-  # file systems on lab disks (DRBD devices, ubd, loop), innermost first
-  mapfile -t mnts < <(awk '$1 ~ "^/dev/(drbd|ubd|loop)" { print $2 }' /proc/mounts)
+  # file systems on lab disks (DRBD devices, ubd/vd, loop), innermost first
+  mapfile -t mnts < <(awk '$1 ~ "^/dev/(drbd|ubd|vd|loop)" { print $2 }' /proc/mounts)
   for ((i = ${#mnts[@]} - 1; i >= 0; i--)); do
     umount "${mnts[$i]}" || umount -l "${mnts[$i]}" || log "WARNING: cannot unmount ${mnts[$i]}"
   done
