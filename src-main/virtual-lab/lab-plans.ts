@@ -153,7 +153,7 @@ function kernelHostStep(h: LabHostLayout, deps: LabDeps): Step<LabUpParams> {
     id: `host-${h.name}`,
     title: `Boot ${h.name}: its own Linux kernel, NICs, data disk, sshd (${h.address})`,
     probe: async ({ params }) => started(params),
-    apply: async ({ params: p, signal, log }) => {
+    apply: async ({ params: p, log }) => {
       const l = p.layout;
       const kind = p.kernelKind ?? 'uml';
       const files = kernelHostFiles(kind);

@@ -6,12 +6,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventRecord, LabStatus, LinkStatus, MirrorStatusDTO, PlanDTO } from '../../src-main/contract/index.js';
 import { SshSession } from '../../src-main/hosts/ssh-session.js';
 import { labEnv } from '../helpers/lab-env.js';
-import { cli, root } from '../helpers/processes.js';
+import { cli } from '../helpers/processes.js';
 import { dataDisk, stopKernels } from '../faults/kernel-lab.js';
 
 const PREFIX = 'lm';
