@@ -131,7 +131,7 @@ describe('replication link and DRBD mirror on kernel hosts', () => {
     const r = json<LinkStatus>(['link', 'setup', 'hostA', 'hostB', '--subnet', '198.18.98.0/30']);
     expect(r.ok).toBe(false);
     expect(r.error!.code).toBe('link-subnet-overlap');
-    expect(r.error!.message).toContain('198.18.98.0/24 dev eth0 on hostA');
+    expect(r.error!.message).toContain('198.18.98.0/24 dev br0 on hostA');
     expect(r.error!.fix).toContain('--subnet 10.99.0.0/30');
     for (const h of [A, B]) expect(await run(h, ['ip', '-4', '-br', 'addr', 'show', 'dev', 'eth1'])).not.toMatch(/\d+\.\d+/);
     expect(ok<LinkStatus>(['link', 'status'])).toEqual({ state: 'none' });

@@ -98,11 +98,21 @@ for d in /sys/class/net/eth*; do
   [ -e "$d" ] || continue
   ip link set "${d##*/}" up
 done
+# As on a KVM host: the public NIC sits in bridge br0, which carries the host's address (a
+# guest's tap joins br0 and is on the public switch). br0 keeps eth0's MAC.
+PUB=eth0
+if ip link add br0 type bridge stp_state 0 forward_delay 0 2>/dev/null; then
+  ip link set br0 address "$(cat /sys/class/net/eth0/address)" &&
+    ip link set eth0 master br0 && ip link set br0 up && PUB=br0 ||
+    log "WARNING: cannot put eth0 in br0; the address stays on eth0"
+else
+  log "WARNING: no bridge support in this kernel; the address stays on eth0"
+fi
 if [ -n "$LAB_IP" ]; then
-  ip addr add "$LAB_IP" dev eth0 || log "ERROR: cannot set $LAB_IP on eth0"
+  ip addr add "$LAB_IP" dev "$PUB" || log "ERROR: cannot set $LAB_IP on $PUB"
 fi
 if [ -n "$LAB_GW" ] && [ "$LAB_GW" != none ]; then
-  ip route add default via "$LAB_GW" dev eth0 || log "WARNING: cannot add default via $LAB_GW"
+  ip route add default via "$LAB_GW" dev "$PUB" || log "WARNING: cannot add default via $LAB_GW"
 fi
 
 # ---- sshd -------------------------------------------------------------------------------
