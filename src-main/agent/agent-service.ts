@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EventBus } from '../app/event-bus.js';
+import type { EventBus } from '../events/event-bus.js';
 import type { AgentHostStatus, AgentStatus, WitnessStatus } from '../contract/agent.js';
 import { LockstepError } from '../contract/index.js';
 import type { HostDTO } from '../contract/hosts.js';
@@ -11,7 +11,7 @@ import { vmFiles, type PairRecord } from '../lockstep/pair-record.js';
 import type { Store } from '../store/store.js';
 import type { TaskRunner } from '../tasks/runner.js';
 import type { Step } from '../tasks/step.js';
-import type { VirtualLab } from '../virtual-lab/lab-service.js';
+import type { Environment } from '../hosts/environment.js';
 import { AGENT_PATHS, WITNESS_PORT, clusterId, parseHostPort, renderAgentConfig, secretText } from './agent-config.js';
 import { AGENT_KEY, type AgentHostRecord, type AgentRecord, type DeployParams } from './agent-record.js';
 import { agentHostStatus, summarize, witnessHeard } from './agent-status.js';
@@ -39,7 +39,7 @@ export interface AgentDeps {
   bus: EventBus;
   runner: TaskRunner;
   hosts: HostsService;
-  lab: VirtualLab;
+  lab: Environment;
   /** the COLO pair as the lockstep service records it */
   pair(): PairRecord | undefined;
   /** dist/native/agent: the static lockstep-agent and colo-failover */

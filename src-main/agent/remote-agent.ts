@@ -8,7 +8,7 @@ import { LockstepError } from '../contract/index.js';
 import { hostId, type SshSession } from '../hosts/ssh-session.js';
 import { localSha256, remoteSha256, verifyUpload } from '../lockstep/host-ops.js';
 import { isIpv4 } from '../net/ipv4.js';
-import { runLocal } from '../virtual-lab/local.js';
+import { runLocal } from '../hosts/local-exec.js';
 import { AGENT_PATHS, INIT_PROBE, directStartArgv, renderUnit } from './agent-config.js';
 import { firstJsonLine } from './agent-status.js';
 

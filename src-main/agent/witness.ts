@@ -9,7 +9,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LockstepError } from '../contract/index.js';
-import { runLocal } from '../virtual-lab/local.js';
+import { runLocal } from '../hosts/local-exec.js';
 import { firstJsonLine } from './agent-status.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -3,7 +3,7 @@ import { toErrorDTO, validateRequest, type AppEvent, type CommandName, type Outp
 import { Store } from '../store/store.js';
 import { resolveHome } from '../store/paths.js';
 import { TaskRunner } from '../tasks/runner.js';
-import { EventBus } from './event-bus.js';
+import { EventBus } from '../events/event-bus.js';
 import { makeHandlers, type Handlers } from './handlers.js';
 import { version } from './version.js';
 import { distDir, nativeDir } from './paths.js';
@@ -50,7 +50,7 @@ export class Core {
     this.store = Store.open(join(this.home, 'lockstep.db'));
     this.bus = new EventBus(this.store.events);
     this.runner = new TaskRunner(this.store.plans, this.bus);
-    this.lab = new VirtualLab({ kv: this.store.kv, runner: this.runner, bus: this.bus, home: this.home, nativeDir: nativeDir(), labVmDir: join(distDir(), 'labvm') });
+    this.lab = new VirtualLab({ kv: this.store.kv, runner: this.runner, bus: this.bus, home: this.home, nativeDir: nativeDir(), distDir: distDir() });
     this.hosts = new HostsService({ hosts: this.store.hosts, pool: this.pool, bus: this.bus, lab: this.lab });
     this.preflight = new PreflightService({ hosts: this.hosts, bus: this.bus, kv: this.store.kv });
     this.consoles = new ConsoleService({ hosts: this.hosts, bus: this.bus });

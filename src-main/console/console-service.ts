@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ClientChannel } from 'ssh2';
-import type { EventBus } from '../app/event-bus.js';
+import type { EventBus } from '../events/event-bus.js';
 import type { ConsoleDTO, ConsoleTarget } from '../contract/console.js';
 import { LockstepError } from '../contract/index.js';
 import type { HostsService } from '../hosts/hosts-service.js';

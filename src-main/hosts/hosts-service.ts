@@ -1,11 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { EventBus } from '../app/event-bus.js';
+import type { EventBus } from '../events/event-bus.js';
 import type { DiscoveryResult, HostDTO } from '../contract/hosts.js';
 import { LockstepError } from '../contract/index.js';
 import type { HostsRepo } from '../store/hosts-repo.js';
-import type { VirtualLab } from '../virtual-lab/lab-service.js';
+import type { Environment } from './environment.js';
 import { discover, localSubnets } from './discovery.js';
 import { knownFingerprints } from './known-hosts.js';
 import type { SessionPool } from './pool.js';
@@ -22,7 +22,7 @@ export interface AddHostInput {
 
 /** Discovery, trust (pinned host keys) and the inventory of hosts. */
 export class HostsService {
-  constructor(private readonly deps: { hosts: HostsRepo; pool: SessionPool; bus: EventBus; lab: VirtualLab; sshDir?: string }) {}
+  constructor(private readonly deps: { hosts: HostsRepo; pool: SessionPool; bus: EventBus; lab: Environment; sshDir?: string }) {}
 
   private get sshDir(): string {
     return this.deps.sshDir ?? join(homedir(), '.ssh');

@@ -2,7 +2,7 @@
 
 import type { Step, StepContext } from '../tasks/step.js';
 import { applyCommands, decideMtu, dfProbeArgv, JUMBO_MTU, jumboEligible, parseDfProbe, planSubnet, setMtuCommand, STANDARD_MTU } from './addressing.js';
-import { pollUntil, err } from './remote.js';
+import { pollUntil, err } from '../hosts/pair-exec.js';
 import type { LinkService } from './link-service.js';
 import type { LinkSetupParams } from './link-record.js';
 import { endState, linkEndsOf, pingPeer } from './observe.js';

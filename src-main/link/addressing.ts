@@ -5,7 +5,7 @@
 import { LockstepError } from '../contract/index.js';
 import type { NicPriorState } from './cable-probe.js';
 import { ipv6Restore } from './cable-probe.js';
-import { NO_DEVICE, cmd, type Argv, type HostCommand, type Side } from './command.js';
+import { NO_DEVICE, cmd, type Argv, type HostCommand, type Side } from '../hosts/command.js';
 import { cidrContains, cidrsOverlap, formatCidr, intToIp, maskOf, parseCidr, type Cidr } from '../net/ipv4.js';
 import type { IpAddr, IpLink, IpRoute } from './nic-candidates.js';
 import { normalizeMac } from './nic-candidates.js';

@@ -24,7 +24,7 @@
  * own /30 instead (slower: |A| × |B| trials).
  */
 import { LockstepError } from '../contract/index.js';
-import { NO_DEVICE, cmd, type Argv, type HostCommand, type Side } from './command.js';
+import { NO_DEVICE, cmd, type Argv, type HostCommand, type Side } from '../hosts/command.js';
 import { normalizeMac, parseIpJson, type IpAddr, type NicCandidate } from './nic-candidates.js';
 
 /** What the probe needs to know of one candidate once it is up and has its link-local address. */

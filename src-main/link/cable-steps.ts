@@ -21,11 +21,11 @@ import {
   type ProbeNic,
   type ProbeObservation,
 } from './cable-probe.js';
-import type { HostCommand, Side } from './command.js';
+import type { HostCommand, Side } from '../hosts/command.js';
 import {} from './measure.js';
 
 import {} from './persist.js';
-import { bothSides, pollUntil, SIDES, err } from './remote.js';
+import { bothSides, pollUntil, SIDES, err } from '../hosts/pair-exec.js';
 import type { LinkService } from './link-service.js';
 import { type LinkSetupParams, type LinkWork } from './link-record.js';
 import { observeNics } from './observe.js';

@@ -1,5 +1,5 @@
 /** What the link service remembers (store.kv 'link' and the work of a running setup), and its small shared pieces. */
-import type { EventBus } from '../app/event-bus.js';
+import type { EventBus } from '../events/event-bus.js';
 
 import type { LinkEndDTO, LinkStatus } from '../contract/link.js';
 import type { HostsService } from '../hosts/hosts-service.js';
@@ -8,7 +8,7 @@ import type { TaskRunner } from '../tasks/runner.js';
 
 import { STANDARD_MTU } from './addressing.js';
 import { type CableMatch, type NicPriorState } from './cable-probe.js';
-import type { Side } from './command.js';
+import type { Side } from '../hosts/command.js';
 import {} from './measure.js';
 import { type IpAddr, type IpLink, type IpRoute, type NicCandidate, type NicSurvey } from './nic-candidates.js';
 import { type LinkRecord, type PersistenceKind, type PersistPlan } from './persist.js';

@@ -15,7 +15,7 @@ import {
   toolPresenceArgv,
   type RttSummary,
 } from './measure.js';
-import { pollUntil, err } from './remote.js';
+import { pollUntil, err } from '../hosts/pair-exec.js';
 import type { LinkService } from './link-service.js';
 import type { LinkSetupParams } from './link-record.js';
 

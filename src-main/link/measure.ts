@@ -4,7 +4,7 @@
  * link addresses only (socat, or busybox nc), timed on the sending host.
  */
 import { LockstepError } from '../contract/index.js';
-import { cmd, type Argv, type HostCommand } from './command.js';
+import { cmd, type Argv, type HostCommand } from '../hosts/command.js';
 
 const MiB = 1024 * 1024;
 

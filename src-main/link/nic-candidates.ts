@@ -4,7 +4,7 @@
  * (iproute2 ≥ 4.14); nothing here runs a command.
  */
 import { LockstepError } from '../contract/index.js';
-import type { Argv } from './command.js';
+import type { Argv } from '../hosts/command.js';
 import { cidrContains, parseCidr } from '../net/ipv4.js';
 
 // ── ip -j output (only the fields used; iproute2 adds more) ─────────────────────────────

@@ -2,10 +2,10 @@
 
 import { endApplied, linkEnds, planSubnet, STANDARD_MTU, type LinkEnd, type LinkSubnet } from './addressing.js';
 import type { NicPriorState } from './cable-probe.js';
-import type { Side } from './command.js';
+import type { Side } from '../hosts/command.js';
 import { rttArgv } from './measure.js';
 import { parseIpAddrs, parseIpLinks, parseIpRoutes, surveyCommands, type IpAddr, type IpLink, type IpRoute } from './nic-candidates.js';
-import { HostPair, SECTION } from './remote.js';
+import { HostPair, SECTION } from '../hosts/pair-exec.js';
 import type { LinkService } from './link-service.js';
 import type { LinkSetupParams, LinkWork } from './link-record.js';
 

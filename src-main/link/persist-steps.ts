@@ -1,7 +1,7 @@
 /** Step 7 of `link setup`: what each host needs to keep the link after a reboot, and writing it. */
 
 import type { Step } from '../tasks/step.js';
-import type { HostCommand, Side } from './command.js';
+import type { HostCommand, Side } from '../hosts/command.js';
 import {
   choosePersistence,
   existingFileAction,
@@ -14,7 +14,7 @@ import {
   writeFileCommand,
   type PersistPlan,
 } from './persist.js';
-import { HostPair, other, readFileExact, SIDES, err } from './remote.js';
+import { HostPair, other, readFileExact, SIDES, err } from '../hosts/pair-exec.js';
 import type { LinkService } from './link-service.js';
 import type { LinkSetupParams, LinkWork } from './link-record.js';
 import { endState, linkEndsOf } from './observe.js';

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { LockstepError } from '../contract/index.js';
 import { undoCommands, type LinkEnd } from './addressing.js';
-import { NO_DEVICE, cmd, type Argv, type HostCommand, type Side } from './command.js';
+import { NO_DEVICE, cmd, type Argv, type HostCommand, type Side } from '../hosts/command.js';
 import { SAFE_IFNAME } from './nic-candidates.js';
 
 export type PersistenceKind = 'systemd-networkd' | 'NetworkManager' | 'ifupdown' | 'none';

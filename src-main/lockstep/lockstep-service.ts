@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EventBus } from '../app/event-bus.js';
+import type { EventBus } from '../events/event-bus.js';
 import { LockstepError } from '../contract/index.js';
 import type { DrillMode, DrillReport, PairStatus, VmSide } from '../contract/lockstep.js';
 import { decideAccel, parseCpuFlags } from '../hosts/accel.js';
@@ -8,7 +8,7 @@ import type { HostsService } from '../hosts/hosts-service.js';
 import type { LinkService } from '../link/link-service.js';
 import type { Store } from '../store/store.js';
 import type { TaskRunner } from '../tasks/runner.js';
-import type { VirtualLab } from '../virtual-lab/lab-service.js';
+import type { Environment } from '../hosts/environment.js';
 import { runDrill } from '../drill/drill-runner.js';
 import { DrillsRepo } from '../drill/drills-repo.js';
 import { coloMode, protectSteps, type ColoContext, type ProtectParams } from './colo-steps.js';
@@ -27,7 +27,7 @@ export interface LockstepDeps {
   bus: EventBus;
   runner: TaskRunner;
   hosts: HostsService;
-  lab: VirtualLab;
+  lab: Environment;
   link?: LinkService;
   nativeDir: string;
   distDir: string;

@@ -1,8 +1,8 @@
 /** Step 3 of `mirror setup`: the DRBD resource file, staged and validated on both hosts before it is renamed into place on either. */
 
-import type { Side } from '../link/command.js';
+import type { Side } from '../hosts/command.js';
 
-import { bothSides, HostPair, readFileExact, SIDES, err } from '../link/remote.js';
+import { bothSides, HostPair, readFileExact, SIDES, err } from '../hosts/pair-exec.js';
 
 import type { Step } from '../tasks/step.js';
 import * as drbd from './drbd-commands.js';

@@ -1,8 +1,8 @@
 /** Steps 1 and 4 of `mirror setup`: choose and check the backing disk on each host, then write DRBD metadata on it. */
 
-import type { Side } from '../link/command.js';
+import type { Side } from '../hosts/command.js';
 
-import { bothSides, HostPair, SIDES, err } from '../link/remote.js';
+import { bothSides, HostPair, SIDES, err } from '../hosts/pair-exec.js';
 import { candidateDisks } from '../preflight/findings.js';
 import { GATHER_SCRIPT } from '../preflight/gather-script.js';
 import { parseGatherOutput } from '../preflight/parse.js';

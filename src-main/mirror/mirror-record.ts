@@ -1,6 +1,6 @@
 /** What the mirror remembers (store.kv 'mirror') and the small shared pieces of the mirror service and its setup steps. */
 
-import type { Side } from '../link/command.js';
+import type { Side } from '../hosts/command.js';
 import type { ResyncFigures } from './kernel-log.js';
 import type { DrbdFlavour, MirrorStatus } from './status.js';
 

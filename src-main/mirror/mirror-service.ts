@@ -1,10 +1,10 @@
-import type { EventBus } from '../app/event-bus.js';
+import type { EventBus } from '../events/event-bus.js';
 import { LockstepError } from '../contract/index.js';
 import type { MirrorSideDTO, MirrorStatusDTO } from '../contract/link.js';
 import type { HostsService } from '../hosts/hosts-service.js';
-import type { Side } from '../link/command.js';
+import type { Side } from '../hosts/command.js';
 import type { LinkService } from '../link/link-service.js';
-import { bothSides, HostPair, other, pollUntil, SECTION, err } from '../link/remote.js';
+import { bothSides, HostPair, other, pollUntil, SECTION, err } from '../hosts/pair-exec.js';
 
 import type { Store } from '../store/store.js';
 import type { TaskRunner } from '../tasks/runner.js';

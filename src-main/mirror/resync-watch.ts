@@ -3,8 +3,8 @@
  * the hosts' kernel logs (how much was copied and why).
  */
 import type { ProgressDTO } from '../contract/index.js';
-import type { Side } from '../link/command.js';
-import { bothSides, HostPair, other, err } from '../link/remote.js';
+import type { Side } from '../hosts/command.js';
+import { bothSides, HostPair, other, err } from '../hosts/pair-exec.js';
 import { sleep } from '../tasks/cancel.js';
 import type { StepContext } from '../tasks/step.js';
 import { lastResync, type ResyncFigures } from './kernel-log.js';

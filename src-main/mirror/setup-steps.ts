@@ -1,8 +1,8 @@
 /** The steps of `mirror setup` (probe → apply → verify each), run by the task runner for MirrorService. */
 
-import type { Side } from '../link/command.js';
+import type { Side } from '../hosts/command.js';
 
-import { bothSides, HostPair, pollUntil, err } from '../link/remote.js';
+import { bothSides, HostPair, pollUntil, err } from '../hosts/pair-exec.js';
 
 import { RETRY_DROPPED, type PlanKind, type Step, type StepContext } from '../tasks/step.js';
 import * as drbd from './drbd-commands.js';

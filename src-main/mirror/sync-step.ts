@@ -1,6 +1,6 @@
 /** Step 6 of `mirror setup`: the initial sync (a full copy, or none for blank disks), or the resync of a returning host. */
 
-import { bothSides, HostPair, pollUntil, err } from '../link/remote.js';
+import { bothSides, HostPair, pollUntil, err } from '../hosts/pair-exec.js';
 
 import type { Step } from '../tasks/step.js';
 import * as drbd from './drbd-commands.js';

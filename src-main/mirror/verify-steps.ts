@@ -2,9 +2,9 @@
 
 import { type ProgressDTO } from '../contract/index.js';
 
-import type { Side } from '../link/command.js';
+import type { Side } from '../hosts/command.js';
 
-import { bothSides, HostPair, other, err } from '../link/remote.js';
+import { bothSides, HostPair, other, err } from '../hosts/pair-exec.js';
 
 import { sleep } from '../tasks/cancel.js';
 

@@ -1,4 +1,4 @@
-import type { EventBus } from '../app/event-bus.js';
+import type { EventBus } from '../events/event-bus.js';
 import type { HostDTO } from '../contract/hosts.js';
 import { LockstepError } from '../contract/index.js';
 import type { LastPreflight, PreflightHostSummary, PreflightReport } from '../contract/preflight.js';

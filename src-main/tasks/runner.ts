@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { LockstepError, toErrorDTO, type PlanDTO, type ProgressDTO } from '../contract/index.js';
-import type { EventBus } from '../app/event-bus.js';
+import type { EventBus } from '../events/event-bus.js';
 import type { PlansRepo, StoredPlan } from '../store/plans-repo.js';
 import { cancelledError, sleep } from './cancel.js';
 import { isOwnerAlive, self } from './owner.js';

@@ -1,8 +1,7 @@
 import { join } from 'node:path';
 import { LockstepError, type ClientProbeResult, type ParsedInput } from '../contract/index.js';
-import { distDir } from '../app/paths.js';
 import type { VirtualLab } from './lab-service.js';
-import { runLocal } from './local.js';
+import { runLocal } from '../hosts/local-exec.js';
 
 export const GUEST_HTTP_PORT = 80;
 export const GUEST_STREAM_PORT = 7000;
@@ -12,7 +11,7 @@ export async function runClientProbe(lab: VirtualLab, i: ParsedInput<'lab.client
   const st = await lab.status();
   if (st.state !== 'up') throw new LockstepError({ code: 'lab-not-up', message: 'The virtual lab is not running.', fix: 'lockstep lab up' });
   const guest = lab.record()!.layout.guestAddress;
-  const script = join(distDir(), 'main/virtual-lab/client-probe.js');
+  const script = join(lab.distDir, 'main/virtual-lab/client-probe.js');
   const port = i.probe === 'stream' ? GUEST_STREAM_PORT : GUEST_HTTP_PORT;
   const r = await runLocal(
     ['ip', 'netns', 'exec', st.clientNetns, process.execPath, script, i.probe, guest, String(port), i.path, String(i.seconds), String(i.intervalMs)],

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { LockstepError } from '../contract/index.js';
-import { runLocal, which } from './local.js';
+import { runLocal, which } from '../hosts/local-exec.js';
 
 /**
  * How a kernel host of the lab runs its own Linux kernel (real DRBD needs one):

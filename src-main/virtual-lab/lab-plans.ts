@@ -4,60 +4,18 @@ import { join } from 'node:path';
 import { LockstepError } from '../contract/index.js';
 import { fingerprintOfPublicKeyLine } from '../hosts/fingerprint.js';
 import { SshSession } from '../hosts/ssh-session.js';
-import type { KeyValueRepo } from '../store/kv-repo.js';
 import type { PlanKind, Step } from '../tasks/step.js';
-import { LAB_KEY, type LabRecord } from './lab-state.js';
-import { mustLocal, runLocal } from './local.js';
+import { LAB_KEY } from './lab-state.js';
+import { clearLinks, hostDir, hostKey, keyFile, patchRecord, record, runAll, type LabDeps, type LabUpParams } from './lab-plan-common.js';
+import { kernelHostStep, kernelReadyStep, kernelStateDir } from './kernel-host-steps.js';
+import { mustLocal, runLocal } from '../hosts/local-exec.js';
 import { leftovers, linkExists, netnsList, netnsPids, pidAlive, sshBanner, waitFor } from './observe.js';
 import { sshdConfig } from './sshd-config.js';
-import { kernelHostFiles, type KernelHostKind } from './kernel-kind.js';
-import { kernelHostTapCommands, nsHostCommands, ownedNames, wireCommands, type LabHostLayout, type LabLayout } from './topology.js';
+import { kernelHostFiles } from './kernel-kind.js';
+import { nsHostCommands, ownedNames, wireCommands, type LabHostLayout, type LabLayout } from './topology.js';
 
-export interface LabUpParams {
-  flavour: 'namespaces' | 'kernel';
-  /** kernel flavour: user-mode Linux or QEMU hosts (absent in plans journaled before it existed: uml) */
-  kernelKind?: KernelHostKind;
-  layout: LabLayout;
-  dir: string;
-  accel: 'kvm' | 'tcg';
-}
-
-export interface LabDeps {
-  kv: KeyValueRepo;
-  nativeDir: string;
-  /** what native/lab/vm/build.sh made (dist/labvm): the QEMU kernel hosts' kernel, initrd, modules */
-  labVmDir: string;
-}
-
-const keyFile = (dir: string) => join(dir, 'id_ed25519');
-const hostDir = (dir: string, h: LabHostLayout) => join(dir, h.name);
-const hostKey = (dir: string, h: LabHostLayout) => join(hostDir(dir, h), 'ssh_host_ed25519_key');
-
-async function runAll(cmds: string[][]): Promise<void> {
-  for (const c of cmds) await mustLocal(c, { fix: 'lockstep lab down, then lockstep lab up' });
-}
-
-/** Waits for links to vanish (namespace teardown is asynchronous), deleting any that stay. */
-async function clearLinks(names: string[], netns?: string): Promise<void> {
-  const gone = async () => {
-    for (const n of names) if (await linkExists(n, netns)) return false;
-    return true;
-  };
-  if (await waitFor(gone, 3000, 50)) return;
-  for (const n of names) if (await linkExists(n, netns)) await runLocal(netns ? ['ip', '-n', netns, 'link', 'del', n] : ['ip', 'link', 'del', n]);
-  await waitFor(gone, 3000, 50);
-}
-
-function record(deps: LabDeps): LabRecord | undefined {
-  return deps.kv.get<LabRecord>(LAB_KEY);
-}
-
-function patchRecord(deps: LabDeps, f: (r: LabRecord) => void): void {
-  const r = record(deps);
-  if (!r) return;
-  f(r);
-  deps.kv.set(LAB_KEY, r);
-}
+export type { LabDeps, LabUpParams } from './lab-plan-common.js';
+export { kernelStateDir } from './kernel-host-steps.js';
 
 function keysStep(): Step<LabUpParams> {
   return {
@@ -133,128 +91,6 @@ function nsHostStep(h: LabHostLayout): Step<LabUpParams> {
           host: h.name,
           fix: 'lockstep lab down && lockstep lab up',
         });
-    },
-  };
-}
-
-/** A kernel host's state dir (its overlay, data disk, console log, pid) for the kind that runs it. */
-export const kernelStateDir = (dir: string, hostName: string, kind: KernelHostKind) => join(dir, hostName, kernelHostFiles(kind).stateSub);
-
-/**
- * A kernel host: its own Linux kernel in the wire namespace, booted by native/lab/uml/boot-host.sh
- * (user-mode Linux) or native/lab/vm/boot-host.sh (QEMU, where UML cannot run). Same NICs, MACs,
- * keys and data disk either way.
- */
-function kernelHostStep(h: LabHostLayout, deps: LabDeps): Step<LabUpParams> {
-  // started = answering SSH, or its kernel is still booting (both hosts boot side by side;
-  // the next step waits for them)
-  const started = async (p: LabUpParams) => (await sshBanner(h.address, 22)) || kernelAlive(p, h);
-  return {
-    id: `host-${h.name}`,
-    title: `Boot ${h.name}: its own Linux kernel, NICs, data disk, sshd (${h.address})`,
-    probe: async ({ params }) => started(params),
-    apply: async ({ params: p, log }) => {
-      const l = p.layout;
-      const kind = p.kernelKind ?? 'uml';
-      const files = kernelHostFiles(kind);
-      const state = kernelStateDir(p.dir, h.name, kind);
-      const scripts = join(deps.nativeDir, files.scripts);
-      if (existsSync(join(state, files.pidFile)))
-        await runLocal(['bash', join(scripts, 'stop-host.sh'), '--state-dir', state, '--mode', 'kill'], { timeoutMs: 30_000 });
-      await clearLinks(
-        h.nics.map((n) => n.wirePeer),
-        l.wireNs,
-      );
-      await runAll(kernelHostTapCommands(l, h));
-      mkdirSync(state, { recursive: true });
-      const common = [
-        ...['--name', h.name, '--state-dir', state, '--netns', l.wireNs],
-        ...['--nics', h.nics.map((n) => n.wirePeer).join(','), '--macs', h.nics.map((n) => n.mac).join(',')],
-        ...['--ip', `${h.address}/24`, '--keys-dir', hostDir(p.dir, h), '--umid', `${l.prefix}-${h.name}`, '--data-size', '256M'],
-      ];
-      const own = kind === 'uml' ? ['--mem', '768M'] : ['--mem', '1536M', '--kernel-dir', deps.labVmDir, '--accel', p.accel];
-      log(`${h.name}: ${kind === 'uml' ? 'user-mode Linux kernel' : `QEMU virtual machine (${p.accel.toUpperCase()})`}`);
-      const out = await mustLocal(['bash', join(scripts, 'boot-host.sh'), ...common, ...own], {
-        timeoutMs: 180_000,
-        fix:
-          kind === 'uml'
-            ? 'lockstep lab down, then LOCKSTEP_LAB_KERNEL=vm lockstep lab up --kernel (QEMU kernel hosts)'
-            : 'npm run build:native (builds the kernel host image), then lockstep lab down && lockstep lab up --kernel',
-      });
-      const pid = Number(out.trim().split('\n').pop());
-      patchRecord(deps, (r) => {
-        r.hosts[h.name] = { ...(r.hosts[h.name] ?? { fingerprint: '' }), pid };
-      });
-    },
-    verify: async ({ params }) => {
-      if (!(await started(params)))
-        throw new LockstepError({
-          code: 'lab-kernel-host',
-          message: `${h.name}'s kernel stopped while booting.`,
-          cause: consoleTail(params, h),
-          host: h.name,
-          fix: 'lockstep lab down && lockstep lab up --kernel',
-        });
-    },
-  };
-}
-
-/** Does this lab host's kernel run (its pid file names a live process whose command line carries the lab's umid)? */
-function kernelAlive(p: LabUpParams, h: LabHostLayout): boolean {
-  const pidFile = join(kernelStateDir(p.dir, h.name, p.kernelKind ?? 'uml'), kernelHostFiles(p.kernelKind ?? 'uml').pidFile);
-  const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : 0;
-  if (!pidAlive(pid)) return false;
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`umid=${p.layout.prefix}-${h.name}`);
-  } catch {
-    return false;
-  }
-}
-
-function consoleTail(p: LabUpParams, h: LabHostLayout): string {
-  const file = join(kernelStateDir(p.dir, h.name, p.kernelKind ?? 'uml'), kernelHostFiles(p.kernelKind ?? 'uml').console);
-  if (!existsSync(file)) return '';
-  return readFileSync(file, 'utf8').trim().split('\n').slice(-3).join(' | ').slice(0, 400);
-}
-
-/** Both kernel hosts boot side by side; this waits until each answers SSH (or its kernel died). */
-function kernelReadyStep(): Step<LabUpParams> {
-  const allUp = async (p: LabUpParams) => (await Promise.all(p.layout.hosts.map((h) => sshBanner(h.address, 22)))).every(Boolean);
-  return {
-    id: 'kernel-hosts-ready',
-    title: 'Wait until both kernel hosts answer SSH',
-    probe: async ({ params }) => allUp(params),
-    apply: async ({ params: p, signal, progress }) => {
-      const t0 = Date.now();
-      const limitMs = p.kernelKind === 'vm' ? 240_000 : 150_000;
-      while (Date.now() - t0 < limitMs && !signal.aborted) {
-        const up = await Promise.all(p.layout.hosts.map((h) => sshBanner(h.address, 22)));
-        if (up.every(Boolean)) return;
-        for (const [i, h] of p.layout.hosts.entries()) {
-          if (!up[i] && !kernelAlive(p, h))
-            throw new LockstepError({
-              code: 'lab-kernel-host',
-              message: `${h.name}'s kernel stopped while booting.`,
-              cause: consoleTail(p, h),
-              host: h.name,
-              fix: 'lockstep lab down && lockstep lab up --kernel',
-            });
-        }
-        const s = Math.round((Date.now() - t0) / 1000);
-        progress({ fraction: null, message: `booting: ${up.filter(Boolean).length} of ${up.length} hosts answer SSH (${s} s)` });
-        await new Promise((r) => setTimeout(r, 300));
-      }
-    },
-    verify: async ({ params: p }) => {
-      for (const h of p.layout.hosts)
-        if (!(await sshBanner(h.address, 22)))
-          throw new LockstepError({
-            code: 'lab-kernel-host',
-            message: `${h.name} booted but does not answer SSH on ${h.address}:22.`,
-            cause: consoleTail(p, h),
-            host: h.name,
-            fix: 'lockstep lab down && lockstep lab up --kernel',
-          });
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { Environment } from '../hosts/environment.js';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { decideAccel, parseCpuFlags } from '../hosts/accel.js';
@@ -5,14 +6,14 @@ import { join } from 'node:path';
 import { LockstepError, type LabStatus } from '../contract/index.js';
 import type { KeyValueRepo } from '../store/kv-repo.js';
 import type { TaskRunner } from '../tasks/runner.js';
-import type { EventBus } from '../app/event-bus.js';
+import type { EventBus } from '../events/event-bus.js';
 import { LAB_KEY, type LabRecord } from './lab-state.js';
 import { kernelStateDir, labDownKind, labUpKind, type LabDownParams, type LabUpParams } from './lab-plans.js';
 import { leftovers, pidAlive } from './observe.js';
 import { checkPrerequisites } from './prerequisites.js';
 import { DEFAULT_PUBLIC_NET, planLayout, validPrefix, validPublicNet } from './topology.js';
 import { routesOverlapping } from './routes.js';
-import { mustLocal, runLocal, which } from './local.js';
+import { mustLocal, runLocal, which } from '../hosts/local-exec.js';
 import { chooseKernelKind, kernelHostFiles } from './kernel-kind.js';
 
 function upParams(rec: LabRecord): LabUpParams {
@@ -24,12 +25,12 @@ function localAccel(): ReturnType<typeof decideAccel> {
 }
 
 /** The embedded default: two simulated KVM hosts on this machine. */
-export class VirtualLab {
+export class VirtualLab implements Environment {
   readonly prefix: string;
   readonly net: string;
 
   constructor(
-    private readonly deps: { kv: KeyValueRepo; runner: TaskRunner; bus: EventBus; home: string; nativeDir: string; labVmDir: string },
+    private readonly deps: { kv: KeyValueRepo; runner: TaskRunner; bus: EventBus; home: string; nativeDir: string; distDir: string },
     prefix = process.env.LOCKSTEP_LAB_PREFIX ?? 'ls',
     net = process.env.LOCKSTEP_LAB_NET ?? DEFAULT_PUBLIC_NET,
   ) {
@@ -47,8 +48,14 @@ export class VirtualLab {
         fix: 'unset LOCKSTEP_LAB_PREFIX',
       });
     this.prefix = prefix;
-    deps.runner.register(labUpKind({ kv: deps.kv, nativeDir: deps.nativeDir, labVmDir: deps.labVmDir }));
-    deps.runner.register(labDownKind({ kv: deps.kv, nativeDir: deps.nativeDir, labVmDir: deps.labVmDir }));
+    const labDeps = { kv: deps.kv, nativeDir: deps.nativeDir, labVmDir: join(deps.distDir, 'labvm') };
+    deps.runner.register(labUpKind(labDeps));
+    deps.runner.register(labDownKind(labDeps));
+  }
+
+  /** the built app (dist/): the client probe's script, the QEMU kernel hosts' image */
+  get distDir(): string {
+    return this.deps.distDir;
   }
 
   get dir(): string {

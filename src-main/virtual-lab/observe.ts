@@ -1,7 +1,7 @@
 import { readSshBanner } from '../hosts/banner.js';
 
 import { existsSync, readFileSync } from 'node:fs';
-import { runLocal } from './local.js';
+import { runLocal } from '../hosts/local-exec.js';
 import { ownedNames } from './topology.js';
 
 export async function netnsList(): Promise<string[]> {

@@ -1,6 +1,6 @@
 import { LockstepError, type LabFlavour } from '../contract/index.js';
 import type { KernelHostKind } from './kernel-kind.js';
-import { which } from './local.js';
+import { which } from '../hosts/local-exec.js';
 
 type Need = 'namespaces' | 'kernel' | KernelHostKind;
 

@@ -1,5 +1,5 @@
 import { cidrTextsOverlap } from '../net/ipv4.js';
-import { runLocal } from './local.js';
+import { runLocal } from '../hosts/local-exec.js';
 
 /** Routes of this machine's namespace that overlap `cidr` (the default route excluded). */
 export async function routesOverlapping(cidr: string): Promise<string[]> {

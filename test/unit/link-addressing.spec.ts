@@ -14,7 +14,7 @@ import {
   suggestFreeSubnet,
   undoCommands,
 } from '../../src-main/link/addressing.js';
-import { tolerated } from '../../src-main/link/command.js';
+import { tolerated } from '../../src-main/hosts/command.js';
 import { cidrsOverlap, parseCidr } from '../../src-main/net/ipv4.js';
 import { parseIpAddrs, parseIpLinks, parseIpRoutes, surveyNicsFromOutput } from '../../src-main/link/nic-candidates.js';
 

@@ -19,7 +19,7 @@ import {
   probeRestoreCommands,
   type ProbeNic,
 } from '../../src-main/link/cable-probe.js';
-import { tolerated } from '../../src-main/link/command.js';
+import { tolerated } from '../../src-main/hosts/command.js';
 import { surveyNicsFromOutput } from '../../src-main/link/nic-candidates.js';
 
 const fx = (name: string) => readFileSync(new URL(`../fixtures/link/${name}`, import.meta.url), 'utf8');

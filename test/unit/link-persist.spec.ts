@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { linkEnds, planSubnet } from '../../src-main/link/addressing.js';
-import { tolerated } from '../../src-main/link/command.js';
+import { tolerated } from '../../src-main/hosts/command.js';
 import {
   MARKER,
   choosePersistence,

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LockstepError, type AppEvent } from '../../src-main/contract/index.js';
-import { EventBus } from '../../src-main/app/event-bus.js';
+import { EventBus } from '../../src-main/events/event-bus.js';
 import { Store } from '../../src-main/store/store.js';
 import { sleep } from '../../src-main/tasks/cancel.js';
 import { RateEstimator } from '../../src-main/tasks/progress.js';

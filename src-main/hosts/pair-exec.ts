@@ -5,9 +5,9 @@
  */
 import type { HostDTO } from '../contract/hosts.js';
 import { LockstepError } from '../contract/index.js';
-import { readSshBanner } from '../hosts/banner.js';
-import type { HostsService } from '../hosts/hosts-service.js';
-import { droppedError, type ExecResult, type SshSession } from '../hosts/ssh-session.js';
+import { readSshBanner } from './banner.js';
+import type { HostsService } from './hosts-service.js';
+import { droppedError, type ExecResult, type SshSession } from './ssh-session.js';
 import { tolerated, type Argv, type HostCommand, type Side } from './command.js';
 
 export const SIDES = ['A', 'B'] as const;
