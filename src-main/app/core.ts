@@ -4,6 +4,7 @@ import { Store } from '../store/store.js';
 import { resolveHome } from '../store/paths.js';
 import { TaskRunner } from '../tasks/runner.js';
 import { EventBus } from '../events/event-bus.js';
+import { PairWatcher } from './pair-watcher.js';
 import { makeHandlers, type Handlers } from './handlers.js';
 import { version } from './version.js';
 import { distDir, nativeDir } from './paths.js';
@@ -44,6 +45,8 @@ export class Core {
   readonly startedAt = Date.now();
   private readonly handlers: Handlers;
   private tail?: NodeJS.Timeout;
+  /** one watcher of the pair for every window (windows subscribe to `pair-observed` instead of polling) */
+  readonly pairWatcher: PairWatcher;
 
   constructor(readonly options: CoreOptions) {
     this.home = options.home ?? resolveHome(process.env, options.electronUserData);
@@ -80,6 +83,15 @@ export class Core {
     this.lockstep.beforeVmStop = () => this.agent.holdAll();
     this.lockstep.agentsDeployed = () => ['deployed', 'deploying'].includes(this.agent.record()?.state ?? '');
     this.handlers = makeHandlers(this);
+    this.pairWatcher = new PairWatcher(
+      {
+        link: () => this.call('link.status', {}),
+        mirror: () => this.call('mirror.status', {}),
+        pair: () => this.call('lockstep.status', {}),
+        agents: () => this.call('agent.status', {}),
+      },
+      (e) => this.bus.emit(e),
+    );
   }
 
   get database(): string {
@@ -99,6 +111,16 @@ export class Core {
 
   onEvent(listener: (e: AppEvent) => void): () => void {
     return this.bus.on(listener);
+  }
+
+  /** A window's events plus the pair watcher while it is open (the CLI takes events only). */
+  onWindowEvents(listener: (e: AppEvent) => void): () => void {
+    const off = this.bus.on(listener);
+    const unwatch = this.pairWatcher.watch();
+    return () => {
+      unwatch();
+      off();
+    };
   }
 
   /** The one entry point of every door: validates, runs, and never throws. */

@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 interface CoreLike {
   invoke(name: unknown, input: unknown): Promise<unknown>;
   onEvent(listener: (e: unknown) => void): () => void;
+  onWindowEvents(listener: (e: unknown) => void): () => void;
   startBackground(): void;
   close(): Promise<void>;
 }
@@ -53,7 +54,7 @@ void app.whenReady().then(async () => {
     return core.invoke(name, input);
   });
   const win = createWindow();
-  const off = core.onEvent((e) => {
+  const off = core.onWindowEvents((e) => {
     if (!win.isDestroyed()) win.webContents.send('lockstep:event', e);
   });
   app.on('window-all-closed', () => {

@@ -1,13 +1,18 @@
-import type { DrillReport, ErrorDTO, LinkStatus, MirrorStatusDTO, PairStatus } from '../../src-main/contract/index.js';
+import type { AgentStatus, AppEvent, DrillReport, ErrorDTO, LinkStatus, MirrorStatusDTO, PairStatus } from '../../src-main/contract/index.js';
 import { api } from '../api.js';
 
 const HISTORY = 90;
 
-/** Link, mirror and lockstep state, re-observed every 2 s (and after every action). */
+/**
+ * Link, mirror, lockstep and agent state: pushed by the core's one pair watcher (`pair-observed`,
+ * every 2 s while a window is open), read once when a view opens and after every action. The
+ * window itself never polls.
+ */
 class PairState {
   link = $state<LinkStatus | null>(null);
   mirror = $state<MirrorStatusDTO | null>(null);
   pair = $state<PairStatus | null>(null);
+  agents = $state<AgentStatus | null>(null);
   checkpointsPerSecond = $state<number[]>([]);
   pauseMs = $state<number[]>([]);
   drills = $state<DrillReport[]>([]);
@@ -15,36 +20,56 @@ class PairState {
   error = $state<ErrorDTO | null>(null);
   /** the first refresh has answered */
   loaded = $state(false);
-  private timer?: ReturnType<typeof setInterval>;
+  private off?: () => void;
   private users = 0;
 
   start(): () => void {
     this.users++;
-    if (!this.timer) {
+    if (!this.off) {
+      this.off = api.onEvent((e) => {
+        if (e.type === 'pair-observed') this.take(e);
+      });
       void this.refresh();
-      this.timer = setInterval(() => void this.refresh(), 2000);
     }
     return () => {
       this.users--;
-      if (this.users === 0 && this.timer) {
-        clearInterval(this.timer);
-        this.timer = undefined;
+      if (this.users === 0 && this.off) {
+        this.off();
+        this.off = undefined;
       }
     };
   }
 
-  async refresh(): Promise<void> {
-    const [l, m, p] = await Promise.all([api.call('link.status', {}), api.call('mirror.status', {}), api.call('lockstep.status', {})]);
-    if (l.ok) this.link = l.value;
-    if (m.ok) this.mirror = m.value;
-    if (p.ok) {
-      this.pair = p.value;
-      if (p.value.state === 'lockstep') {
-        this.checkpointsPerSecond = [...this.checkpointsPerSecond, p.value.checkpointsPerSecond].slice(-HISTORY);
-        if (p.value.checkpointPauseMsP50 !== null) this.pauseMs = [...this.pauseMs, p.value.checkpointPauseMsP50].slice(-HISTORY);
+  private take(e: Extract<AppEvent, { type: 'pair-observed' }>): void {
+    if (e.link) this.link = e.link;
+    if (e.mirror) this.mirror = e.mirror;
+    if (e.agents) this.agents = e.agents;
+    if (e.pair) {
+      this.pair = e.pair;
+      if (e.pair.state === 'lockstep') {
+        this.checkpointsPerSecond = [...this.checkpointsPerSecond, e.pair.checkpointsPerSecond].slice(-HISTORY);
+        if (e.pair.checkpointPauseMsP50 !== null) this.pauseMs = [...this.pauseMs, e.pair.checkpointPauseMsP50].slice(-HISTORY);
       }
     }
     this.loaded = true;
+  }
+
+  /** Reads everything once (a view opened, an action ended). */
+  async refresh(): Promise<void> {
+    const [link, mirror, pair, agents] = await Promise.all([
+      api.call('link.status', {}),
+      api.call('mirror.status', {}),
+      api.call('lockstep.status', {}),
+      api.call('agent.status', {}),
+    ]);
+    this.take({
+      type: 'pair-observed',
+      at: Date.now(),
+      link: link.ok ? link.value : null,
+      mirror: mirror.ok ? mirror.value : null,
+      pair: pair.ok ? pair.value : null,
+      agents: agents.ok ? agents.value : null,
+    });
   }
 
   async loadDrills(): Promise<void> {

@@ -56,6 +56,26 @@ describe('the app in web mode (Chromium)', () => {
     ws.close();
   });
 
+  it('an idle window makes no request: the pair watcher in the core pushes its observations', async () => {
+    const sent: string[] = [];
+    let observed = 0;
+    page.on('websocket', (ws) => {
+      ws.on('framesent', (f) => sent.push(String(f.payload)));
+      ws.on('framereceived', (f) => {
+        if (String(f.payload).includes('"pair-observed"')) observed++;
+      });
+    });
+    await page.reload();
+    await page.getByTestId('connection').and(page.locator('[data-state="open"]')).waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'Dashboard' }).click();
+    await page.waitForTimeout(3000); // the view reads its state once when it opens
+    const before = sent.length;
+    const observedBefore = observed;
+    await page.waitForTimeout(10_000);
+    expect(sent.slice(before), 'requests while idle').toEqual([]);
+    expect(observed - observedBefore, 'pair-observed pushes in 10 s').toBeGreaterThanOrEqual(3);
+  });
+
   it('a page without the token is told it is not authorised', async () => {
     const other = await chrome.browser.newPage();
     await other.goto(srv.url + '/');

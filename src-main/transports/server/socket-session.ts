@@ -6,7 +6,7 @@ import type { Core } from '../../app/core.js';
  * `{id, result}` (the Result envelope) and `{event}` pushes.
  */
 export function attachSocket(core: Core, ws: WebSocket): void {
-  const off = core.onEvent((event) => {
+  const off = core.onWindowEvents((event) => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ event }));
   });
   ws.on('close', off);
