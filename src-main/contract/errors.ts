@@ -10,6 +10,8 @@ export interface ErrorDTO {
   fix?: string;
   host?: string;
   step?: string;
+  /** values a window or script must read back (a fingerprint, sizes), never parsed out of text */
+  details?: Record<string, string | number | boolean>;
 }
 
 /** Thrown inside the core; turned into an ErrorDTO at the doors. */
@@ -19,6 +21,7 @@ export class LockstepError extends Error {
   readonly host?: string;
   readonly step?: string;
   readonly causeText?: string;
+  readonly details?: Record<string, string | number | boolean>;
 
   constructor(dto: ErrorDTO) {
     super(dto.message);
@@ -28,6 +31,7 @@ export class LockstepError extends Error {
     this.host = dto.host;
     this.step = dto.step;
     this.causeText = dto.cause;
+    this.details = dto.details;
   }
 
   toDTO(): ErrorDTO {
@@ -36,6 +40,7 @@ export class LockstepError extends Error {
     if (this.fix !== undefined) dto.fix = this.fix;
     if (this.host !== undefined) dto.host = this.host;
     if (this.step !== undefined) dto.step = this.step;
+    if (this.details !== undefined) dto.details = this.details;
     return dto;
   }
 }

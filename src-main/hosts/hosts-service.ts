@@ -94,6 +94,7 @@ export class HostsService {
         cause: 'The host was reinstalled, its keys regenerated — or someone is intercepting the connection.',
         fix: `If you know why: lockstep hosts forget ${where} && lockstep hosts add ${where} --accept-fingerprint ${fingerprint}`,
         host: where,
+        details: { pinned: existing.fingerprint, offered: fingerprint },
       });
     }
     const kh = join(this.sshDir, 'known_hosts');
@@ -116,6 +117,7 @@ export class HostsService {
           cause: 'The host was reinstalled — or someone is intercepting the connection.',
           fix: `If you know why: ssh-keygen -R '${i.port === 22 ? i.address : `[${i.address}]:${i.port}`}', then lockstep hosts add ${where} --accept-fingerprint ${fingerprint}`,
           host: where,
+          details: { offered: fingerprint, keyType },
         });
       }
       if (!i.acceptFingerprint) {
@@ -124,6 +126,7 @@ export class HostsService {
           message: `First contact with ${where}: its ${keyType} host key is ${fingerprint}. Confirm it (compare with \`ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub\` on the host).`,
           fix: `lockstep hosts add ${where} --accept-fingerprint ${fingerprint}`,
           host: where,
+          details: { fingerprint, keyType },
         });
       }
       if (i.acceptFingerprint !== fingerprint) {

@@ -68,6 +68,7 @@ async function uploadError(s: SshSession, local: string, remote: string, e: unkn
       cause: (e as Error).message,
       fix: `Free space on ${where} (\`df -h ${dir}\` there shows the file system)${again}.`,
       host: hostId(s.target),
+      details: { file: remote, neededBytes: need, freeBytes: free * 1024, dir },
     });
   if (e instanceof LockstepError) return e;
   return new LockstepError({

@@ -98,4 +98,15 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       ALTER TABLE hosts ADD COLUMN last_seen INTEGER;
     `,
   },
+  {
+    version: 3,
+    name: 'drop-unused-tables',
+    // created by the first schema and never written or read: the pair and the mirror are
+    // records of their own modules, figures live in drills and the bench
+    sql: `
+      DROP INDEX IF EXISTS metrics_name_at;
+      DROP TABLE IF EXISTS metrics;
+      DROP TABLE IF EXISTS clusters;
+    `,
+  },
 ];

@@ -49,8 +49,8 @@ class Hosts {
       await this.refresh();
       return;
     }
-    const fp = /SHA256:[A-Za-z0-9+/]{43}/.exec(r.error.fix ?? '')?.[0];
-    if (r.error.code === 'host-key-unconfirmed' && fp) this.pending[key] = { fingerprint: fp, message: r.error.message };
+    const fp = r.error.details?.fingerprint;
+    if (r.error.code === 'host-key-unconfirmed' && typeof fp === 'string') this.pending[key] = { fingerprint: fp, message: r.error.message };
     else this.error = r.error;
   }
 

@@ -49,6 +49,7 @@ describe('hosts: discovery, pinning, bad input (on the virtual lab)', () => {
     expect(first.error.code).toBe('host-key-unconfirmed');
     expect(first.error.message).toContain(a.fingerprint);
     expect(first.error.fix).toBe(`lockstep hosts add ${a.address}:22 --accept-fingerprint ${a.fingerprint}`);
+    expect(first.error.details).toEqual({ fingerprint: a.fingerprint, keyType: 'ssh-ed25519' });
     expect(hostsList()).toEqual([]);
     const added = run<HostDTO>(['hosts', 'add', a.address, '--key-file', lab.keyFile, '--accept-fingerprint', a.fingerprint]);
     expect(added).toMatchObject({ ok: true, value: { name: 'hostA', fingerprint: a.fingerprint, hostId: `${a.address}:22`, sudo: false } });
