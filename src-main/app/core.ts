@@ -57,8 +57,22 @@ export class Core {
     this.hosts = new HostsService({ hosts: this.store.hosts, pool: this.pool, bus: this.bus, lab: this.lab });
     this.preflight = new PreflightService({ hosts: this.hosts, bus: this.bus, kv: this.store.kv });
     this.consoles = new ConsoleService({ hosts: this.hosts, bus: this.bus });
-    this.link = new LinkService({ store: this.store, bus: this.bus, runner: this.runner, hosts: this.hosts });
-    this.mirror = new MirrorService({ store: this.store, bus: this.bus, runner: this.runner, hosts: this.hosts, link: this.link });
+    // services ask each other's state through narrow functions handed in here, never by store key
+    this.link = new LinkService({
+      store: this.store,
+      bus: this.bus,
+      runner: this.runner,
+      hosts: this.hosts,
+      mirrorConfigured: () => this.mirror.configured(),
+    });
+    this.mirror = new MirrorService({
+      store: this.store,
+      bus: this.bus,
+      runner: this.runner,
+      hosts: this.hosts,
+      link: this.link,
+      lastPreflight: () => this.preflight.last(),
+    });
     this.lockstep = new LockstepService({
       store: this.store,
       bus: this.bus,

@@ -18,6 +18,8 @@ export interface LinkDeps {
   bus: EventBus;
   runner: TaskRunner;
   hosts: HostsService;
+  /** is a DRBD mirror configured over this link (asked of the mirror service; absent: none) */
+  mirrorConfigured?: () => boolean;
 }
 
 export type LinkUp = Extract<LinkStatus, { state: 'up' }>;

@@ -72,7 +72,7 @@ export class LinkService {
       this.deps.bus.log('info', 'link', 'No replication link to remove.');
       return { state: 'none' };
     }
-    if (this.deps.store.kv.get('mirror') !== undefined)
+    if (this.deps.mirrorConfigured?.())
       this.deps.bus.log('warn', 'link', 'Removing the link under a configured DRBD mirror: replication stops until the link is set up again.');
     const plan = await this.deps.runner.run('link.remove', { hosts: st.hosts });
     if (plan.state !== 'done')

@@ -3,7 +3,7 @@
 import type { MirrorUnavailableDTO } from '../contract/link.js';
 import type { LastPreflight } from '../contract/preflight.js';
 
-/** What the preflight service keeps in store.kv('preflight'). */
+/** The preflight service's last report (asked of that service, never read from its store key). */
 export type StoredPreflight = LastPreflight;
 
 /** What store.kv('mirror-skip') holds: the user chose to protect without DRBD on these hosts. */
@@ -12,7 +12,6 @@ export interface MirrorSkip {
   at: number;
 }
 
-export const PREFLIGHT_KEY = 'preflight';
 export const MIRROR_SKIP_KEY = 'mirror-skip';
 
 /** The preflight rules whose failure makes a DRBD mirror impossible. */

@@ -8,7 +8,7 @@ import { bothSides, HostPair, other, pollUntil, SECTION, err } from '../hosts/pa
 
 import type { Store } from '../store/store.js';
 import type { TaskRunner } from '../tasks/runner.js';
-import { drbdAvailability, MIRROR_SKIP_KEY, PREFLIGHT_KEY, unavailableStatus, type MirrorSkip, type StoredPreflight } from './availability.js';
+import { drbdAvailability, MIRROR_SKIP_KEY, unavailableStatus, type MirrorSkip, type StoredPreflight } from './availability.js';
 import { parseWipe } from './disk-check.js';
 import * as drbd from './drbd-commands.js';
 import { kernelLogShowsSplitBrain, parseEvents2, parseProcDrbd } from './parse.js';
@@ -24,6 +24,8 @@ export interface MirrorDeps {
   runner: TaskRunner;
   hosts: HostsService;
   link: LinkService;
+  /** the last preflight report, asked of the preflight service (the core hands this in) */
+  lastPreflight: () => StoredPreflight | null;
 }
 
 /** The DRBD mirror over the link (wires src-main/mirror/* to SSH). */
@@ -36,6 +38,11 @@ export class MirrorService {
 
   stored(): MirrorStored | undefined {
     return this.deps.store.kv.get<MirrorStored>(MIRROR_KEY);
+  }
+
+  /** A DRBD mirror is configured on the pair (what the link asks before it is removed). */
+  configured(): boolean {
+    return this.stored() !== undefined;
   }
 
   save(rec: MirrorStored): void {
@@ -196,7 +203,7 @@ export class MirrorService {
   private noMirror(): MirrorStatusDTO {
     const link = this.deps.link.stored();
     if (!link) return { state: 'none' };
-    const a = drbdAvailability(this.deps.store.kv.get<StoredPreflight>(PREFLIGHT_KEY), [link.hosts.A, link.hosts.B]);
+    const a = drbdAvailability(this.deps.lastPreflight() ?? undefined, [link.hosts.A, link.hosts.B]);
     return a.state === 'unavailable' ? unavailableStatus(a, this.deps.store.kv.get<MirrorSkip>(MIRROR_SKIP_KEY)) : { state: 'none' };
   }
 
@@ -207,7 +214,7 @@ export class MirrorService {
     if (!link) throw err('mirror-no-link', 'There is no replication link yet.', { fix: 'lockstep link setup HOST_A HOST_B' });
     const hosts = [link.hosts.A, link.hosts.B];
     const names = `${link.names.A} ${link.names.B}`;
-    const a = drbdAvailability(this.deps.store.kv.get<StoredPreflight>(PREFLIGHT_KEY), hosts);
+    const a = drbdAvailability(this.deps.lastPreflight() ?? undefined, hosts);
     if (a.state === 'unknown') throw err('mirror-unchecked', `${a.why} Whether they have DRBD is not known.`, { fix: `lockstep preflight run ${names}` });
     if (a.state === 'available')
       throw err('mirror-available', 'Both hosts can run DRBD: mirror the disks rather than copying them in full.', { fix: 'lockstep mirror setup' });
