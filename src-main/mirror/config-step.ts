@@ -8,10 +8,9 @@ import type { Step } from '../tasks/step.js';
 import * as drbd from './drbd-commands.js';
 
 import { renderResource } from './res-config.js';
-import type { MirrorService } from './mirror-service.js';
-import type { MirrorStored, MirrorSetupParams } from './mirror-record.js';
+import type { MirrorContext, MirrorStored, MirrorSetupParams } from './mirror-record.js';
 
-export function resourceText(svc: MirrorService, rec: MirrorStored): string {
+export function resourceText(svc: MirrorContext, rec: MirrorStored): string {
   return renderResource(
     {
       name: rec.resource,
@@ -28,7 +27,7 @@ export function resourceText(svc: MirrorService, rec: MirrorStored): string {
 }
 
 /** 3. /etc/drbd.d/r0.res on both: temp → drbdadm validates → fsync → rename (a crash never leaves it half-written). */
-export function configStep(svc: MirrorService): Step<MirrorSetupParams> {
+export function configStep(svc: MirrorContext): Step<MirrorSetupParams> {
   const differs = async (pair: HostPair, rec: MirrorStored): Promise<Side[]> => {
     const want = resourceText(svc, rec);
     const out: Side[] = [];

@@ -12,11 +12,10 @@ import { diskCheckArgv, diskProblems, diskRefusal, parseDiskCheck, wipeConfirmed
 import * as drbd from './drbd-commands.js';
 
 import { resyncRateFor } from './res-config.js';
-import type { MirrorService } from './mirror-service.js';
-import { RESOURCE, MINOR, PORT, KiB, MiB, type MirrorStored, type MirrorSetupParams, configured } from './mirror-record.js';
+import { RESOURCE, MINOR, PORT, KiB, MiB, type MirrorContext, type MirrorStored, type MirrorSetupParams, configured } from './mirror-record.js';
 
 /** The preflight's candidates on one host (one gather round trip): unused, unmounted, no signature. */
-export async function chooseDisk(svc: MirrorService, pair: HostPair, side: Side): Promise<string> {
+export async function chooseDisk(svc: MirrorContext, pair: HostPair, side: Side): Promise<string> {
   const r = await pair.exec(side, ['sh', '-s'], { stdin: GATHER_SCRIPT, timeoutMs: 90_000 });
   const facts = parseGatherOutput(r.stdout);
   const found = candidateDisks(facts, 16 * MiB);
@@ -39,7 +38,7 @@ export async function chooseDisk(svc: MirrorService, pair: HostPair, side: Side)
 }
 
 /** 1. Choose and check the backing disks. Read-only; refuses anything in use before anything changes. */
-export function disksStep(svc: MirrorService): Step<MirrorSetupParams> {
+export function disksStep(svc: MirrorContext): Step<MirrorSetupParams> {
   return {
     id: 'mirror-disks',
     title: 'Choose the backing disk on each host (refuse disks in use or holding data)',
@@ -109,13 +108,13 @@ export function disksStep(svc: MirrorService): Step<MirrorSetupParams> {
 }
 
 /** Is the resource up (a minor with a disk attached) on this side? */
-export async function attached(svc: MirrorService, pair: HostPair, rec: MirrorStored, side: Side): Promise<boolean> {
+export async function attached(svc: MirrorContext, pair: HostPair, rec: MirrorStored, side: Side): Promise<boolean> {
   const v = await svc.observe(pair, rec, side, { assumeReachable: true });
   return configured(v.status) && v.status.disk !== 'Diskless';
 }
 
 /** 4. DRBD metadata at the end of each disk (create-md). Only on disks that are blank or confirmed with --wipe. */
-export function metadataStep(svc: MirrorService): Step<MirrorSetupParams> {
+export function metadataStep(svc: MirrorContext): Step<MirrorSetupParams> {
   const todo = async (pair: HostPair, rec: MirrorStored): Promise<Side[]> => {
     const out: Side[] = [];
     for (const side of SIDES) if (!rec.initialized.includes(side) && !(await attached(svc, pair, rec, side))) out.push(side);

@@ -1,6 +1,8 @@
 /** What the mirror remembers (store.kv 'mirror') and the small shared pieces of the mirror service and its setup steps. */
 
+import type { Level } from '../contract/index.js';
 import type { Side } from '../hosts/command.js';
+import type { HostPair } from '../hosts/pair-exec.js';
 import type { ResyncFigures } from './kernel-log.js';
 import type { DrbdFlavour, MirrorStatus } from './status.js';
 
@@ -68,3 +70,17 @@ export type Configured = Exclude<MirrorStatus, { state: 'unconfigured' }>;
 export const configured = (s: MirrorStatus | null): s is Configured => s !== null && s.state !== 'unconfigured';
 
 export const fmtMiB = (kibps: number) => `${(kibps / 1024).toFixed(1)} MiB/s`;
+
+/**
+ * What the mirror's steps may read and write: their records, the pair of hosts, an observation of
+ * one side, the event log. Steps get this, not the service (MirrorService implements it).
+ */
+export interface MirrorContext {
+  stored(): MirrorStored | undefined;
+  save(rec: MirrorStored): void;
+  patch(f: (r: MirrorStored) => void): MirrorStored;
+  requireMirror(): MirrorStored;
+  observe(pair: HostPair, rec: MirrorStored, side: Side, o?: { log?: boolean; assumeReachable?: boolean }): Promise<View>;
+  pair(p: { a: string; b: string } | { hosts: Record<Side, string> }): HostPair;
+  log(level: Level, message: string, extra?: { host?: string; data?: Record<string, unknown> }): void;
+}

@@ -1,5 +1,5 @@
 import type { EventBus } from '../events/event-bus.js';
-import { LockstepError } from '../contract/index.js';
+import { LockstepError, type Level } from '../contract/index.js';
 import type { MirrorSideDTO, MirrorStatusDTO } from '../contract/link.js';
 import type { HostsService } from '../hosts/hosts-service.js';
 import type { Side } from '../hosts/command.js';
@@ -14,7 +14,16 @@ import * as drbd from './drbd-commands.js';
 import { kernelLogShowsSplitBrain, parseEvents2, parseProcDrbd } from './parse.js';
 
 import type { MirrorStatus } from './status.js';
-import { MIRROR_KEY, DEFAULT_LINK_MIBPS, type MirrorStored, type MirrorSetupParams, type View, type Configured, configured } from './mirror-record.js';
+import {
+  MIRROR_KEY,
+  DEFAULT_LINK_MIBPS,
+  type MirrorStored,
+  type MirrorContext,
+  type MirrorSetupParams,
+  type View,
+  type Configured,
+  configured,
+} from './mirror-record.js';
 import { setupKind } from './setup-steps.js';
 import { verifyKind, resolveKind } from './verify-steps.js';
 
@@ -29,7 +38,7 @@ export interface MirrorDeps {
 }
 
 /** The DRBD mirror over the link (wires src-main/mirror/* to SSH). */
-export class MirrorService {
+export class MirrorService implements MirrorContext {
   constructor(readonly deps: MirrorDeps) {
     deps.runner.register(setupKind(this));
     deps.runner.register(verifyKind(this));
@@ -38,6 +47,10 @@ export class MirrorService {
 
   stored(): MirrorStored | undefined {
     return this.deps.store.kv.get<MirrorStored>(MIRROR_KEY);
+  }
+
+  log(level: Level, message: string, extra?: { host?: string; data?: Record<string, unknown> }): void {
+    this.deps.bus.log(level, 'mirror', message, extra);
   }
 
   /** A DRBD mirror is configured on the pair (what the link asks before it is removed). */

@@ -8,8 +8,7 @@ import { bothSides, HostPair, other, err } from '../hosts/pair-exec.js';
 import { sleep } from '../tasks/cancel.js';
 import type { StepContext } from '../tasks/step.js';
 import { lastResync, type ResyncFigures } from './kernel-log.js';
-import { KiB, type MirrorStored, fmtMiB } from './mirror-record.js';
-import type { MirrorService } from './mirror-service.js';
+import { KiB, type MirrorContext, type MirrorStored, fmtMiB } from './mirror-record.js';
 import { isInSync } from './status.js';
 
 /**
@@ -17,7 +16,7 @@ import { isInSync } from './status.js';
  * percent, rate and ETA through ctx.progress (and the event log about once a second).
  */
 export async function watchSync(
-  svc: MirrorService,
+  svc: MirrorContext,
   ctx: StepContext<unknown>,
   pair: HostPair,
   rec: MirrorStored,
@@ -53,7 +52,7 @@ export async function watchSync(
       ctx.progress(p);
       if (Date.now() - lastLog >= 1000) {
         lastLog = Date.now();
-        svc.deps.bus.log('info', 'mirror', p.message, {
+        svc.log('info', p.message, {
           data: { planId: ctx.planId, fraction, rateKiBps: s.rateKiBps, etaSeconds: s.etaSeconds, remainingKiB: s.remainingKiB, totalKiB: s.totalKiB },
         });
       }
@@ -83,7 +82,7 @@ async function resyncCounts(pair: HostPair): Promise<Record<Side, number>> {
 }
 
 /** Remember where the kernel logs are, before something that may start a resync. */
-export async function markResync(svc: MirrorService, pair: HostPair): Promise<void> {
+export async function markResync(svc: MirrorContext, pair: HostPair): Promise<void> {
   const mark = await resyncCounts(pair);
   svc.patch((r) => (r.resyncMark = mark));
 }
@@ -94,7 +93,7 @@ export async function markResync(svc: MirrorService, pair: HostPair): Promise<vo
  * logs. Only a resync begun after `markResync` counts. Returns the figures, or null.
  */
 export async function recordResync(
-  svc: MirrorService,
+  svc: MirrorContext,
   pair: HostPair,
   rec: MirrorStored,
   what: string,
@@ -114,9 +113,8 @@ export async function recordResync(
     f.beganAt !== null && f.doneAt !== null && f.doneAt >= f.beganAt ? Math.max(0.01, f.doneAt - f.beganAt) : (fallbackSeconds ?? f.doneSeconds ?? 0);
   const out = { ...f, seconds };
   svc.patch((r) => (r.lastResync = { ...out, at: Date.now() }));
-  svc.deps.bus.log(
+  svc.log(
     'info',
-    'mirror',
     `${what} of ${rec.resource}: ${f.resyncKiB} KiB resynced in ${seconds.toFixed(2)} s (source's bitmap ${f.sourceBitmapKiB ?? '?'} KiB = changed while apart; target's own ${f.targetBitmapKiB ?? '?'} KiB = its activity-log extents or its own changes${f.alMarkedKiB ? `; ${f.alMarkedKiB} KiB marked from the AL at attach` : ''})`,
     {
       data: {

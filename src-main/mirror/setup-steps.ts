@@ -8,14 +8,13 @@ import { RETRY_DROPPED, type PlanKind, type Step, type StepContext } from '../ta
 import * as drbd from './drbd-commands.js';
 
 import { parseProcDrbdVersion } from './parse.js';
-import type { MirrorService } from './mirror-service.js';
-import { type MirrorStored, type MirrorSetupParams, type View, configured } from './mirror-record.js';
+import { type MirrorContext, type MirrorStored, type MirrorSetupParams, type View, configured } from './mirror-record.js';
 import { configStep } from './config-step.js';
 import { disksStep, metadataStep } from './disk-steps.js';
 import { syncStep } from './sync-step.js';
 import { markResync } from './resync-watch.js';
 
-export function setupKind(svc: MirrorService): PlanKind<MirrorSetupParams> {
+export function setupKind(svc: MirrorContext): PlanKind<MirrorSetupParams> {
   return {
     kind: 'mirror.setup',
     // every step probes first: one whose SSH connection dropped is simply tried again
@@ -26,7 +25,7 @@ export function setupKind(svc: MirrorService): PlanKind<MirrorSetupParams> {
 }
 
 /** 2. `modprobe drbd` on both: drbd-utils picks 8.4 or 9 tools from /proc/drbd, so this comes first. */
-export function moduleStep(svc: MirrorService): Step<MirrorSetupParams> {
+export function moduleStep(svc: MirrorContext): Step<MirrorSetupParams> {
   const read = async (pair: HostPair, side: Side) => {
     const proc = await pair.exec(side, drbd.readProcDrbd());
     const uname = await pair.check(side, ['uname', '-n'], { step: 'mirror-module' });
@@ -87,7 +86,7 @@ export function moduleStep(svc: MirrorService): Step<MirrorSetupParams> {
 }
 
 /** 5. `drbdadm up` (attach + connect) where the resource is not up; both must reach Connected. */
-export function upStep(svc: MirrorService): Step<MirrorSetupParams> {
+export function upStep(svc: MirrorContext): Step<MirrorSetupParams> {
   const connected = (v: View) => configured(v.status) && (v.status.state === 'connected' || v.status.state === 'syncing' || v.status.state === 'verifying');
   const views = async (pair: HostPair, rec: MirrorStored) => bothSides((s) => svc.observe(pair, rec, s, { log: true, assumeReachable: true }));
   return {
@@ -149,16 +148,15 @@ export function upStep(svc: MirrorService): Step<MirrorSetupParams> {
 }
 
 /** 7. Remember that the mirror is complete. */
-export function recordStep(svc: MirrorService): Step<MirrorSetupParams> {
+export function recordStep(svc: MirrorContext): Step<MirrorSetupParams> {
   return {
     id: 'mirror-record',
     title: 'Remember the mirror',
     probe: async () => svc.stored()?.complete === true,
     apply: async () => {
       const rec = svc.patch((r) => (r.complete = true));
-      svc.deps.bus.log(
+      svc.log(
         'info',
-        'mirror',
         `Mirror ${rec.resource} (${rec.device}) up: ${rec.names.A} ${rec.disks.A} ⇄ ${rec.names.B} ${rec.disks.B} over ${rec.addresses.A} ⇄ ${rec.addresses.B}`,
       );
     },

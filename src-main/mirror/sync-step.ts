@@ -6,12 +6,11 @@ import type { Step } from '../tasks/step.js';
 import * as drbd from './drbd-commands.js';
 
 import { isInSync } from './status.js';
-import type { MirrorService } from './mirror-service.js';
-import { type MirrorStored, type MirrorSetupParams, type Configured, fmtMiB } from './mirror-record.js';
+import { type MirrorContext, type MirrorStored, type MirrorSetupParams, type Configured, fmtMiB } from './mirror-record.js';
 import { markResync, recordResync, watchSync } from './resync-watch.js';
 
 /** 6. The first full copy (A → B, with progress), or none for blank disks; a returning host resyncs incrementally here. */
-export function syncStep(svc: MirrorService): Step<MirrorSetupParams> {
+export function syncStep(svc: MirrorContext): Step<MirrorSetupParams> {
   const inSync = async (pair: HostPair, rec: MirrorStored) =>
     (await bothSides((s) => svc.observe(pair, rec, s, { assumeReachable: true }))).every((v) => v.status !== null && isInSync(v.status));
   return {
@@ -44,7 +43,7 @@ export function syncStep(svc: MirrorService): Step<MirrorSetupParams> {
           r.initialSync = { mode: 'blank', kib: 0, seconds, mibPerSec: null, at: Date.now() };
         });
         ctx.progress({ fraction: 1, message: 'Both disks declared identical (blank): no full copy' });
-        svc.deps.bus.log('info', 'mirror', `Blank disks declared identical in ${seconds.toFixed(2)} s (new-current-uuid --clear-bitmap): no initial copy`);
+        svc.log('info', `Blank disks declared identical in ${seconds.toFixed(2)} s (new-current-uuid --clear-bitmap): no initial copy`);
         return;
       }
       if (fresh) {
@@ -66,9 +65,8 @@ export function syncStep(svc: MirrorService): Step<MirrorSetupParams> {
         const seconds = f?.seconds ?? w.seconds;
         const mibPerSec = seconds > 0 ? kib / 1024 / seconds : null;
         svc.patch((r) => (r.initialSync = { mode: 'full', kib, seconds, mibPerSec, at: Date.now() }));
-        svc.deps.bus.log(
+        svc.log(
           'info',
-          'mirror',
           `Initial sync of ${(kib / 1024).toFixed(0)} MiB in ${seconds.toFixed(2)} s${mibPerSec ? ` (${mibPerSec.toFixed(1)} MiB/s; resync rate set to ${fmtMiB(rec.resyncRateKiB)} from the link's ${rec.linkMiBps} MiB/s)` : ''}`,
           {
             data: {

@@ -13,13 +13,12 @@ import type { PlanKind, StepContext } from '../tasks/step.js';
 import * as drbd from './drbd-commands.js';
 
 import { isInSync } from './status.js';
-import { RESOURCE, KiB, type MirrorStored, type View, type Configured, configured, fmtMiB } from './mirror-record.js';
+import { RESOURCE, KiB, type MirrorContext, type MirrorStored, type View, type Configured, configured, fmtMiB } from './mirror-record.js';
 
-import type { MirrorService } from './mirror-service.js';
 import { markResync, recordResync, watchSync } from './resync-watch.js';
 
 /** `drbdadm verify` from the primary side, watched until done; returns KiB found out of sync. */
-export async function runVerify(svc: MirrorService, ctx: StepContext<unknown>, pair: HostPair, rec: MirrorStored, step: string): Promise<number> {
+export async function runVerify(svc: MirrorContext, ctx: StepContext<unknown>, pair: HostPair, rec: MirrorStored, step: string): Promise<number> {
   const views = await bothSides((s) => svc.observe(pair, rec, s));
   for (const v of views)
     if (!v.status || !isInSync(v.status))
@@ -50,7 +49,7 @@ export async function runVerify(svc: MirrorService, ctx: StepContext<unknown>, p
       ctx.progress(p);
       if (Date.now() - lastLog > 1000) {
         lastLog = Date.now();
-        svc.deps.bus.log('info', 'mirror', p.message, { data: { planId: ctx.planId, fraction: p.fraction } });
+        svc.log('info', p.message, { data: { planId: ctx.planId, fraction: p.fraction } });
       }
     } else if ((await doneCount()) !== before) break;
     else if (!configured(s) || s.state === 'standalone' || s.state === 'split-brain' || s.state === 'disconnected')
@@ -66,7 +65,7 @@ export async function runVerify(svc: MirrorService, ctx: StepContext<unknown>, p
   const seconds = (Date.now() - t0) / 1000;
   svc.patch((r) => (r.lastVerify = { outOfSyncKiB: oos, seconds, at: Date.now() }));
   ctx.progress({ fraction: 1, message: `Online verify: ${oos} KiB out of sync` });
-  svc.deps.bus.log(oos ? 'warn' : 'info', 'mirror', `Online verify of ${rec.resource}: ${oos} KiB out of sync (${seconds.toFixed(1)} s)`, {
+  svc.log(oos ? 'warn' : 'info', `Online verify of ${rec.resource}: ${oos} KiB out of sync (${seconds.toFixed(1)} s)`, {
     data: {
       outOfSyncKiB: oos,
       seconds,
@@ -76,7 +75,7 @@ export async function runVerify(svc: MirrorService, ctx: StepContext<unknown>, p
   return oos;
 }
 
-export function verifyKind(svc: MirrorService): PlanKind<{ hosts: Record<Side, string> }> {
+export function verifyKind(svc: MirrorContext): PlanKind<{ hosts: Record<Side, string> }> {
   return {
     kind: 'mirror.verify',
     title: () => 'Compare both disks online (drbdadm verify)',
@@ -96,7 +95,7 @@ export function verifyKind(svc: MirrorService): PlanKind<{ hosts: Record<Side, s
 
 // ── mirror.resolve ──────────────────────────────────────────────────────────────────
 
-export function resolveKind(svc: MirrorService): PlanKind<{ hosts: Record<Side, string>; survivor: Side }> {
+export function resolveKind(svc: MirrorContext): PlanKind<{ hosts: Record<Side, string>; survivor: Side }> {
   const views = async (pair: HostPair, rec: MirrorStored) => bothSides((s) => svc.observe(pair, rec, s, { log: true }));
   const healthy = (vs: View[]) => vs.every((v) => v.status !== null && (isInSync(v.status) || v.status.state === 'syncing'));
   return {
@@ -160,7 +159,7 @@ export function resolveKind(svc: MirrorService): PlanKind<{ hosts: Record<Side, 
             await markResync(svc, pair);
             if (v.state !== 'standalone' && v.state !== 'split-brain') await pair.exec(victim, drbd.disconnect(rec.resource));
             await pair.check(victim, drbd.connect(rec.resource, { discardMyData: true }), { step: 'mirror-sb-victim' });
-            svc.deps.bus.log('warn', 'mirror', `${pair.name(victim)}: changes since the split are being discarded (connect --discard-my-data)`, {
+            svc.log('warn', `${pair.name(victim)}: changes since the split are being discarded (connect --discard-my-data)`, {
               host: pair.hosts[victim].hostId,
             });
           },
