@@ -6,13 +6,17 @@ import type { Side } from './command.js';
 import { rttArgv } from './measure.js';
 import { parseIpAddrs, parseIpLinks, parseIpRoutes, surveyCommands, type IpAddr, type IpLink, type IpRoute } from './nic-candidates.js';
 import { HostPair, SECTION } from './remote.js';
+import { hostArgv } from '../hosts/host-command.js';
+import { shellCommand } from '../hosts/shell-quote.js';
 import type { LinkService } from './link-service.js';
 import type { LinkSetupParams, LinkWork } from './link-record.js';
 
 /** The three `ip -j` listings of one host in one round trip (an exec costs ~150 ms on a UML host). */
 export async function observeNics(svc: LinkService, pair: HostPair, side: Side): Promise<{ links: IpLink[]; addrs: IpAddr[]; routes: IpRoute[] }> {
   const c = surveyCommands();
-  const script = `${c.link.join(' ')} && echo ${SECTION} && ${c.addr.join(' ')} && echo ${SECTION} && ${c.route.join(' ')}`;
+  // each listing through env, like every host command: a busybox sh would otherwise run its own `ip` (no -j)
+  const line = (argv: string[]) => shellCommand(hostArgv(argv));
+  const script = `${line(c.link)} && echo ${SECTION} && ${line(c.addr)} && echo ${SECTION} && ${line(c.route)}`;
   const out = await pair.check(side, ['sh', '-c', script], { step: 'link-survey' });
   const [link = '', addr = '', route = ''] = out.split(`${SECTION}\n`);
   return { links: parseIpLinks(link), addrs: parseIpAddrs(addr), routes: parseIpRoutes(route) };

@@ -238,7 +238,7 @@ export class MirrorService {
   async observe(pair: HostPair, rec: MirrorStored, side: Side, o: { log?: boolean; assumeReachable?: boolean } = {}): Promise<View> {
     if (!o.assumeReachable && !(await pair.reachable(side))) return { side, status: null, log: '' };
     const nine = rec.flavour === '9';
-    const state = nine ? `drbdsetup events2 --now --statistics ${rec.resource} 2>/dev/null` : 'cat /proc/drbd 2>/dev/null';
+    const state = nine ? `/usr/bin/env drbdsetup events2 --now --statistics ${rec.resource} 2>/dev/null` : 'cat /proc/drbd 2>/dev/null';
     // constant script: the resource name is a constant of this module
     const script = `${state}; echo ${SECTION}; ${o.log ? 'dmesg 2>/dev/null | grep -a drbd | tail -n 400' : 'true'}`;
     const r = await pair.exec(side, ['sh', '-c', script]);
