@@ -53,6 +53,7 @@ export class PreflightService {
       });
     }
     const gathered = await Promise.all(hosts.map((h) => this.gather(h)));
+    const labs = await Promise.all(hosts.map((h) => this.deps.hosts.labFlavourOf(h)));
     const summaries: PreflightHostSummary[] = gathered.map((g, k) => ({
       hostId: hosts[k]!.hostId,
       name: g.facts.hostname ?? hosts[k]!.name,
@@ -66,7 +67,7 @@ export class PreflightService {
     const guestRamBytes = i.guestRamMiB * MiB;
     let report: PreflightReport;
     if (gathered.length === 1) {
-      const findings = hostFindings(gathered[0]!.facts, { guestRamBytes, label: hosts[0]!.name });
+      const findings = hostFindings(gathered[0]!.facts, { guestRamBytes, label: hosts[0]!.name, lab: labs[0] });
       const fail = findings.filter((f) => f.level === 'fail');
       report = {
         hosts: summaries,
@@ -78,7 +79,12 @@ export class PreflightService {
     } else {
       const [a, b] = gathered as [(typeof gathered)[0], (typeof gathered)[0]];
       const clock = a.offsetSeconds !== null && b.offsetSeconds !== null ? b.offsetSeconds - a.offsetSeconds : null;
-      const { findings, verdict } = pairFindings(a.facts, b.facts, { guestRamBytes, clockOffsetSeconds: clock, labels: [hosts[0]!.name, hosts[1]!.name] });
+      const { findings, verdict } = pairFindings(a.facts, b.facts, {
+        guestRamBytes,
+        clockOffsetSeconds: clock,
+        labels: [hosts[0]!.name, hosts[1]!.name],
+        labs: [labs[0], labs[1]],
+      });
       report = { hosts: summaries, findings, verdict, clockOffsetSeconds: clock, seconds: 0 };
     }
     report.seconds = (Date.now() - started) / 1000;
