@@ -92,6 +92,9 @@ export function upgradeCommand(family: Family, pkg: string): string | null {
   }
 }
 
+/** The fix for a DRBD kernel module a lab host lacks: the kernel lab (never a reboot or a kernel install: the host is this machine). */
+export const LAB_DRBD_FIX = 'DRBD needs the kernel lab (its hosts boot a kernel that carries DRBD): lockstep lab down && lockstep lab up --kernel';
+
 /** RHEL and its rebuilds ship DRBD through ELRepo only. */
 const ELREPO = (os: OsInfo) =>
   `dnf install -y https://www.elrepo.org/elrepo-release-${(os.versionId ?? '9').split('.')[0]}.el${(os.versionId ?? '9').split('.')[0]}.elrepo.noarch.rpm`;

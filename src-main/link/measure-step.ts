@@ -2,6 +2,7 @@
 
 import { LockstepError } from '../contract/index.js';
 import type { ExecResult } from '../hosts/ssh-session.js';
+import { installFixAnyDistro } from '../hosts/distro.js';
 import type { Step } from '../tasks/step.js';
 import { planSubnet } from './addressing.js';
 import {
@@ -72,6 +73,7 @@ export function measureStep(svc: LinkService): Step<LinkSetupParams> {
             const ended = await Promise.race([server, Promise.resolve(null)]);
             throw err('link-measure-failed', `The ${chosen.tool} server on ${pair.name('B')} did not start listening.`, {
               step: 'link-measure',
+              fix: `Install iperf3 on both hosts (the figure then comes from iperf3): ${installFixAnyDistro(['iperf3'])}`,
               ...(ended ? { cause: serverCause(ended) } : {}),
             });
           }
@@ -100,7 +102,10 @@ export function measureStep(svc: LinkService): Step<LinkSetupParams> {
     },
     verify: async (ctx) => {
       if (!svc.work(ctx.planId).measured)
-        throw err('link-measure-failed', 'The link was not measured.', { fix: 'lockstep link setup again', step: 'link-measure' });
+        throw err('link-measure-failed', 'The link was not measured.', {
+          fix: 'Check that the app can write its data directory (`lockstep app info` names it) and that both hosts answer SSH, then run `lockstep link setup` again',
+          step: 'link-measure',
+        });
     },
   };
 }

@@ -4,6 +4,7 @@
  * link addresses only (socat, or busybox nc), timed on the sending host.
  */
 import { LockstepError } from '../contract/index.js';
+import { installFixAnyDistro } from '../hosts/distro.js';
 import { cmd, type Argv, type HostCommand } from './command.js';
 
 const MiB = 1024 * 1024;
@@ -108,7 +109,7 @@ export function chooseThroughputTool(a: ReadonlySet<string>, b: ReadonlySet<stri
   throw new LockstepError({
     code: 'link-no-measure-tool',
     message: 'Neither iperf3, socat nor busybox is on both hosts, so the link throughput cannot be measured.',
-    fix: 'apt-get install -y iperf3   (on both hosts)',
+    fix: `Install iperf3 on both hosts: ${installFixAnyDistro(['iperf3'])}`,
     step: 'link-measure',
   });
 }

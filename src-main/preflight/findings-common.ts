@@ -94,8 +94,7 @@ export function sudoersFix(user: string | null, os: OsInfo = UNKNOWN_OS): string
   return install ? `${install} && ${write}` : `Install sudo, then: ${write}`;
 }
 
-/** The fix for a DRBD kernel module a lab host lacks: the kernel lab (never a reboot or a kernel install: the host is this machine). */
-export const LAB_DRBD_FIX = 'DRBD needs the kernel lab (its hosts boot a kernel that carries DRBD): lockstep lab down && lockstep lab up --kernel';
+export { LAB_DRBD_FIX } from '../hosts/distro.js';
 
 /** How a rule reports: `add` a finding (hostFindings fills in the host), `ok` a check that passed. */
 export interface Emit {
