@@ -77,8 +77,8 @@ describe('every error code: a fix that is not what was tried', () => {
   it('the walk finds the errors of every capability', () => {
     const codes = new Set(all.map((s) => s.code));
     expect(codes.size).toBeGreaterThan(100);
-    // most plan errors name their step, and most name a literal fix: the rules below have material
-    expect(all.filter((s) => s.step !== null && s.fix !== null).length).toBeGreaterThan(40);
+    // plan errors that name their step and a literal fix: the material of the re-run rule below
+    expect(all.filter((s) => s.step !== null && s.fix !== null).length).toBeGreaterThan(12);
     for (const c of ['link-mtu', 'link-ping-no-df', 'link-measure-failed', 'mirror-no-drbd', 'host-program-unlisted', 'preflight-failed'])
       expect([...codes], c).toContain(c);
   });
