@@ -114,8 +114,9 @@ export function installFix(names: readonly string[], os: OsInfo): string {
   if (os.family === 'el' && progs.some((p) => p.name === 'qemu-system-x86_64'))
     return "dnf install -y qemu-kvm && ln -s /usr/libexec/qemu-kvm /usr/local/bin/qemu-system-x86_64   (RHEL's QEMU is built without COLO's replication driver: a DRBD mirror works, lockstep needs Fedora's or Debian's QEMU)";
   const what = progs.map((p) => `${p.name} (${p.needs ?? p.feature})`).join(', ');
-  const where = os.prettyName ?? os.id ?? 'this host’s distribution';
-  return `Install ${what} with ${where}'s package manager`;
+  const where = os.prettyName ?? os.id;
+  const known = progs.map((p) => p.pkg.deb).filter((x, i, a) => a.indexOf(x) === i);
+  return `Install ${what} with ${where ? `${where}'s` : 'this host’s'} package manager (the package is ${known.join(', ')} on Debian/Ubuntu)`;
 }
 
 /** The same fix for a host whose distribution is not known here: one line per family. */

@@ -109,7 +109,7 @@ describe('fixes for the host’s own distribution', () => {
 
   it('an unknown distribution: the program and the feature are named; every family has a command for every listed program but those it does not package', () => {
     const unknown = parseOsRelease('ID=alpine');
-    expect(installFix(['ip'], unknown)).toBe("Install ip (JSON output (`ip -j`)) with alpine's package manager");
+    expect(installFix(['ip'], unknown)).toBe("Install ip (JSON output (`ip -j`)) with alpine's package manager (the package is iproute2 on Debian/Ubuntu)");
     expect(installFixAnyDistro(['ping'])).toBe(
       'Debian/Ubuntu/Proxmox: apt-get install -y iputils-ping; RHEL/Rocky/Alma: dnf install -y iputils; Fedora: dnf install -y iputils; SUSE: zypper --non-interactive install iputils',
     );
@@ -134,7 +134,7 @@ describe('a minimal userland (busybox sh, ip and ping)', () => {
     const fs = hostFindings(minimal());
     const ip = fs.find((f) => f.id === 'tool-ip')!;
     expect(ip.what).toBe('ip (/bin/ip) lacks JSON output (`ip -j`)');
-    expect(ip.fix).toBe("Install ip (JSON output (`ip -j`)) with this host’s distribution's package manager");
+    expect(ip.fix).toBe('Install ip (JSON output (`ip -j`)) with this host’s package manager (the package is iproute2 on Debian/Ubuntu)');
     expect(fs.find((f) => f.id === 'tool-ping')!.what).toMatch(/lacks don’t-fragment probes \(`ping -M do`\)/);
     for (const name of ['ss', 'timeout', 'setsid', 'lsblk', 'wipefs', 'qemu-img', 'socat', 'modprobe'])
       expect(
