@@ -57,12 +57,13 @@ emit() {
   if [ -n "$3" ]; then printf '%s\\n' "$3"; fi
   printf '!rc=%s\\n' "$2"
 }
-# run NAME PROGRAM ARGS...: an external program (127 = not installed).
+# run NAME PROGRAM ARGS...: an external program (127 = not installed), started through env (after
+# timeout: a busybox timeout would pick its own applet for a bare name, never for env's full path).
 run() {
   run_name=$1
   shift
   if ! command -v "$1" >/dev/null 2>&1; then emit "$run_name" 127 ''; return 0; fi
-  run_out=$($ENV $TO "$@" </dev/null 2>/dev/null)
+  run_out=$($TO $ENV "$@" </dev/null 2>/dev/null)
   run_rc=$?
   emit "$run_name" "$run_rc" "$run_out"
 }

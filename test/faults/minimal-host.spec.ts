@@ -111,4 +111,26 @@ describe('fault: hosts with a minimal (busybox) userland', () => {
       fixture.restore();
     }
   });
+
+  it('busybox sh as the login shell, with iproute2 and coreutils’ env installed: the app reaches them, never the applets', async () => {
+    // /usr/sbin comes before /bin on the gather's PATH, as on a real host; the shell still prefers its applets
+    fixture.installReal(['/usr/sbin/ip', '/usr/bin/env']);
+    const { res } = await inProcess<PreflightReport>(['preflight', 'run', hosts[0].address]);
+    expect(res.ok, JSON.stringify(res.error)).toBe(true);
+    expect(res.value.findings.filter((f) => f.id === 'tool-ip')).toEqual([]);
+    // and link setup gets past the survey…
+    const run = spawnSync(process.execPath, [cliBin, 'link', 'setup', hosts[0].address, hosts[1].address, '--json'], {
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+      timeout: 180_000,
+    });
+    const r = JSON.parse(run.stdout) as Res<unknown>;
+    expect(r.error?.code, JSON.stringify(r.error)).not.toBe('link-ip-no-json');
+    // …to the MTU step, where busybox's ping cannot prove an MTU: a ping that can is the fix, never another --mtu
+    expect(r.error).toMatchObject({ code: 'link-ping-no-df', step: 'link-mtu' });
+    expect(r.error!.fix).toMatch(/apt-get install -y iputils-ping/);
+    expect(r.error!.fix).not.toMatch(/--mtu/);
+    expect(run.status).toBe(1);
+    expect(`${run.stdout}${run.stderr}`).not.toMatch(/\n\s+at /);
+  });
 });

@@ -176,9 +176,28 @@ export function minimalPair() {
       }
     }
   };
+  /**
+   * Installs real programs of this machine into the tree (with the libraries `ldd` names), in place
+   * of busybox's: e.g. iproute2's ip and coreutils' env, while the login shell stays busybox sh.
+   */
+  const installReal = (paths: string[]) => {
+    for (const bin of paths) {
+      const libs = sh(['ldd', bin])
+        .split('\n')
+        .map((l) => /(\/\S+) \(0x/.exec(l)?.[1])
+        .filter((x): x is string => x !== undefined);
+      for (const f of [bin, ...libs]) {
+        const to = join(ROOT, f);
+        mkdirSync(join(to, '..'), { recursive: true });
+        rmSync(to, { force: true });
+        copyFileSync(f, to);
+        chmodSync(to, 0o755);
+      }
+    }
+  };
   const restore = () => {
     for (const p of hidden) renameSync(`${p}.hidden`, p);
     hidden.clear();
   };
-  return { up, down, hide, restore };
+  return { up, down, hide, restore, installReal };
 }
