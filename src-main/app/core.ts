@@ -7,6 +7,7 @@ import { EventBus } from '../events/event-bus.js';
 import { PairWatcher } from './pair-watcher.js';
 import { makeHandlers, type Handlers } from './handlers.js';
 import { version } from './version.js';
+import type { Stray } from './process-guard.js';
 import { distDir, nativeDir } from './paths.js';
 import { LockstepService } from '../lockstep/lockstep-service.js';
 import { PreflightService } from '../preflight/preflight-service.js';
@@ -152,6 +153,11 @@ export class Core {
   /** Typed convenience for in-process callers (tests, CLI). */
   async call<K extends CommandName>(name: K, input: unknown): Promise<Result<Output<K>>> {
     return (await this.invoke(name, input)) as Result<Output<K>>;
+  }
+
+  /** A stray rejection or exception the door's process guard caught: an event, and the app goes on. */
+  reportStray(s: Stray): void {
+    this.bus.log('error', 'app', s.error.message, { data: { code: s.error.code, kind: s.kind, cause: s.error.cause } });
   }
 
   async close(): Promise<void> {

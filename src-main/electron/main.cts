@@ -10,11 +10,36 @@ interface CoreLike {
   onWindowEvents(listener: (e: unknown) => void): () => void;
   startBackground(): void;
   close(): Promise<void>;
+  reportStray(s: { kind: StrayKind; error: unknown }): void;
 }
+
+type StrayKind = 'unhandled-rejection' | 'uncaught-exception';
+interface GuardLike {
+  strayError(kind: StrayKind, err: unknown): { message: string };
+}
+
+let core: CoreLike | undefined;
+let guard: GuardLike | undefined;
+
+// The process guard: a stray rejection or exception is logged as an event and the window stays
+// (Electron's default shows a dialog or ends the main process mid-plan).
+function stray(kind: StrayKind) {
+  return (err: unknown) => {
+    try {
+      if (core && guard) core.reportStray({ kind, error: guard.strayError(kind, err) });
+      else console.error(`error: ${kind}: ${err instanceof Error ? err.message : String(err)}`);
+    } catch {
+      // the reporter failed too (store closed): the app still lives
+    }
+  };
+}
+process.on('unhandledRejection', stray('unhandled-rejection'));
+process.on('uncaughtException', stray('uncaught-exception'));
 
 const rendererIndex = join(__dirname, '..', 'renderer', 'index.html');
 
 async function loadCore(): Promise<CoreLike> {
+  guard = (await import(pathToFileURL(join(__dirname, '..', 'main', 'app', 'process-guard.js')).href)) as GuardLike;
   const coreMod = (await import(pathToFileURL(join(__dirname, '..', 'main', 'app', 'core.js')).href)) as { Core: new (o: object) => CoreLike };
   const core = new coreMod.Core({ door: 'electron', electronUserData: app.getPath('userData') });
   core.startBackground();
@@ -47,18 +72,19 @@ function createWindow(): BrowserWindow {
 
 void app.whenReady().then(async () => {
   session.defaultSession.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
-  const core = await loadCore();
+  const c = await loadCore();
+  core = c;
   ipcMain.handle('lockstep:invoke', (event, name: unknown, input: unknown) => {
     const url = event.senderFrame?.url ?? '';
     if (!url.startsWith('file://')) return { ok: false, error: { code: 'forbidden', message: 'Request from an unexpected frame.' } };
-    return core.invoke(name, input);
+    return c.invoke(name, input);
   });
   const win = createWindow();
-  const off = core.onWindowEvents((e) => {
+  const off = c.onWindowEvents((e) => {
     if (!win.isDestroyed()) win.webContents.send('lockstep:event', e);
   });
   app.on('window-all-closed', () => {
     off();
-    void core.close().then(() => app.quit());
+    void c.close().then(() => app.quit());
   });
 });

@@ -177,6 +177,12 @@ export class HostsService {
     return out;
   }
 
+  /** Is this host one of the virtual lab's (and which flavour)? Its fixes never reboot it: it is this machine. */
+  async labFlavourOf(h: Pick<HostDTO, 'address' | 'port'>): Promise<'namespaces' | 'kernel' | undefined> {
+    const st = await this.deps.lab.status();
+    return st.state === 'up' && st.hosts.some((x) => x.address === h.address && x.port === h.port) ? st.flavour : undefined;
+  }
+
   forget(ref: string): { forgotten: string } {
     const h = this.resolve(ref);
     this.deps.hosts.remove(h.id);

@@ -3,7 +3,7 @@ import type { ClientChannel } from 'ssh2';
 import { readFileSync } from 'node:fs';
 import { LockstepError } from '../contract/index.js';
 import { keyTypeOfBlob, sha256Fingerprint } from './fingerprint.js';
-import { shellCommand } from './shell-quote.js';
+import { hostCommandLine } from './host-command.js';
 
 export interface SshTarget {
   address: string;
@@ -138,7 +138,7 @@ export class SshSession {
 
   /** Runs argv on the host; never throws for a non-zero exit (see `check`). */
   async exec(argv: readonly (string | number)[], opts: { stdin?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
-    const cmd = shellCommand(this.target.sudo ? ['sudo', '-n', '--', ...argv] : argv);
+    const cmd = hostCommandLine(argv, this.target.sudo);
     return this.execRaw(cmd, opts);
   }
 
@@ -172,7 +172,7 @@ export class SshSession {
   async stream(argv: readonly (string | number)[], pty?: { cols: number; rows: number }): Promise<ClientChannel> {
     const conn = this.ssh.connection;
     if (!conn) throw new LockstepError({ code: 'ssh-closed', message: `The SSH connection to ${hostId(this.target)} is closed.`, host: hostId(this.target) });
-    const cmd = shellCommand(this.target.sudo ? ['sudo', '-n', '--', ...argv] : argv);
+    const cmd = hostCommandLine(argv, this.target.sudo);
     return new Promise((resolve, reject) => {
       conn.exec(cmd, pty ? { pty: { term: 'xterm-256color', cols: pty.cols, rows: pty.rows } } : {}, (err, ch) => (err ? reject(err) : resolve(ch)));
     });

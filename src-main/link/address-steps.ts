@@ -1,7 +1,19 @@
 /** Steps 5 and 6 of `link setup`: the addresses on both ends of the cable, then the MTU. */
 
 import type { Step, StepContext } from '../tasks/step.js';
-import { applyCommands, decideMtu, dfProbeArgv, JUMBO_MTU, jumboEligible, parseDfProbe, planSubnet, setMtuCommand, STANDARD_MTU } from './addressing.js';
+import {
+  applyCommands,
+  decideMtu,
+  dfProbeArgv,
+  JUMBO_MTU,
+  jumboEligible,
+  mtuFailureFix,
+  parseDfProbe,
+  planSubnet,
+  setMtuCommand,
+  STANDARD_MTU,
+  type DfProbeResult,
+} from './addressing.js';
 import { pollUntil, err } from '../hosts/pair-exec.js';
 import type { LinkService } from './link-service.js';
 import type { LinkSetupParams } from './link-record.js';
@@ -42,6 +54,15 @@ export function addressStep(svc: LinkService): Step<LinkSetupParams> {
   };
 }
 
+/** The ping on host A has no `-M do` (busybox's): the MTU cannot be proven, whatever it is. */
+function noDfPing(host: string, mtu: number, probe: DfProbeResult, stderr: string) {
+  return err('link-ping-no-df', `The ping on ${host} cannot send don't-fragment probes (no \`ping -M do\`), so the ${mtu}-byte MTU cannot be checked.`, {
+    cause: stderr.trim().split('\n').slice(0, 2).join(' | ').slice(0, 200),
+    fix: mtuFailureFix(mtu, probe, host),
+    step: 'link-mtu',
+  });
+}
+
 /** 6. MTU 9000 where both NICs take it and a don't-fragment probe crosses, else 1500. */
 export function mtuStep(svc: LinkService): Step<LinkSetupParams> {
   const decide = async (ctx: StepContext<LinkSetupParams>, act: boolean): Promise<{ mtu: number; why: string } | null> => {
@@ -59,7 +80,12 @@ export function mtuStep(svc: LinkService): Step<LinkSetupParams> {
       );
       states.forEach((s) => (s.mtu = mtu));
     };
-    const df = async (mtu: number) => parseDfProbe((await pair.exec('A', dfProbeArgv(peer, mtu), { timeoutMs: 15_000 })).stdout);
+    const df = async (mtu: number) => {
+      const r = await pair.exec('A', dfProbeArgv(peer, mtu), { timeoutMs: 15_000 });
+      const probe = parseDfProbe(`${r.stdout}\n${r.stderr}`);
+      if (probe.unsupported) throw noDfPing(pair.name('A'), mtu, probe, r.stderr);
+      return probe;
+    };
     const eligibility = jumboEligible(
       { name: `${pair.name('A')} ${ends[0].nic}`, maxMtu: states[0]!.maxMtu },
       { name: `${pair.name('B')} ${ends[1].nic}`, maxMtu: states[1]!.maxMtu },
@@ -127,10 +153,12 @@ export function mtuStep(svc: LinkService): Step<LinkSetupParams> {
       const w = svc.work(ctx.planId);
       const pair = svc.pair(ctx.params);
       const peer = planSubnet(ctx.params.subnet).b;
-      const r = parseDfProbe((await pair.exec('A', dfProbeArgv(peer, w.mtu!.mtu), { timeoutMs: 15_000 })).stdout);
+      const out = await pair.exec('A', dfProbeArgv(peer, w.mtu!.mtu), { timeoutMs: 15_000 });
+      const r = parseDfProbe(`${out.stdout}\n${out.stderr}`);
+      if (r.unsupported) throw noDfPing(pair.name('A'), w.mtu!.mtu, r, out.stderr);
       if (!r.ok)
         throw err('link-mtu', `A ${w.mtu!.mtu}-byte frame does not cross the cable unfragmented${r.error ? ` (${r.error})` : ''}.`, {
-          fix: 'lockstep link setup … --mtu 1500',
+          fix: mtuFailureFix(w.mtu!.mtu, r, pair.name('A')),
           step: 'link-mtu',
         });
     },

@@ -2,6 +2,7 @@
  * Pure: the link's /30, the refusal of a subnet that overlaps a route on either host,
  * the MTU decision, and the exact `ip` commands that apply the addressing and undo it.
  */
+import { installFixAnyDistro } from '../hosts/distro.js';
 import { LockstepError } from '../contract/index.js';
 import type { NicPriorState } from './cable-probe.js';
 import { ipv6Restore } from './cable-probe.js';
@@ -164,6 +165,8 @@ export interface DfProbeResult {
   received: number;
   /** the first error line ping printed (`local error: message too long, mtu=1500`, `sendmsg: No buffer space available`) */
   error?: string;
+  /** this ping cannot send don't-fragment probes at all (busybox's has no `-M`): no MTU can be proven with it */
+  unsupported?: true;
 }
 
 /** Pure: `ping -M do` output → did a full-size frame come back, with no local error? */
@@ -175,7 +178,19 @@ export function parseDfProbe(text: string): DfProbeResult {
   // one full-size frame back proves the path takes it; a lost one is loss, not the MTU
   const r: DfProbeResult = { ok: received > 0 && !err, transmitted, received };
   if (err) r.error = err;
+  if (!m && /invalid option|unrecognized option|unknown option|BusyBox|^Usage:/im.test(text)) r.unsupported = true;
   return r;
+}
+
+/**
+ * Pure: the fix when a don't-fragment probe at `tried` bytes failed: never the MTU that just failed.
+ * A ping without `-M do` needs another ping, not another MTU.
+ */
+export function mtuFailureFix(tried: number, probe: DfProbeResult, host = 'host A'): string {
+  if (probe.unsupported)
+    return `Install iputils' ping (it sends don't-fragment probes: ping -M do) on ${host}: ${installFixAnyDistro(['ping'])}; then run \`lockstep link setup\` again`;
+  if (tried > STANDARD_MTU) return 'lockstep link setup … --mtu 1500 (or --mtu auto)';
+  return `Even ${tried}-byte frames do not cross the cable unfragmented: check the cable and both link NICs (\`ip link show\`: both up, MTU ≥ ${tried}) and that no firewall drops ICMP on them; then run \`lockstep link setup\` again`;
 }
 
 /** Pure: 9000 when both NICs allow it and the don't-fragment probe went through, else 1500. */

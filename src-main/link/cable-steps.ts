@@ -142,7 +142,10 @@ export function probeStep(svc: LinkService): Step<LinkSetupParams> {
     },
     verify: async (ctx) => {
       if (!svc.work(ctx.planId).cable)
-        throw err('link-cable-not-found', 'The cable probe ended without a result.', { fix: 'lockstep link setup again', step: 'link-probe' });
+        throw err('link-cable-not-found', 'The cable probe ended without a result.', {
+          fix: 'Check that a cable joins a free NIC of each host (link lights on, `ip link` shows LOWER_UP), then run `lockstep link setup` again',
+          step: 'link-probe',
+        });
     },
   };
 }

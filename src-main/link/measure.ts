@@ -4,6 +4,7 @@
  * link addresses only (socat, or busybox nc), timed on the sending host.
  */
 import { LockstepError } from '../contract/index.js';
+import { installFixAnyDistro } from '../hosts/distro.js';
 import { cmd, type Argv, type HostCommand } from '../hosts/command.js';
 
 const MiB = 1024 * 1024;
@@ -108,7 +109,7 @@ export function chooseThroughputTool(a: ReadonlySet<string>, b: ReadonlySet<stri
   throw new LockstepError({
     code: 'link-no-measure-tool',
     message: 'Neither iperf3, socat nor busybox is on both hosts, so the link throughput cannot be measured.',
-    fix: 'apt-get install -y iperf3   (on both hosts)',
+    fix: `Install iperf3 on both hosts: ${installFixAnyDistro(['iperf3'])}`,
     step: 'link-measure',
   });
 }
@@ -148,7 +149,7 @@ export interface ThroughputOptions {
  * iperf3's 1645 on the lab's veth, where `dd | socat` with socat's default 8 KiB buffer gave 202.
  */
 const SOCAT_CLIENT =
-  'read t0 _ </proc/uptime; socat -u -b 1048576 OPEN:/dev/zero,readbytes="$1" TCP:"$2":"$3",bind="$4"; rc=$?; read t1 _ </proc/uptime; echo "lockstep-throughput rc=$rc t0=$t0 t1=$t1"';
+  'read t0 _ </proc/uptime; /usr/bin/env socat -u -b 1048576 OPEN:/dev/zero,readbytes="$1" TCP:"$2":"$3",bind="$4"; rc=$?; read t1 _ </proc/uptime; echo "lockstep-throughput rc=$rc t0=$t0 t1=$t1"';
 /** busybox nc copies in small blocks: ~100 MiB/s here, so on faster links this is a lower bound. */
 const BUSYBOX_CLIENT =
   'read t0 _ </proc/uptime; busybox dd if=/dev/zero bs=1M count="$1" | busybox nc "$2" "$3"; rc=$?; read t1 _ </proc/uptime; echo "lockstep-throughput rc=$rc t0=$t0 t1=$t1"';

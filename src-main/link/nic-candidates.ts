@@ -3,6 +3,7 @@
  * Input is the JSON of `ip -j -d link show`, `ip -j addr show` and `ip -j route show`
  * (iproute2 ≥ 4.14); nothing here runs a command.
  */
+import { installFixAnyDistro } from '../hosts/distro.js';
 import { LockstepError } from '../contract/index.js';
 import type { Argv } from '../hosts/command.js';
 import { cidrContains, parseCidr } from '../net/ipv4.js';
@@ -79,7 +80,7 @@ function badOutput(what: string, text: string, why: string): LockstepError {
     code: 'link-bad-ip-output',
     message: `Could not read the output of \`${what}\` (${why}).`,
     cause: text.slice(0, 200),
-    fix: 'Install iproute2 with JSON output (4.14 or newer): apt-get install -y iproute2',
+    fix: `Install iproute2 4.14 or newer (its ip prints JSON with -j; busybox's ip cannot): ${installFixAnyDistro(['ip'])}`,
     step: 'link-survey',
   });
 }

@@ -5,15 +5,30 @@ import type { NicPriorState } from './cable-probe.js';
 import type { Side } from '../hosts/command.js';
 import { rttArgv } from './measure.js';
 import { parseIpAddrs, parseIpLinks, parseIpRoutes, surveyCommands, type IpAddr, type IpLink, type IpRoute } from './nic-candidates.js';
-import { HostPair, SECTION } from '../hosts/pair-exec.js';
+import { err, HostPair, SECTION } from '../hosts/pair-exec.js';
+import { installFixAnyDistro } from '../hosts/distro.js';
+import { hostArgv } from '../hosts/host-command.js';
+import { shellCommand } from '../hosts/shell-quote.js';
 import type { LinkService } from './link-service.js';
 import type { LinkSetupParams, LinkWork } from './link-record.js';
 
 /** The three `ip -j` listings of one host in one round trip (an exec costs ~150 ms on a UML host). */
 export async function observeNics(svc: LinkService, pair: HostPair, side: Side): Promise<{ links: IpLink[]; addrs: IpAddr[]; routes: IpRoute[] }> {
   const c = surveyCommands();
-  const script = `${c.link.join(' ')} && echo ${SECTION} && ${c.addr.join(' ')} && echo ${SECTION} && ${c.route.join(' ')}`;
-  const out = await pair.check(side, ['sh', '-c', script], { step: 'link-survey' });
+  // each listing through env, like every host command: a busybox sh would otherwise run its own `ip` (no -j)
+  const line = (argv: string[]) => shellCommand(hostArgv(argv));
+  const script = `${line(c.link)} && echo ${SECTION} && ${line(c.addr)} && echo ${SECTION} && ${line(c.route)}`;
+  const r = await pair.exec(side, ['sh', '-c', script]);
+  // an ip without JSON (busybox's) answers with its usage text: say that, not the usage
+  if (r.code !== 0 && /invalid option|unrecognized option|BusyBox|^Usage:/im.test(`${r.stderr}\n${r.stdout}`))
+    throw err('link-ip-no-json', `The ip on ${pair.name(side)} has no JSON output (\`ip -j\`): it is not iproute2's (busybox's ip, on a minimal userland).`, {
+      cause: (r.stderr || r.stdout).trim().split('\n').slice(0, 2).join(' | ').slice(0, 200),
+      fix: `Install iproute2 on ${pair.name(side)} (\`lockstep preflight\` names every other missing program): ${installFixAnyDistro(['ip'])}`,
+      host: pair.hosts[side].hostId,
+      step: 'link-survey',
+    });
+  if (r.code !== 0) throw pair.failure(side, ['sh', '-c', script], r, { step: 'link-survey' });
+  const out = r.stdout;
   const [link = '', addr = '', route = ''] = out.split(`${SECTION}\n`);
   return { links: parseIpLinks(link), addrs: parseIpAddrs(addr), routes: parseIpRoutes(route) };
 }

@@ -158,7 +158,11 @@ export function recordStep(svc: LinkService): Step<LinkSetupParams> {
       );
     },
     verify: async () => {
-      if (!svc.stored()) throw err('link-record', 'The link record was not stored.', { fix: 'lockstep link setup again', step: 'link-record' });
+      if (!svc.stored())
+        throw err('link-record', 'The link record was not stored.', {
+          fix: 'Check that the app can write its data directory (`lockstep app info` names it), then run `lockstep link setup` again',
+          step: 'link-record',
+        });
     },
   };
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { installFixAnyDistro } from '../hosts/distro.js';
 import { readFileSync, statSync } from 'node:fs';
 import { LockstepError } from '../contract/index.js';
 import type { SshSession } from '../hosts/ssh-session.js';
@@ -106,7 +107,7 @@ export async function pidOf(s: SshSession, pidFile: string): Promise<number | nu
 }
 
 export async function qemuMajor(s: SshSession): Promise<number> {
-  const v = await s.check(['qemu-system-x86_64', '--version'], { fix: 'apt-get install -y qemu-system-x86' });
+  const v = await s.check(['qemu-system-x86_64', '--version'], { fix: `Install QEMU: ${installFixAnyDistro(['qemu-system-x86_64'])}` });
   const m = /version (\d+)\.(\d+)/.exec(v);
   if (!m) throw new LockstepError({ code: 'qemu-version', message: `Cannot read the QEMU version on ${hostId(s.target)}.`, cause: v.slice(0, 100) });
   return Number(m[1]);

@@ -85,7 +85,7 @@ export function configStep(svc: MirrorContext): Step<MirrorSetupParams> {
       const left = await differs(pair, svc.stored()!);
       if (left.length)
         throw err('mirror-config', `The resource file is not in place on ${left.map((s) => pair.name(s)).join(', ')}.`, {
-          fix: 'lockstep mirror setup',
+          fix: `Check that /etc/drbd.d is writable on ${left.map((s) => pair.name(s)).join(' and ')} (\`df -h /etc\`; a read-only or full /etc stops it), then run \`lockstep mirror setup\` again`,
           step: 'mirror-config',
         });
     },

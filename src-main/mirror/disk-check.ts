@@ -15,13 +15,13 @@ export const DISK_CHECK_SCRIPT = [
   'if [ ! -b "$d" ]; then echo notblock=1; exit 0; fi',
   'r=$(readlink -f "$d"); k=${r##*/}',
   'echo "real=$r"; echo "kname=$k"',
-  'echo "size=$(blockdev --getsize64 "$r" 2>/dev/null)"',
+  'echo "size=$(/usr/bin/env blockdev --getsize64 "$r" 2>/dev/null)"',
   'echo "ro=$(cat /sys/class/block/$k/ro 2>/dev/null)"',
-  'findmnt -rn -o TARGET -S "$r" 2>/dev/null | sed "s/^/mount=/"',
+  '/usr/bin/env findmnt -rn -o TARGET -S "$r" 2>/dev/null | sed "s/^/mount=/"',
   'while read -r src _; do [ "$src" = "$r" ] && echo swap=1; done </proc/swaps',
   'for h in /sys/class/block/$k/holders/*; do [ -e "$h" ] && echo "holder=${h##*/}"; done',
   'for p in /sys/class/block/$k/*/partition; do [ -e "$p" ] && { p=${p%/partition}; echo "partition=${p##*/}"; }; done',
-  'blkid -p -o export "$r" 2>/dev/null | sed -n "s/^\\(TYPE\\|PTTYPE\\|USAGE\\|VERSION\\)=/sig_\\1=/p"',
+  '/usr/bin/env blkid -p -o export "$r" 2>/dev/null | sed -n "s/^\\(TYPE\\|PTTYPE\\|USAGE\\|VERSION\\)=/sig_\\1=/p"',
   'exit 0',
 ].join('; ');
 

@@ -157,7 +157,7 @@ export function metadataStep(svc: MirrorContext): Step<MirrorSetupParams> {
         const use = parseDiskCheck(rec.disks[side], await pair.check(side, diskCheckArgv(rec.disks[side]), { step: 'mirror-metadata' }));
         if (use.signature?.type !== 'drbd')
           throw err('mirror-create-md', `${pair.name(side)} ${rec.disks[side]} shows no DRBD metadata after create-md.`, {
-            fix: 'lockstep mirror setup',
+            fix: `Check that nothing else opened ${rec.disks[side]} on ${pair.name(side)} (\`lsblk ${rec.disks[side]}\`, \`fuser -vm ${rec.disks[side]}\`), then run \`lockstep mirror setup\` again`,
             step: 'mirror-metadata',
           });
       }

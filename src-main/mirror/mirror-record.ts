@@ -1,6 +1,6 @@
 /** What the mirror remembers (store.kv 'mirror') and the small shared pieces of the mirror service and its setup steps. */
 
-import type { Level } from '../contract/index.js';
+import type { HostDTO, Level } from '../contract/index.js';
 import type { Side } from '../hosts/command.js';
 import type { HostPair } from '../hosts/pair-exec.js';
 import type { ResyncFigures } from './kernel-log.js';
@@ -82,5 +82,7 @@ export interface MirrorContext {
   requireMirror(): MirrorStored;
   observe(pair: HostPair, rec: MirrorStored, side: Side, o?: { log?: boolean; assumeReachable?: boolean }): Promise<View>;
   pair(p: { a: string; b: string } | { hosts: Record<Side, string> }): HostPair;
+  /** a host of the virtual lab (namespace hosts share this machine's kernel: DRBD only on the kernel lab) */
+  isLabHost(h: Pick<HostDTO, 'address' | 'port'>): Promise<boolean>;
   log(level: Level, message: string, extra?: { host?: string; data?: Record<string, unknown> }): void;
 }

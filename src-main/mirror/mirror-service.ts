@@ -1,5 +1,5 @@
 import type { EventBus } from '../events/event-bus.js';
-import { LockstepError, type Level } from '../contract/index.js';
+import { LockstepError, type HostDTO, type Level } from '../contract/index.js';
 import type { MirrorSideDTO, MirrorStatusDTO } from '../contract/link.js';
 import type { HostsService } from '../hosts/hosts-service.js';
 import type { Side } from '../hosts/command.js';
@@ -51,6 +51,10 @@ export class MirrorService implements MirrorContext {
 
   log(level: Level, message: string, extra?: { host?: string; data?: Record<string, unknown> }): void {
     this.deps.bus.log(level, 'mirror', message, extra);
+  }
+
+  async isLabHost(h: Pick<HostDTO, 'address' | 'port'>): Promise<boolean> {
+    return (await this.deps.hosts.labFlavourOf(h)) !== undefined;
   }
 
   /** A DRBD mirror is configured on the pair (what the link asks before it is removed). */
@@ -258,7 +262,7 @@ export class MirrorService implements MirrorContext {
   async observe(pair: HostPair, rec: MirrorStored, side: Side, o: { log?: boolean; assumeReachable?: boolean } = {}): Promise<View> {
     if (!o.assumeReachable && !(await pair.reachable(side))) return { side, status: null, log: '' };
     const nine = rec.flavour === '9';
-    const state = nine ? `drbdsetup events2 --now --statistics ${rec.resource} 2>/dev/null` : 'cat /proc/drbd 2>/dev/null';
+    const state = nine ? `/usr/bin/env drbdsetup events2 --now --statistics ${rec.resource} 2>/dev/null` : 'cat /proc/drbd 2>/dev/null';
     // constant script: the resource name is a constant of this module
     const script = `${state}; echo ${SECTION}; ${o.log ? 'dmesg 2>/dev/null | grep -a drbd | tail -n 400' : 'true'}`;
     const r = await pair.exec(side, ['sh', '-c', script]);

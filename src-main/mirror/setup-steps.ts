@@ -6,6 +6,8 @@ import { bothSides, HostPair, pollUntil, err } from '../hosts/pair-exec.js';
 
 import { RETRY_DROPPED, type PlanKind, type Step, type StepContext } from '../tasks/step.js';
 import * as drbd from './drbd-commands.js';
+import { LockstepError } from '../contract/index.js';
+import { installFixAnyDistro, LAB_DRBD_FIX } from '../hosts/distro.js';
 
 import { parseProcDrbdVersion } from './parse.js';
 import { type MirrorContext, type MirrorStored, type MirrorSetupParams, type View, configured } from './mirror-record.js';
@@ -38,7 +40,7 @@ export function moduleStep(svc: MirrorContext): Step<MirrorSetupParams> {
       if (!must) return false;
       const side = got[0]!.version === null ? 'A' : 'B';
       throw err('mirror-no-drbd', `DRBD did not load on ${pair.name(side)}.`, {
-        fix: `On ${pair.name(side)}: apt-get install -y drbd-utils, and boot a kernel that carries drbd.ko (Debian's linux-image-amd64 does), then: lockstep mirror setup`,
+        fix: await noDrbdFix(svc, pair, side),
         host: pair.hosts[side].hostId,
         step: 'mirror-module',
       });
@@ -71,13 +73,15 @@ export function moduleStep(svc: MirrorContext): Step<MirrorSetupParams> {
     probe: async (ctx) => remember(ctx, false),
     apply: async (ctx) => {
       const pair = svc.pair(ctx.params);
-      await bothSides((s) =>
-        pair.check(s, drbd.modprobeDrbd(), {
-          step: 'mirror-module',
-          code: 'mirror-no-drbd',
-          fix: 'apt-get install -y drbd-utils kmod, on a kernel that carries drbd.ko',
-        }),
-      );
+      await bothSides(async (s) => {
+        try {
+          await pair.check(s, drbd.modprobeDrbd(), { step: 'mirror-module', code: 'mirror-no-drbd' });
+        } catch (e) {
+          // the fix depends on the host: only asked when modprobe failed
+          if (e instanceof LockstepError && e.code === 'mirror-no-drbd') throw new LockstepError({ ...e.toDTO(), fix: await noDrbdFix(svc, pair, s) });
+          throw e;
+        }
+      });
     },
     verify: async (ctx) => {
       await remember(ctx, true);
@@ -162,4 +166,10 @@ export function recordStep(svc: MirrorContext): Step<MirrorSetupParams> {
     },
     verify: async () => {},
   };
+}
+
+/** How a host gets DRBD: a lab host needs the kernel lab (never a reboot of this machine); another host a kernel with drbd.ko and drbd-utils. */
+async function noDrbdFix(svc: MirrorContext, pair: HostPair, side: Side): Promise<string> {
+  if (await svc.isLabHost(pair.hosts[side])) return LAB_DRBD_FIX;
+  return `On ${pair.name(side)}: boot a kernel that carries drbd.ko (Debian's and Proxmox VE's do; \`lockstep preflight\` names the package for its distribution) and install drbd-utils (${installFixAnyDistro(['drbdadm'])}), then run \`lockstep mirror setup\` again`;
 }

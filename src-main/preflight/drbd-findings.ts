@@ -1,6 +1,33 @@
 /** Pure: findings about the DRBD mirror: the kernel module and drbd-utils, the host name DRBD tells the ends apart by, and a free backing disk. */
 import type { DiskFacts, HostFacts } from './facts.js';
-import { shown, size, type Emit, type HostCheckOptions } from './findings-common.js';
+import { installFix, upgradeCommand, type OsInfo } from '../hosts/distro.js';
+import { hostProgram, packageFor } from '../hosts/inventory.js';
+import { LAB_DRBD_FIX, q, shown, size, type Emit, type HostCheckOptions } from './findings-common.js';
+
+/**
+ * How to get a DRBD kernel module on this host: for THIS distribution, and never a reboot or a
+ * kernel install on a lab host (it shares this machine's kernel, or boots the lab's own).
+ */
+export function drbdModuleFix(facts: { os: OsInfo; kernel: string | null }, lab?: HostCheckOptions['lab']): string {
+  if (lab) return LAB_DRBD_FIX;
+  const major = (facts.os.versionId ?? '9').split('.')[0];
+  switch (facts.os.family) {
+    case 'debian':
+      return "apt-get install -y linux-image-amd64 && reboot   (Debian's kernels carry DRBD 8.4)";
+    case 'ubuntu':
+      return facts.kernel ? `apt-get install -y ${q(`linux-modules-extra-${facts.kernel}`)} && modprobe drbd` : 'apt-get install -y linux-generic && reboot';
+    case 'proxmox':
+      return "apt-get install -y proxmox-default-kernel && reboot   (Proxmox VE's kernels carry DRBD 8.4)";
+    case 'el':
+      return `dnf install -y https://www.elrepo.org/elrepo-release-${major}.el${major}.elrepo.noarch.rpm && dnf install -y kmod-drbd9x && modprobe drbd`;
+    case 'fedora':
+      return 'dnf install -y kernel-modules-extra && modprobe drbd';
+    case 'suse':
+      return 'zypper --non-interactive install drbd-kmp-default && modprobe drbd';
+    case 'unknown':
+      return `Boot a kernel that carries the DRBD module (drbd.ko) on this host (running ${facts.kernel ?? 'an unknown kernel'}), then: modprobe drbd`;
+  }
+}
 
 export const HOSTNAME_RE = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
@@ -21,7 +48,12 @@ export function candidateDisks(facts: HostFacts, minBytes = 1): DiskFacts[] {
   );
 }
 
-export function drbdFindings(facts: HostFacts, { add, ok }: Emit): void {
+function drbdUtilsUpgradeFix(os: OsInfo): string {
+  const pkg = packageFor(hostProgram('drbdadm')!, os.family);
+  return (pkg && upgradeCommand(os.family, pkg)) ?? 'Upgrade drbd-utils to 9 or newer (LINBIT’s packages where the distribution has none)';
+}
+
+export function drbdFindings(facts: HostFacts, { add, ok }: Emit, lab?: HostCheckOptions['lab']): void {
   // DRBD
   const d = facts.drbd;
   if (d.kernelVersion === null)
@@ -30,8 +62,10 @@ export function drbdFindings(facts: HostFacts, { add, ok }: Emit): void {
       level: 'fail',
       blocks: 'mirror',
       what: `No DRBD kernel module for kernel ${facts.kernel ?? '(unknown)'}`,
-      why: "Neither /proc/drbd nor `modinfo drbd` found it. Debian's kernels ship DRBD 8.4.11 (drbd.ko); boot one.",
-      fix: 'apt-get install -y linux-image-amd64 && reboot',
+      why: lab
+        ? 'Neither /proc/drbd nor `modinfo drbd` found it. A namespace lab host runs on this machine’s kernel, which has no DRBD module; the kernel lab boots hosts with their own kernel that carries it.'
+        : 'Neither /proc/drbd nor `modinfo drbd` found it. DRBD is a kernel module: the host needs a kernel that carries drbd.ko (Debian’s and Proxmox VE’s do).',
+      fix: drbdModuleFix(facts, lab),
     });
   else
     ok(
@@ -46,7 +80,7 @@ export function drbdFindings(facts: HostFacts, { add, ok }: Emit): void {
       blocks: 'mirror',
       what: 'drbd-utils (drbdadm) is not installed',
       why: 'Setup configures DRBD with drbdadm.',
-      fix: 'apt-get install -y drbd-utils',
+      fix: installFix(['drbdadm'], facts.os),
     });
   else if (d.apiMajor === 9 && Number(d.utilsVersion.split('.')[0]) < 9)
     add({
@@ -54,8 +88,8 @@ export function drbdFindings(facts: HostFacts, { add, ok }: Emit): void {
       level: 'fail',
       blocks: 'mirror',
       what: `drbd-utils ${d.utilsVersion} cannot drive the DRBD ${d.kernelVersion} module`,
-      why: 'DRBD 9 needs drbd-utils ≥ 9 (which also drive 8.4).',
-      fix: 'apt-get install -y drbd-utils',
+      why: 'DRBD 9 needs drbd-utils ≥ 9 (which also drive 8.4). Where the distribution has no drbd-utils 9, LINBIT’s packages do.',
+      fix: drbdUtilsUpgradeFix(facts.os),
     });
   else ok('drbd-utils', `drbd-utils ${d.utilsVersion}`);
 }

@@ -3,6 +3,7 @@
  * Plain data: every string here came from the host and is never trusted as code.
  * Unknown (a section missing, a tool absent, output unreadable) is `null` / `false` / `[]`.
  */
+import type { OsInfo } from '../hosts/distro.js';
 
 export interface Version {
   major: number;
@@ -116,6 +117,20 @@ export interface FirewallFacts {
   nftInputChain: NftChainRef | null;
 }
 
+/** What the capability probes showed: true = works, false = ran and failed (or missing), null = not probed. */
+export interface ProbeFacts {
+  /** `ip -j link show lo` printed JSON. */
+  ipJson: boolean | null;
+  /** `ping -M do -c 1 127.0.0.1` worked (iputils; busybox's ping has no -M). */
+  pingDf: boolean | null;
+  /** `ss -Hltn 'sport = :22'` took the filter. */
+  ss: boolean | null;
+  /** `timeout 5 true` (GNU form). */
+  timeout: boolean | null;
+  /** `setsid -f true` (util-linux). */
+  setsid: boolean | null;
+}
+
 export interface HostFacts {
   /** The gather output ended with its `end` section (not cut off). */
   complete: boolean;
@@ -145,4 +160,9 @@ export interface HostFacts {
   sudoOk: boolean;
   firewall: FirewallFacts;
   hasIperf3: boolean;
+  /** The distribution (/etc/os-release; Proxmox VE by /etc/pve). */
+  os: OsInfo;
+  /** Each inventory program → its path on PATH, null when not found; null when the host was not asked (older gather). */
+  programs: Record<string, string | null> | null;
+  probes: ProbeFacts;
 }

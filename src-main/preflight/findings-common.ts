@@ -4,6 +4,7 @@
  * reach a command only through q (quoteArg), so a hostile NIC or host name stays data.
  */
 import { quoteArg } from '../hosts/shell-quote.js';
+import { installCommand, UNKNOWN_OS, type OsInfo } from '../hosts/distro.js';
 import type { Version } from './facts.js';
 
 export type FindingLevel = 'ok' | 'warn' | 'fail';
@@ -59,6 +60,8 @@ export interface HostCheckOptions {
   ports?: readonly PortUse[];
   /** Label used in `host` and texts; default the hostname. */
   label?: string;
+  /** A host of the virtual lab: it shares this machine's kernel (namespaces) or boots the lab's own (kernel). No fix reboots it or installs a kernel. */
+  lab?: 'namespaces' | 'kernel';
 }
 
 export interface PairCheckOptions {
@@ -70,6 +73,8 @@ export interface PairCheckOptions {
   clockOffsetSeconds?: number | null;
   /** Labels of the two hosts; default their hostnames (or `host A` / `host B` when missing or equal). */
   labels?: readonly [string, string];
+  /** Which of the two are lab hosts (see HostCheckOptions.lab). */
+  labs?: readonly [HostCheckOptions['lab'], HostCheckOptions['lab']];
 }
 
 export const GiB = 1024 ** 3;
@@ -82,10 +87,14 @@ export const cmp = (a: Version, b: Version) => a.major - b.major || a.minor - b.
 export const q = (s: string) => quoteArg(s.replace(/[\x00-\x1f\x7f]/g, '?'));
 export const shown = (s: string) => JSON.stringify(s);
 
-export function sudoersFix(user: string | null): string {
+export function sudoersFix(user: string | null, os: OsInfo = UNKNOWN_OS): string {
   const line = `${user ?? 'USER'} ALL=(ALL) NOPASSWD: ALL`;
-  return `apt-get install -y sudo && echo ${q(line)} > /etc/sudoers.d/lockstep && chmod 0440 /etc/sudoers.d/lockstep`;
+  const write = `echo ${q(line)} > /etc/sudoers.d/lockstep && chmod 0440 /etc/sudoers.d/lockstep`;
+  const install = installCommand(os.family, ['sudo']);
+  return install ? `${install} && ${write}` : `Install sudo, then: ${write}`;
 }
+
+export { LAB_DRBD_FIX } from '../hosts/distro.js';
 
 /** How a rule reports: `add` a finding (hostFindings fills in the host), `ok` a check that passed. */
 export interface Emit {

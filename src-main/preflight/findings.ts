@@ -11,12 +11,15 @@ import type { Emit, Finding, HostCheckOptions } from './findings-common.js';
 import { crossoverFinding, firewallFinding, iperf3Finding } from './network-findings.js';
 import { accelFinding, qemuFindings } from './qemu-findings.js';
 import { accessFinding, archFinding, completeFinding, initFinding, memoryFinding } from './system-findings.js';
+import { toolsFindings } from './tools-findings.js';
 
 export { cmp, DEFAULT_OVERHEAD_BYTES, DEFAULT_PORTS, GiB, MiB, q, shown, size, sudoersFix, vstr } from './findings-common.js';
 export type { Finding, FindingLevel, HostCheckOptions, PairCheckOptions, PortUse, Tier, Verdict } from './findings-common.js';
 export { candidateDisks, HOSTNAME_RE } from './drbd-findings.js';
 export { crossoverCandidates } from './network-findings.js';
-export { accelFix, COLO_BROKEN_QEMU, INSTALL_QEMU, isColoBroken } from './qemu-findings.js';
+export { accelFix, COLO_BROKEN_QEMU, INSTALL_QEMU, isColoBroken, qemuUpgradeFix } from './qemu-findings.js';
+export { drbdModuleFix } from './drbd-findings.js';
+export { LAB_DRBD_FIX } from './findings-common.js';
 
 /** Every rule for one host, in a fixed order. */
 export function hostFindings(facts: HostFacts, opts: HostCheckOptions = {}): Finding[] {
@@ -29,9 +32,10 @@ export function hostFindings(facts: HostFacts, opts: HostCheckOptions = {}): Fin
   completeFinding(facts, emit);
   accessFinding(facts, emit);
   archFinding(facts, emit);
-  const accel = accelFinding(facts, emit);
-  qemuFindings(facts, accel, emit);
-  drbdFindings(facts, emit);
+  toolsFindings(facts, emit);
+  const accel = accelFinding(facts, emit, opts.lab);
+  qemuFindings(facts, accel, emit, opts.lab);
+  drbdFindings(facts, emit, opts.lab);
   hostnameFinding(facts, emit);
   memoryFinding(facts, opts, emit);
   crossoverFinding(facts, emit);

@@ -12,6 +12,11 @@
  *   - every command is bounded by `timeout` (when present) and reads /dev/null, so one missing or
  *     hung tool never hides the others;
  *   - the first section is `gather` (format version), the last is `end` (output complete).
+ * Programs run through `/usr/bin/env` (as every host command of the app does, see hosts/host-command),
+ * so a busybox sh does not answer with its own applets; the `programs` section finds each program
+ * of the inventory (hosts/inventory) on PATH by walking PATH itself (`command -v` in busybox ash also
+ * names applets), and the `probe-*` sections try the capabilities the app needs (`ip -j`, `ping -M do`,
+ * `ss` filters, GNU `timeout`, `setsid -f`). `os-release` and `pve` tell the distribution.
  * When the SSH user is not root but passwordless sudo works, `nft`, `iptables` and `blkid` (which
  * need root to see anything) run through `sudo -n`.
  * No guest is started: the `qemu-qmp` section runs `qemu-system-x86_64 -machine none` (no disk, no
@@ -19,13 +24,23 @@
  * Block drivers come from `-drive format=help` (replication), objects from `-object help` (never
  * `qom-list-properties` on colo-compare: it aborts QEMU 7.2).
  */
+import { HOST_PROGRAMS } from '../hosts/inventory.js';
+
 export const GATHER_FORMAT_VERSION = 1;
+
+/** The inventory's names, checked here: constants of this app, never from a host. */
+const PROGRAM_NAMES = HOST_PROGRAMS.map((p) => {
+  if (!/^[a-z0-9._+-]+$/.test(p.name)) throw new Error(`inventory name ${JSON.stringify(p.name)} cannot go into the gather script`);
+  return p.name;
+}).join(' ');
 
 /** (A template literal: `\\` and `\${` below are a backslash and `${` in the script.) */
 export const GATHER_SCRIPT = `# lockstep-gather 1: read-only facts about this host, printed as "=== name @TOKEN ===" sections.
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 LC_ALL=C
 export PATH LC_ALL
+ENV=
+if [ -x /usr/bin/env ]; then ENV=/usr/bin/env; fi
 TO=
 if command -v timeout >/dev/null 2>&1; then TO='timeout 20'; fi
 SUDO=
@@ -42,12 +57,13 @@ emit() {
   if [ -n "$3" ]; then printf '%s\\n' "$3"; fi
   printf '!rc=%s\\n' "$2"
 }
-# run NAME PROGRAM ARGS...: an external program (127 = not installed).
+# run NAME PROGRAM ARGS...: an external program (127 = not installed), started through env (after
+# timeout: a busybox timeout would pick its own applet for a bare name, never for env's full path).
 run() {
   run_name=$1
   shift
   if ! command -v "$1" >/dev/null 2>&1; then emit "$run_name" 127 ''; return 0; fi
-  run_out=$($TO "$@" </dev/null 2>/dev/null)
+  run_out=$($TO $ENV "$@" </dev/null 2>/dev/null)
   run_rc=$?
   emit "$run_name" "$run_rc" "$run_out"
 }
@@ -124,6 +140,23 @@ f_iptables() {
   $SUDO $TO iptables -S
 }
 f_iperf3() { command -v iperf3; }
+f_os_release() {
+  if [ -r /etc/os-release ]; then cat /etc/os-release; elif [ -r /usr/lib/os-release ]; then cat /usr/lib/os-release; else return 127; fi
+}
+f_pve() { if [ -d /etc/pve ] || [ -x /usr/bin/pveversion ]; then echo 'pve'; fi; }
+# each program of the inventory: its name, a tab and its path (or -), found by walking PATH as env does
+f_programs() {
+  for f_p in ${PROGRAM_NAMES}; do
+    f_found=-
+    f_ifs=$IFS
+    IFS=:
+    for f_dir in $PATH; do
+      if [ -n "$f_dir" ] && [ -f "$f_dir/$f_p" ] && [ -x "$f_dir/$f_p" ]; then f_found=$f_dir/$f_p; break; fi
+    done
+    IFS=$f_ifs
+    printf '%s\t%s\n' "$f_p" "$f_found"
+  done
+}
 f_end() { echo 'end'; }
 
 fn gather f_format
@@ -156,5 +189,13 @@ fn sudo f_sudo
 fn nft f_nft
 fn iptables f_iptables
 fn iperf3 f_iperf3
+fn os-release f_os_release
+fn pve f_pve
+fn programs f_programs
+run probe-ip-json ip -j link show lo
+run probe-ping-df ping -n -M do -s 56 -c 1 -W 2 127.0.0.1
+run probe-ss ss -Hltn 'sport = :22'
+run probe-timeout timeout 5 true
+run probe-setsid setsid -f true
 fn end f_end
 `;

@@ -1,4 +1,5 @@
 /** Pure: findings about the replication network: a free NIC for the crossover cable, the firewall in front of the replication ports, iperf3 to measure the link. */
+import { installFix } from '../hosts/distro.js';
 import type { HostFacts, NicFacts } from './facts.js';
 import { DEFAULT_PORTS, q, sudoersFix, type Emit, type HostCheckOptions } from './findings-common.js';
 
@@ -64,7 +65,7 @@ export function firewallFinding(facts: HostFacts, opts: HostCheckOptions, { add,
       level: 'warn',
       what: 'Could not read the firewall rules',
       why: `Listing nftables/iptables rules needs root. The peer connects over TCP to ${portsText}.`,
-      fix: sudoersFix(facts.user),
+      fix: sudoersFix(facts.user, facts.os),
     });
   else ok('firewall', 'No firewall rules filter input');
 }
@@ -77,6 +78,6 @@ export function iperf3Finding(facts: HostFacts, { add, ok }: Emit): void {
       level: 'warn',
       what: 'iperf3 is not installed',
       why: 'The crossover bandwidth cannot be measured (DRBD resync rate is sized from it).',
-      fix: 'apt-get install -y iperf3',
+      fix: installFix(['iperf3'], facts.os),
     });
 }

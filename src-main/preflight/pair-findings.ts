@@ -1,5 +1,19 @@
 /** Pure: findings about the PAIR of hosts (names, QEMU and DRBD versions, accelerators, clocks) and the verdict: which protection tier is possible, and why. */
-import { vstr, cmp, q, shown, HOSTNAME_RE, accelFix, hostFindings, type Finding, type Verdict, type PairCheckOptions } from './findings.js';
+import {
+  vstr,
+  cmp,
+  q,
+  shown,
+  HOSTNAME_RE,
+  accelFix,
+  hostFindings,
+  qemuUpgradeFix,
+  LAB_DRBD_FIX,
+  type Finding,
+  type Verdict,
+  type PairCheckOptions,
+} from './findings.js';
+import { installCommand } from '../hosts/distro.js';
 import { decideAccel } from '../hosts/accel.js';
 
 import type { HostFacts } from './facts.js';
@@ -13,7 +27,8 @@ function labelsFor(a: HostFacts, b: HostFacts, opts: PairCheckOptions): [string,
 export function pairFindings(a: HostFacts, b: HostFacts, opts: PairCheckOptions): { findings: Finding[]; verdict: Verdict } {
   const [la, lb] = labelsFor(a, b, opts);
   const hostOpts = { guestRamBytes: opts.guestRamBytes, overheadBytes: opts.overheadBytes, guestDiskBytes: opts.guestDiskBytes, ports: opts.ports };
-  const findings: Finding[] = [...hostFindings(a, { ...hostOpts, label: la }), ...hostFindings(b, { ...hostOpts, label: lb })];
+  const [labA, labB] = opts.labs ?? [undefined, undefined];
+  const findings: Finding[] = [...hostFindings(a, { ...hostOpts, label: la, lab: labA }), ...hostFindings(b, { ...hostOpts, label: lb, lab: labB })];
   const add = (f: Finding) => findings.push(f);
 
   if (a.hostname !== null && a.hostname === b.hostname) {
@@ -38,7 +53,7 @@ export function pairFindings(a: HostFacts, b: HostFacts, opts: PairCheckOptions)
         blocks: 'lockstep',
         what: `QEMU differs: ${vstr(va)} on ${la}, ${vstr(vb)} on ${lb}`,
         why: "COLO sends the guest's state between the two QEMUs at every checkpoint: both hosts need the same version (Debian 12's 7.2 on both, or the same ≥ 10.0.7 on both). Run the fix on both hosts, from the same distribution release.",
-        fix: 'apt-get update && apt-get install -y --only-upgrade qemu-system-x86',
+        fix: sameFix(qemuUpgradeFix(a), qemuUpgradeFix(b), la, lb),
       });
     } else add({ id: 'qemu-match', level: 'ok', what: `QEMU ${vstr(va)} on both hosts`, why: '', fix: '' });
   }
@@ -52,7 +67,7 @@ export function pairFindings(a: HostFacts, b: HostFacts, opts: PairCheckOptions)
       level: 'warn',
       what: `KVM on ${accA === 'kvm' ? la : lb}, TCG on ${accA === 'tcg' ? la : lb}`,
       why: 'COLO needs identical QEMU configuration on both sides, so the pair can only run with the accelerator both have (TCG: demo speed).',
-      fix: accelFix(tcgHost),
+      fix: accelFix(tcgHost, accA === 'tcg' ? labA : labB),
     });
   }
 
@@ -66,7 +81,10 @@ export function pairFindings(a: HostFacts, b: HostFacts, opts: PairCheckOptions)
         blocks: 'mirror',
         what: `DRBD differs: ${a.drbd.kernelVersion} on ${la}, ${b.drbd.kernelVersion} on ${lb}`,
         why: 'DRBD 8.4 and 9 use different metadata (v08/v09) and configuration (node-id); both sides must run the same generation.',
-        fix: "Run the same DRBD generation on both hosts: both on Debian's kernel (DRBD 8.4.11: apt-get install -y linux-image-amd64 && reboot), or both on DRBD 9",
+        fix:
+          labA || labB
+            ? LAB_DRBD_FIX
+            : `Run the same DRBD generation on both hosts: install DRBD ${ma === 8 ? '8.4' : '9'} (as on ${la}) on ${lb}, or DRBD ${mb === 8 ? '8.4' : '9'} (as on ${lb}) on ${la}`,
       });
     else add({ id: 'drbd-match', level: 'ok', what: `DRBD ${ma === 8 ? '8.4' : '9'} on both hosts`, why: '', fix: '' });
   }
@@ -76,12 +94,23 @@ export function pairFindings(a: HostFacts, b: HostFacts, opts: PairCheckOptions)
     const abs = Math.abs(off);
     const what = `Clocks differ by ${abs < 10 ? abs.toFixed(2) : abs.toFixed(0)} s`;
     const why = 'Event logs, drill timings and the downtime meter compare the two hosts’ clocks. Keep both synchronized (chrony) on both hosts.';
-    if (abs > 30) add({ id: 'clock', level: 'fail', blocks: 'all', what, why, fix: 'apt-get install -y chrony' });
-    else if (abs > 1) add({ id: 'clock', level: 'warn', what, why, fix: 'apt-get install -y chrony' });
+    const fix = sameFix(chronyFix(a), chronyFix(b), la, lb);
+    if (abs > 30) add({ id: 'clock', level: 'fail', blocks: 'all', what, why, fix });
+    else if (abs > 1) add({ id: 'clock', level: 'warn', what, why, fix });
     else add({ id: 'clock', level: 'ok', what, why: '', fix: '' });
   }
 
   return { findings, verdict: verdictOf(a, b, findings) };
+}
+
+/** One command when both hosts take the same, else each host's own. */
+function sameFix(fa: string, fb: string, la: string, lb: string): string {
+  return fa === fb ? `${fa}   (on both hosts)` : `On ${la}: ${fa}; on ${lb}: ${fb}`;
+}
+
+function chronyFix(h: HostFacts): string {
+  const install = installCommand(h.os.family, ['chrony']);
+  return install ?? 'Install and start chrony (an NTP client)';
 }
 
 function verdictOf(a: HostFacts, b: HostFacts, findings: readonly Finding[]): Verdict {

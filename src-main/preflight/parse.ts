@@ -4,13 +4,14 @@
  * The sources are read by parse-sections, parse-qemu, parse-drbd, parse-network, parse-disks and parse-firewall.
  */
 import { parseCpuFlags } from '../hosts/accel.js';
-import type { HostFacts, MemoryFacts } from './facts.js';
+import { parseOsRelease, UNKNOWN_OS } from '../hosts/distro.js';
+import type { HostFacts, MemoryFacts, ProbeFacts } from './facts.js';
 import { parseDisks } from './parse-disks.js';
 import { parseDrbd } from './parse-drbd.js';
 import { parseFirewall } from './parse-firewall.js';
 import { defaultRoute, parseNics } from './parse-network.js';
 import { parseQemu } from './parse-qemu.js';
-import { firstLine, ok, splitSections, type Section } from './parse-sections.js';
+import { firstLine, ok, parseJson, splitSections, type Section } from './parse-sections.js';
 
 function parseMemory(s: Map<string, Section>): MemoryFacts | null {
   let total: number | null = null;
@@ -21,6 +22,34 @@ function parseMemory(s: Map<string, Section>): MemoryFacts | null {
     if (m?.[1] === 'MemAvailable') avail = Number(m[2]) * 1024;
   }
   return total !== null && avail !== null ? { totalBytes: total, availableBytes: avail } : null;
+}
+
+/** `programs`: NAME<TAB>PATH lines (`-` = not found). */
+function parsePrograms(s: Map<string, Section>): Record<string, string | null> | null {
+  const lines = ok(s, 'programs');
+  if (lines === null) return null;
+  const out: Record<string, string | null> = {};
+  for (const l of lines) {
+    const m = /^([a-z0-9._+-]+)\t(.*)$/.exec(l);
+    if (m) out[m[1]!] = m[2] === '-' || m[2] === '' ? null : m[2]!;
+  }
+  return out;
+}
+
+function parseProbes(s: Map<string, Section>): ProbeFacts {
+  const ran = (name: string): boolean | null => {
+    const sec = s.get(name);
+    if (!sec) return null;
+    return !sec.missing && sec.rc === 0;
+  };
+  const json = parseJson(ok(s, 'probe-ip-json'));
+  return {
+    ipJson: s.has('probe-ip-json') ? Array.isArray(json) : null,
+    pingDf: ran('probe-ping-df'),
+    ss: ran('probe-ss'),
+    timeout: ran('probe-timeout'),
+    setsid: ran('probe-setsid'),
+  };
 }
 
 export function parseGatherOutput(text: string): HostFacts {
@@ -56,5 +85,8 @@ export function parseGatherOutput(text: string): HostFacts {
     sudoOk: uid !== 0 && firstLine(s, 'sudo') === 'ok',
     firewall: parseFirewall(s),
     hasIperf3: (firstLine(s, 'iperf3') ?? '') !== '',
+    os: s.has('os-release') ? parseOsRelease((ok(s, 'os-release') ?? []).join('\n'), firstLine(s, 'pve') === 'pve') : UNKNOWN_OS,
+    programs: parsePrograms(s),
+    probes: parseProbes(s),
   };
 }

@@ -10,6 +10,7 @@ import { hostFindings } from './findings.js';
 import { pairFindings } from './pair-findings.js';
 import { GATHER_SCRIPT } from './gather-script.js';
 import { parseGatherOutput } from './parse.js';
+import { installFixAnyDistro } from '../hosts/distro.js';
 
 const MiB = 1024 * 1024;
 
@@ -23,12 +24,21 @@ export class PreflightService {
     const r = await s.exec(['sh', '-s'], { stdin: GATHER_SCRIPT, timeoutMs: 90_000 });
     const t1 = Date.now();
     if (r.code !== 0 && !r.stdout.includes('===')) {
+      // every command starts through /usr/bin/env (hosts/host-command): without it nothing runs
+      if (r.code === 127 && /\/usr\/bin\/env/.test(r.stderr))
+        throw new LockstepError({
+          code: 'preflight-failed',
+          message: `${h.name} has no /usr/bin/env, through which the app starts every program.`,
+          cause: r.stderr.trim().slice(0, 300),
+          host: h.hostId,
+          fix: `Install env (coreutils) on ${h.name}: ${installFixAnyDistro(['env'])}`,
+        });
       throw new LockstepError({
         code: 'preflight-failed',
         message: `Could not read the facts of ${h.name}.`,
         cause: r.stderr.trim().slice(0, 300),
         host: h.hostId,
-        fix: 'Check that /bin/sh exists on the host.',
+        fix: `Check that /bin/sh exists on ${h.name} and that ${h.user}'s login shell starts (ssh -p ${h.port} ${h.user}@${h.address} true)`,
       });
     }
     const facts = parseGatherOutput(r.stdout);
@@ -53,6 +63,7 @@ export class PreflightService {
       });
     }
     const gathered = await Promise.all(hosts.map((h) => this.gather(h)));
+    const labs = await Promise.all(hosts.map((h) => this.deps.hosts.labFlavourOf(h)));
     const summaries: PreflightHostSummary[] = gathered.map((g, k) => ({
       hostId: hosts[k]!.hostId,
       name: g.facts.hostname ?? hosts[k]!.name,
@@ -66,7 +77,7 @@ export class PreflightService {
     const guestRamBytes = i.guestRamMiB * MiB;
     let report: PreflightReport;
     if (gathered.length === 1) {
-      const findings = hostFindings(gathered[0]!.facts, { guestRamBytes, label: hosts[0]!.name });
+      const findings = hostFindings(gathered[0]!.facts, { guestRamBytes, label: hosts[0]!.name, lab: labs[0] });
       const fail = findings.filter((f) => f.level === 'fail');
       report = {
         hosts: summaries,
@@ -78,7 +89,12 @@ export class PreflightService {
     } else {
       const [a, b] = gathered as [(typeof gathered)[0], (typeof gathered)[0]];
       const clock = a.offsetSeconds !== null && b.offsetSeconds !== null ? b.offsetSeconds - a.offsetSeconds : null;
-      const { findings, verdict } = pairFindings(a.facts, b.facts, { guestRamBytes, clockOffsetSeconds: clock, labels: [hosts[0]!.name, hosts[1]!.name] });
+      const { findings, verdict } = pairFindings(a.facts, b.facts, {
+        guestRamBytes,
+        clockOffsetSeconds: clock,
+        labels: [hosts[0]!.name, hosts[1]!.name],
+        labs: [labs[0], labs[1]],
+      });
       report = { hosts: summaries, findings, verdict, clockOffsetSeconds: clock, seconds: 0 };
     }
     report.seconds = (Date.now() - started) / 1000;

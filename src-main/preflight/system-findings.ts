@@ -24,7 +24,7 @@ export function accessFinding(facts: HostFacts, { add, ok }: Emit): void {
       blocks: 'all',
       what: `${facts.user ?? 'The SSH user'} is not root and has no passwordless sudo`,
       why: 'Setup runs modprobe, drbdadm, ip, nft and QEMU as root over a non-interactive SSH session, where sudo cannot ask for a password. Run the fix as root (su -).',
-      fix: sudoersFix(facts.user),
+      fix: sudoersFix(facts.user, facts.os),
     });
 }
 

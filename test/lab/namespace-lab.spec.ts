@@ -99,7 +99,11 @@ describe('virtual lab: namespace hosts', () => {
     const f = (id: string, host: string) => r.value.findings.find((x) => x.id === id && x.host === host)!;
     for (const h of ['hostA', 'hostB']) {
       if (lab.accel === 'tcg') expect(f('accel', h)).toMatchObject({ level: 'warn', what: expect.stringMatching(/emulated.*demo speed/) });
-      expect(f('drbd-module', h)).toMatchObject({ level: 'fail', blocks: 'mirror', fix: expect.stringContaining('apt-get install') });
+      // a namespace host is this machine: the kernel lab, never a kernel install or a reboot
+      expect(f('drbd-module', h)).toMatchObject({ level: 'fail', blocks: 'mirror', fix: expect.stringContaining('lockstep lab up --kernel') });
+      expect(f('drbd-module', h).fix).not.toMatch(/reboot|linux-image/);
+      // every program the app runs is on the lab hosts (they share this machine's userland)
+      expect(r.value.findings.filter((x) => x.id.startsWith('tool-') && x.host === h)).toEqual([]);
     }
     expect(r.value.hosts.map((h) => h.name)).toEqual(['hostA', 'hostB']);
     expect(r.value.verdict.tier).toBe('lockstep');

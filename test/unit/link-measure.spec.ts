@@ -77,7 +77,10 @@ describe('link throughput', () => {
     expect(chooseThroughputTool(all, new Set(['socat', 'busybox'])).tool).toBe('socat');
     expect(chooseThroughputTool(new Set(['busybox', 'iperf3']), new Set(['busybox', 'socat'])).tool).toBe('busybox-nc');
     expect(() => chooseThroughputTool(all, new Set())).toThrow(
-      expect.objectContaining({ code: 'link-no-measure-tool', fix: 'apt-get install -y iperf3   (on both hosts)' }),
+      expect.objectContaining({
+        code: 'link-no-measure-tool',
+        fix: expect.stringMatching(/^Install iperf3 on both hosts: Debian\/Ubuntu\/Proxmox: apt-get install -y iperf3; RHEL/),
+      }),
     );
   });
 

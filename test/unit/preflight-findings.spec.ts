@@ -65,7 +65,15 @@ describe('host findings: accelerator and QEMU', () => {
 
 describe('host findings: DRBD, access, memory, links, disks, firewall, init', () => {
   it('DRBD module and utils', () => {
-    expect(one(hostFindings(tcgHost), 'drbd-module')).toMatchObject({ level: 'fail', blocks: 'mirror', fix: 'apt-get install -y linux-image-amd64 && reboot' });
+    expect(one(hostFindings(tcgHost), 'drbd-module')).toMatchObject({
+      level: 'fail',
+      blocks: 'mirror',
+      fix: "apt-get install -y linux-image-amd64 && reboot   (Debian's kernels carry DRBD 8.4)",
+    });
+    // the same host as a lab host: the kernel lab, never a reboot of this machine
+    expect(one(hostFindings(tcgHost, { lab: 'namespaces' }), 'drbd-module').fix).toBe(
+      'DRBD needs the kernel lab (its hosts boot a kernel that carries DRBD): lockstep lab down && lockstep lab up --kernel',
+    );
     expect(one(hostFindings(d84), 'drbd-module')).toMatchObject({ level: 'ok', what: 'DRBD 8.4.11 kernel module loaded' });
     expect(one(hostFindings(edit(d84, (c) => (c.drbd.utilsVersion = null))), 'drbd-utils')).toMatchObject({
       level: 'fail',
@@ -73,7 +81,7 @@ describe('host findings: DRBD, access, memory, links, disks, firewall, init', ()
     });
     expect(one(hostFindings(edit(q10, (c) => (c.drbd.utilsVersion = '8.9.10'))), 'drbd-utils')).toMatchObject({
       level: 'fail',
-      fix: 'apt-get install -y drbd-utils',
+      fix: 'apt-get update && apt-get install -y --only-upgrade drbd-utils',
     });
   });
 
@@ -203,7 +211,7 @@ describe('pair findings and verdict', () => {
     const clock = (s: number) => one(pairFindings(d84, debB, { ...opts, clockOffsetSeconds: s }).findings, 'clock');
     expect(clock(-0.9).level).toBe('ok');
     expect(clock(3).level).toBe('warn');
-    expect(clock(-31)).toMatchObject({ level: 'fail', fix: 'apt-get install -y chrony' });
+    expect(clock(-31)).toMatchObject({ level: 'fail', fix: 'apt-get install -y chrony   (on both hosts)' });
     expect(pairFindings(d84, debB, opts).findings.some((f) => f.id === 'clock')).toBe(false);
   });
 

@@ -3,6 +3,15 @@ import { commands, type CommandName, type PlanDTO } from '../../contract/index.j
 import { formatError, formatValue } from './format.js';
 import { helpText, parseArgs } from './parse-args.js';
 import { serveWebMode } from '../server/serve.js';
+import type { Stray } from '../../app/process-guard.js';
+
+/** The core of the command now running, so a stray error can be logged as its event. */
+let activeCore: Core | undefined;
+
+/** Logs a stray error (caught by the process guard in bin.ts) in the event log of the running command. */
+export function reportStray(s: Stray): void {
+  activeCore?.reportStray(s);
+}
 
 function checkNode(): string | null {
   const major = Number(process.versions.node.split('.')[0]);
@@ -42,6 +51,7 @@ export async function runCli(argv: string[]): Promise<number> {
 
 async function runCommand(name: CommandName, input: Record<string, unknown>, json: boolean): Promise<number> {
   const core = new Core({ door: 'cli' });
+  activeCore = core;
   const spec = commands[name];
   let off: (() => void) | undefined;
   if ('long' in spec && spec.long && !json && process.stderr.isTTY !== undefined) {
@@ -62,6 +72,7 @@ async function runCommand(name: CommandName, input: Record<string, unknown>, jso
   } finally {
     off?.();
     await core.runner.idle();
+    activeCore = undefined;
     await core.close();
   }
 }

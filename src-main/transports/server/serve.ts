@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Core } from '../../app/core.js';
 import { findBrowser, browserAppArgs } from './browser.js';
 import { startWebServer } from './web-server.js';
+import { injectTestFaults, installProcessGuard } from '../../app/process-guard.js';
 
 export const rendererDir = fileURLToPath(new URL('../../../renderer', import.meta.url));
 
@@ -15,11 +16,17 @@ export async function serveWebMode(opts: { port?: number; open: boolean }): Prom
     return 1;
   }
   const core = new Core({ door: 'web' });
+  // a stray rejection must not take the app (and every plan it runs) down: it becomes an event
+  const unguard = installProcessGuard((s) => {
+    console.error(`error: ${s.error.message}`);
+    core.reportStray(s);
+  });
   core.startBackground();
   const server = await startWebServer(core, { staticDir: rendererDir, port: opts.port });
   core.bus.log('info', 'app', `Web mode listening on ${server.url}`);
   console.log(`Lockstep Lab is running in web mode.\nOpen: ${server.appUrl}`);
   console.log(`LOCKSTEP_URL=${server.appUrl}`);
+  injectTestFaults();
   let browser: ReturnType<typeof spawn> | undefined;
   if (opts.open) {
     const exe = findBrowser();
@@ -48,5 +55,6 @@ export async function serveWebMode(opts: { port?: number; open: boolean }): Prom
   await server.close();
   await core.runner.idle();
   await core.close();
+  unguard();
   return 0;
 }
