@@ -38,11 +38,12 @@ export async function readSshBanner(address: string, port: number, timeoutMs = 1
 export function whyNoneFound(counts: Partial<Record<'no-answer' | 'refused' | 'not-ssh' | 'unreachable', number>>, ports: number[]): string[] {
   const p = ports.join(', ');
   const out: string[] = [];
-  if (counts['no-answer'])
-    out.push(`${counts['no-answer']} address(es) gave no answer on port ${p}: the host is off, or a firewall drops the connection.`);
+  if (counts['no-answer']) out.push(`${counts['no-answer']} address(es) gave no answer on port ${p}: the host is off, or a firewall drops the connection.`);
   if (counts.unreachable) out.push(`${counts.unreachable} address(es) are unreachable from this machine (no route to them).`);
   if (counts.refused)
-    out.push(`${counts.refused} address(es) refused the connection on port ${p}: the host is up but SSH is closed there (sshd not running, or on another port).`);
+    out.push(
+      `${counts.refused} address(es) refused the connection on port ${p}: the host is up but SSH is closed there (sshd not running, or on another port).`,
+    );
   if (counts['not-ssh']) out.push(`${counts['not-ssh']} address(es) answered on port ${p} with something that is not SSH.`);
   return out;
 }

@@ -31,8 +31,15 @@ const FIELDS: Record<string, string> = {
   port: 'SSH port',
   user: 'SSH user',
   keyFile: 'Private key file',
-  subnet: 'Link subnet',
+  subnet: 'Link network',
   mtu: 'MTU',
+};
+
+/** Errors whose fix is a button in the window: what to press. */
+const WINDOW_FIXES: Record<string, string> = {
+  'link-exists': 'Press “Remove the link…” on the Link page, then “Set up the link” with the new network.',
+  'agents-armed': 'Press “Stop the agents” on the Dashboard, then pull the plug.',
+  'link-subnet-overlap': 'Type a free network in “Link network” (the one suggested below is free on both hosts), then press “Set up the link”.',
 };
 
 export interface WindowError {
@@ -73,10 +80,11 @@ export function windowError(e: ErrorDTO, ctx: { action?: string; fields?: Record
     message = `“${field}” (${action}): must be ${invalid[3]!.replace(/\.$/, '')}.`;
     fix = `Correct “${field}”, then press ${action} again.`;
   } else message = inWindowWords(message, ctx.fields);
+  if (WINDOW_FIXES[e.code]) fix = WINDOW_FIXES[e.code];
   if (e.fix) {
-    const cli = /`?(lockstep [^`]+?)`?(?:\s+for the accepted values)?\.?$/.exec(e.fix.replace(/^See /, ''));
-    if (/\blockstep [a-z]/.test(e.fix)) terminal = (cli?.[1] ?? e.fix).replace(/`/g, '').trim();
-    else fix = inWindowWords(e.fix, ctx.fields);
+    const split = splitFix(e.fix);
+    terminal = split.terminal;
+    if (split.window) fix ??= inWindowWords(split.window, ctx.fields);
   }
   return {
     message,
@@ -85,4 +93,26 @@ export function windowError(e: ErrorDTO, ctx: { action?: string; fields?: Record
     ...(terminal ? { terminal } : {}),
     ...(e.host ? { host: e.host } : {}),
   };
+}
+
+/** Separates a fix into what to do in the window and the CLI command (the terminal alternative). */
+export function splitFix(fix: string): { window?: string; terminal?: string } {
+  const ticked = /`(lockstep [^`]+)`/.exec(fix);
+  if (ticked) {
+    const window = fix
+      .replace(/,?\s*or\s*`lockstep [^`]+`/, '')
+      .replace(/^See `lockstep [^`]+`.*$/, '')
+      .replace(/`lockstep [^`]+`/, 'the command below')
+      .trim();
+    return { ...(window ? { window } : {}), terminal: ticked[1]!.trim() };
+  }
+  const at = fix.search(/\blockstep [a-z]/);
+  if (at < 0) return { window: fix };
+  const before = fix.slice(0, at).trim();
+  const terminal = fix
+    .slice(at)
+    .replace(/\)?\.?$/, '')
+    .trim();
+  // "To move it to X: lockstep …" or "If you know why: lockstep …" introduce the command: no window fix by themselves
+  return before && !/[:(]$/.test(before) ? { window: before, terminal } : { terminal };
 }
