@@ -76,7 +76,7 @@ export function windowError(e: ErrorDTO, ctx: { action?: string; fields?: Record
   const invalid = /^Invalid ([A-Za-z0-9_.]+) for ([a-zA-Z.]+): (.*)$/s.exec(message);
   if (invalid) {
     const field = labels[invalid[1]!.split('.').pop()!] ?? invalid[1]!;
-    const action = ctx.action ?? ACTIONS[invalid[2]!] ?? 'this action';
+    const action = ACTIONS[invalid[2]!] ?? ctx.action ?? 'this action';
     message = `“${field}” (${action}): must be ${invalid[3]!.replace(/\.$/, '')}.`;
     fix = `Correct “${field}”, then press ${action} again.`;
   } else message = inWindowWords(message, ctx.fields);
