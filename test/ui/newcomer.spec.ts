@@ -123,6 +123,11 @@ describe('the window a newcomer meets, at 1024×640 and 1280×800', () => {
     await stepper('Preflight').click();
     await button('Run preflight').click();
     await page.getByTestId('verdict').waitFor({ timeout: 120_000 });
+    // the verdict's counts are the findings shown under it
+    const findings = page.getByTestId('findings');
+    const fails = await findings.locator('li[data-level="fail"]').count();
+    const warns = await findings.locator('li[data-level="warn"]').count();
+    expect(await page.getByTestId('verdict-counts').innerText()).toMatch(new RegExp(`^${fails} ✘ to fix.* · ${warns} ! warnings? to read$`));
     await errorsInWindowWords();
     await checkView('setup-preflight', () => [button('Run preflight again')]);
     await stepper('Link').click();
@@ -171,6 +176,11 @@ describe('the window a newcomer meets, at 1024×640 and 1280×800', () => {
       await d.waitFor({ state: 'detached' });
     }
     expect(await page.getByTestId('lab-panel').getAttribute('data-state')).toBe('up');
+    await nav('Setup');
+    await stepper('Link').click();
+    const d = await asksFirst(button('Remove the link'), { refused: true, names: /runs in lockstep over this link.*Stop the guest/s });
+    await d.getByRole('button', { name: 'Cancel' }).click();
+    expect(JSON.parse(cli(['link', 'status', '--json'], env).stdout).value.state).toBe('up');
     await nav('Dashboard');
   });
 
