@@ -88,7 +88,8 @@ export function windowError(e: ErrorDTO, ctx: { action?: string; fields?: Record
   }
   return {
     message,
-    ...(e.cause ? { cause: inWindowWords(e.cause, ctx.fields) } : {}),
+    // a refused input's cause repeats the message in the request's field names: the message says it already
+    ...(e.cause && !invalid ? { cause: inWindowWords(e.cause, ctx.fields) } : {}),
     ...(fix ? { fix } : {}),
     ...(terminal ? { terminal } : {}),
     ...(e.host ? { host: e.host } : {}),

@@ -7,11 +7,13 @@ describe('errors in the window’s own words', () => {
     const e = windowError({
       code: 'bad-request',
       message: 'Invalid cidr for hosts.discover: an IPv4 network from /16 to /32, like 192.168.1.0/24.',
+      cause: 'cidr: an IPv4 network from /16 to /32, like 192.168.1.0/24',
       fix: 'See `lockstep hosts discover --help` for the accepted values.',
     });
     expect(e.message).toBe('“Network to scan” (Scan): must be an IPv4 network from /16 to /32, like 192.168.1.0/24.');
     expect(e.fix).toBe('Correct “Network to scan”, then press Scan again.');
     expect(e.terminal).toBe('lockstep hosts discover --help');
+    expect(e.cause).toBeUndefined();
   });
 
   it('no command id of the contract survives in a message', () => {
