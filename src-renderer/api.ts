@@ -75,7 +75,12 @@ export function webDoor(url: string, token: string, WS: typeof WebSocket = WebSo
           error: { code: 'disconnected', message: 'Lost the connection to the app.', fix: 'It reconnects by itself; if not, restart the app.' },
         });
       pending.clear();
-      if (!opened && retry >= 4000) setState('unauthorized');
+      // a refused token and a stopped server both close the socket unopened: ask the server over HTTP which it is
+      if (!opened && retry >= 4000)
+        void fetch(url.replace(/^ws/, 'http'), { method: 'HEAD' }).then(
+          () => setState('unauthorized'),
+          () => setState('closed'),
+        );
       else setState('closed');
       setTimeout(connect, retry);
       retry = Math.min(retry * 2, 8000);

@@ -96,7 +96,7 @@ export const commands = {
       .object({
         cidr: z
           .string()
-          .regex(/^\d{1,3}(\.\d{1,3}){3}\/(1[6-9]|2\d|3[0-2])$/, 'an IPv4 network from /16 to /32, like 192.168.1.0/24')
+          .regex(/^\d{1,3}(\.\d{1,3}){3}(\/(1[6-9]|2\d|3[0-2]))?$/, 'an IPv4 network from /16 to /32 like 192.168.1.0/24, or one address like 192.168.1.20')
           .optional(),
         ports: z
           .string()

@@ -11,3 +11,4 @@ export * from './preflight.js';
 export * from './link.js';
 export * from './console.js';
 export * from './agent.js';
+export * from './booth.js';

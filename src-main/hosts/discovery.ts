@@ -1,7 +1,7 @@
 import { networkInterfaces } from 'node:os';
 import type { DiscoveryResult, HostCandidate } from '../contract/hosts.js';
 import { LockstepError, type ProgressDTO } from '../contract/index.js';
-import { readSshBanner } from './banner.js';
+import { probeSsh, whyNoneFound } from './banner.js';
 import { hostsOf, scanCidrFor } from '../net/ipv4.js';
 import type { SshConfigHost } from './ssh-config.js';
 
@@ -49,13 +49,16 @@ export async function discover(o: DiscoverOptions): Promise<DiscoveryResult> {
     if (/^\d{1,3}(\.\d{1,3}){3}$/.test(h.hostName)) targets.push({ address: h.hostName, port: h.port, source: 'ssh-config', name: h.alias });
   }
   const seen = new Map<string, HostCandidate>();
+  const misses: Partial<Record<'no-answer' | 'refused' | 'not-ssh' | 'unreachable', number>> = {};
   let next = 0;
   let done = 0;
   const worker = async () => {
     while (next < targets.length) {
       if (o.signal?.aborted) return;
       const t = targets[next++]!;
-      const banner = await readSshBanner(t.address, t.port, o.timeoutMs ?? 800);
+      const probe = await probeSsh(t.address, t.port, o.timeoutMs ?? 800);
+      const banner = 'banner' in probe ? probe.banner : null;
+      if (!('banner' in probe)) misses[probe.why] = (misses[probe.why] ?? 0) + 1;
       done++;
       if (done % 16 === 0 || done === targets.length)
         o.onProgress?.({
@@ -79,7 +82,7 @@ export async function discover(o: DiscoverOptions): Promise<DiscoveryResult> {
     scanned: o.cidrs,
     addressesProbed: targets.length,
     candidates: [...seen.values()].sort((a, b) => ipKey(a) - ipKey(b)),
-    notes: [],
+    notes: seen.size === 0 ? whyNoneFound(misses, o.ports) : [],
     seconds: (Date.now() - t0) / 1000,
   };
 }

@@ -53,12 +53,13 @@ export class HostsService {
   async discover(i: { cidr?: string; ports: number[] }): Promise<DiscoveryResult> {
     const notes: string[] = [];
     let cidrs: string[];
-    if (i.cidr) cidrs = [i.cidr];
+    // a plain address is one host: scanned as a /32
+    if (i.cidr) cidrs = [i.cidr.includes('/') ? i.cidr : `${i.cidr}/32`];
     else {
       const lab = await this.deps.lab.status();
       // with the virtual lab running, its public network is where the hosts are
       cidrs = lab.state === 'up' ? [lab.publicCidr] : localSubnets();
-      if (lab.state === 'up') notes.push(`Scanning the virtual lab's network ${lab.publicCidr} (give --cidr to scan elsewhere).`);
+      if (lab.state === 'up') notes.push(`Scanning the virtual lab's network ${lab.publicCidr} (type a network or an address to scan elsewhere).`);
     }
     const cfgFile = join(this.sshDir, 'config');
     const sshConfig = existsSync(cfgFile) ? parseSshConfig(readFileSync(cfgFile, 'utf8'), homedir()) : [];
@@ -72,7 +73,7 @@ export class HostsService {
       isKnown: (a, p) => this.deps.hosts.find(a, p) !== undefined,
       onProgress: (progress) => this.deps.bus.emit({ type: 'discovery-progressed', progress }),
     });
-    res.notes = notes;
+    res.notes = [...res.notes, ...notes];
     this.deps.bus.log(
       'info',
       'hosts',

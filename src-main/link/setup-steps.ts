@@ -84,14 +84,15 @@ export function subnetStep(svc: LinkService): Step<LinkSetupParams> {
     const names = svc.pair(p).names;
     const subnet = planSubnet(p.subnet);
     const st = svc.stored();
+    // an overlapping subnet is refused first: moving the link there could never work, so no fix may suggest it
+    const linkNics: Partial<Record<Side, string>> = {};
+    for (const side of SIDES) if (w.survey![side].linked.length === 1) linkNics[side] = w.survey![side].linked[0]!.name;
+    assertSubnetFree(subnet, { A: w.survey!.A.routes, B: w.survey!.B.routes }, { linkNics, names });
     if (st && st.record.subnet !== subnet.cidr && st.hosts.A === p.a && st.hosts.B === p.b)
       throw err('link-exists', `The link between ${names.A} and ${names.B} is already set up on ${st.record.subnet}.`, {
         fix: `To move it to ${subnet.cidr}: lockstep link remove, then lockstep link setup ${names.A} ${names.B} --subnet ${subnet.cidr}`,
         step: 'link-subnet',
       });
-    const linkNics: Partial<Record<Side, string>> = {};
-    for (const side of SIDES) if (w.survey![side].linked.length === 1) linkNics[side] = w.survey![side].linked[0]!.name;
-    assertSubnetFree(subnet, { A: w.survey!.A.routes, B: w.survey!.B.routes }, { linkNics, names });
     if (subnet.warning && !w.notes.includes(subnet.warning)) {
       w.notes.push(subnet.warning);
       svc.saveWork(w);

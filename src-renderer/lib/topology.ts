@@ -87,7 +87,13 @@ export function topologyModel(input: {
             ? `lockstep · ${pair.checkpointsPerSecond.toFixed(2)} checkpoints/s · pause ${pair.checkpointPauseMsP50 === null ? '?' : Math.round(pair.checkpointPauseMsP50)} ms`
             : pair.state === 'unprotected'
               ? 'no guest in lockstep'
-              : pair.state,
+              : pair.state === 'failed-over'
+                ? 'not protected: the guest runs on one host'
+                : pair.state === 'degraded'
+                  ? 'not protected'
+                  : pair.state === 'starting'
+                    ? 'starting lockstep…'
+                    : 'lockstep error',
       }
     : { state: 'unprotected', label: 'no guest in lockstep' };
   return { headline, hosts, crossover, mirror: mirrorView, lockstep };

@@ -33,25 +33,39 @@ class Hosts {
     this.scanning = true;
     this.error = null;
     this.progress = { fraction: 0, message: 'Starting scan' };
-    const r = await api.call('hosts.discover', cidr ? { cidr } : {});
+    // a plain address is one host: scan it as a /32
+    const net = cidr && /^\d{1,3}(\.\d{1,3}){3}$/.test(cidr) ? `${cidr}/32` : cidr;
+    const r = await api.call('hosts.discover', net ? { cidr: net } : {});
     this.scanning = false;
     this.progress = null;
     if (r.ok) this.discovery = r.value;
     else this.error = r.error;
   }
 
-  async add(address: string, port: number, acceptFingerprint?: string): Promise<void> {
+  /** the login used for an address:port (set by the add-by-address form), kept for the key confirmation */
+  private logins: Record<string, { user?: string; keyFile?: string }> = {};
+
+  async add(address: string, port: number, acceptFingerprint?: string, login?: { user?: string; keyFile?: string }): Promise<boolean> {
     this.error = null;
     const key = `${address}:${port}`;
-    const r = await api.call('hosts.add', acceptFingerprint ? { address, port, acceptFingerprint } : { address, port });
+    if (login) this.logins[key] = login;
+    const l = this.logins[key] ?? {};
+    const r = await api.call('hosts.add', {
+      address,
+      port,
+      ...(l.user ? { user: l.user } : {}),
+      ...(l.keyFile ? { keyFile: l.keyFile } : {}),
+      ...(acceptFingerprint ? { acceptFingerprint } : {}),
+    });
     if (r.ok) {
       delete this.pending[key];
       await this.refresh();
-      return;
+      return true;
     }
     const fp = r.error.details?.fingerprint;
     if (r.error.code === 'host-key-unconfirmed' && typeof fp === 'string') this.pending[key] = { fingerprint: fp, message: r.error.message };
     else this.error = r.error;
+    return false;
   }
 
   async addLab(): Promise<void> {

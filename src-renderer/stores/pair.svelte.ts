@@ -17,6 +17,8 @@ class PairState {
   pauseMs = $state<number[]>([]);
   drills = $state<DrillReport[]>([]);
   drilling = $state<string | null>(null);
+  /** when the running drill started (for its progress) */
+  drillStartedAt = $state(0);
   error = $state<ErrorDTO | null>(null);
   /** the first refresh has answered */
   loaded = $state(false);
@@ -79,6 +81,7 @@ class PairState {
 
   async drill(mode: DrillReport['mode']): Promise<DrillReport | null> {
     this.drilling = mode;
+    this.drillStartedAt = Date.now();
     this.error = null;
     const r = await api.call('drill.run', { mode });
     this.drilling = null;

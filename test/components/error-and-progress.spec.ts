@@ -16,9 +16,37 @@ describe('ErrorWithFix', () => {
       },
     });
     expect(screen.getByRole('alert').textContent).toContain('The host key of hostA changed.');
-    expect(screen.getByTestId('fix').textContent).toBe('lockstep hosts forget hostA');
-    expect(screen.getByRole('button', { name: 'Copy the fix' })).toBeTruthy();
-    expect(screen.getByRole('alert').textContent).toContain('host hostA');
+    // a CLI command is only the terminal alternative
+    expect(screen.getByTestId('terminal-fix').textContent).toBe('lockstep hosts forget hostA');
+    expect(screen.getByRole('alert').textContent).toContain('from a terminal:');
+    expect(screen.getByRole('button', { name: 'Copy the command' })).toBeTruthy();
+    expect(screen.getByRole('alert').textContent).toContain('on hostA');
+  });
+  it('names the field and the action of a refused input by their labels, never the command id', () => {
+    render(ErrorWithFix, {
+      action: 'Scan',
+      field: { cidr: 'Network to scan' },
+      error: {
+        code: 'bad-request',
+        message: 'Invalid cidr for hosts.discover: an IPv4 network from /16 to /32, like 192.168.1.0/24.',
+        cause: 'cidr: an IPv4 network from /16 to /32',
+        fix: 'See `lockstep hosts discover --help` for the accepted values.',
+      },
+    });
+    const text = screen.getByRole('alert').textContent ?? '';
+    expect(text).toContain('“Network to scan” (Scan): must be an IPv4 network');
+    expect(screen.getByTestId('fix').textContent).toContain('Correct “Network to scan”, then press Scan again.');
+    expect(screen.getByTestId('terminal-fix').textContent).toBe('lockstep hosts discover --help');
+    expect(text.replace(screen.getByTestId('terminal-fix').textContent ?? '', '')).not.toMatch(/hosts\.discover|lockstep /);
+  });
+  it('puts command ids and flags of other messages in the window’s words; drops step ids', () => {
+    render(ErrorWithFix, {
+      error: { code: 'x', message: 'Run link.setup first, then give --cidr.', step: 'link-subnet', fix: 'Use Remove the link in the window.' },
+    });
+    const text = screen.getByRole('alert').textContent ?? '';
+    expect(text).toContain('Run “Set up the link” first, then fill in “Network to scan”.');
+    expect(text).not.toContain('link-subnet');
+    expect(screen.queryByTestId('terminal-fix')).toBeNull();
   });
   it('renders hostile text as text, not markup', () => {
     render(ErrorWithFix, { error: { code: 'x', message: '<img src=x onerror=alert(1)>' } });
@@ -60,6 +88,6 @@ describe('PlanCard', () => {
       },
     });
     expect(screen.getByText('(already so)')).toBeTruthy();
-    expect(screen.getByTestId('fix').textContent).toContain('--cidr 10.98.0.0/30');
+    expect(screen.getByTestId('terminal-fix').textContent).toContain('--cidr 10.98.0.0/30');
   });
 });

@@ -41,6 +41,15 @@ describe('hosts: discovery, pinning, bad input (on the virtual lab)', () => {
     expect(r.value.candidates.every((c) => c.banner.startsWith('SSH-2.0-'))).toBe(true);
   });
 
+  it('a plain address is scanned as a /32; an address with no SSH says why none was found', () => {
+    const one = run<DiscoveryResult>(['hosts', 'discover', '--cidr', '198.18.93.12']);
+    expect(one.ok && one.value.scanned).toEqual(['198.18.93.12/32']);
+    expect(one.ok && one.value.candidates.map((c) => `${c.address}:${c.port}`)).toEqual(['198.18.93.12:22']);
+    const none = run<DiscoveryResult>(['hosts', 'discover', '--cidr', '198.18.93.12', '--ports', '2222']);
+    expect(none.ok && none.value.candidates).toEqual([]);
+    expect(none.ok && none.value.notes.join(' ')).toContain('refused the connection on port 2222');
+  });
+
   it('first contact asks to confirm the fingerprint; confirming pins it; adding again is a no-op', () => {
     const a = lab.hosts[0]!;
     const first = run<HostDTO>(['hosts', 'add', a.address, '--key-file', lab.keyFile]);

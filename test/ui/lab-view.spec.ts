@@ -96,6 +96,10 @@ describe('Hosts view: the virtual lab from the window', () => {
   it('removes the lab from the window', async () => {
     await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Hosts' }).click();
     await page.getByRole('button', { name: 'Remove lab' }).click();
+    // it asks first, naming the hosts it removes
+    const dialog = page.getByRole('dialog', { name: 'Remove the virtual lab?' });
+    expect(await dialog.getByTestId('destroys').innerText()).toContain('hostA and hostB');
+    await dialog.getByRole('button', { name: 'Remove the lab' }).click();
     await page.getByTestId('lab-panel').and(page.locator('[data-state="down"]')).waitFor({ timeout: 60_000 });
   });
 });

@@ -83,8 +83,11 @@ describe('protect, watch and pull the plug from the window', () => {
     await page.getByLabel('Kill the primary VM').check();
     expect(await page.getByTestId('expected').textContent()).toContain('The secondary takes over');
     await page.getByRole('button', { name: 'Pull the plug' }).click();
+    // it asks first, naming what it destroys; the result stays on the Dashboard until the user opens it
+    await page.getByRole('dialog').getByRole('button', { name: 'Pull the plug' }).click();
+    await page.getByTestId('drill-done').getByRole('button', { name: 'See the drill result →' }).click({ timeout: 90_000 });
     const result = page.getByTestId('drill-result');
-    await result.waitFor({ timeout: 90_000 });
+    await result.waitFor();
     expect(await result.getAttribute('data-verdict')).toBe('passed');
     expect(Number(await page.getByTestId('longest-gap').textContent())).toBeGreaterThan(0);
     await page.getByTestId('downtime-chart').waitFor();
