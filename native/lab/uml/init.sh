@@ -82,6 +82,9 @@ mount_share() { # SPEC DIR: SPEC is a machine path (hostfs) or 9p:TAG
   esac
 }
 mount_share "${LAB_MODULES:-/usr/lib/uml/modules}" /lib/modules || log "WARNING: cannot mount the kernel's modules"
+# /dev/net/tun appears only once tun is loaded (no udev here to make the static node): a KVM host
+# has it, and QEMU's tap NICs for guests need it
+modprobe tun 2>/dev/null || log "WARNING: no tun module: guests on this host get no tap NIC"
 # The machine's own sshd host keys must not be visible to lab hosts (whiteouts in the overlay).
 rm -f /etc/ssh/ssh_host_*key /etc/ssh/ssh_host_*key.pub
 
