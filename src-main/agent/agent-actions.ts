@@ -5,8 +5,10 @@
  */
 import { join } from 'node:path';
 import type { AgentHostStatus } from '../contract/agent.js';
+import { LockstepError } from '../contract/index.js';
 import type { DrillAgentAct } from '../contract/lockstep.js';
 import type { PairRecord } from '../lockstep/pair-record.js';
+import { AGENT_DEFAULTS } from './agent-config.js';
 import type { AgentService } from './agent-service.js';
 import type { AgentHostRecord } from './agent-record.js';
 import { agentHostStatus } from './agent-status.js';
@@ -54,6 +56,20 @@ export class AgentActions {
     const st = await Promise.all(this.hosts().map((h) => this.statusOf(h)));
     const off = st.filter((h) => !h.armed);
     return off.length ? `Not armed: ${off.map((h) => `${h.name} ${h.state}${h.reason ? ` (${h.reason})` : ''}`).join('; ')}.` : null;
+  }
+
+  /**
+   * Makes sure both agents are armed for this pair: deploys them (or again, for a new lockstep
+   * generation) when not, with the witness of an earlier deployment or the local one.
+   */
+  async ensureArmed(pair: PairRecord): Promise<'already' | 'deployed'> {
+    if (!(await this.notArmed(pair))) return 'already';
+    const prev = this.agent.record();
+    const witness = prev && prev.state !== 'stopped' && prev.witness.kind === 'external' ? prev.witness.address : 'local';
+    await this.agent.deploy({ witness, timeoutMs: prev?.timeoutMs ?? AGENT_DEFAULTS.timeoutMs });
+    const why = await this.notArmed(pair);
+    if (why) throw new LockstepError({ code: 'agent-not-armed', message: why, fix: 'lockstep agent status' });
+    return 'deployed';
   }
 
   /** Waits until the agent on hostRef has finished an action it started at or after sinceMs (null after limitMs). */

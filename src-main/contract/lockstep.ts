@@ -120,3 +120,24 @@ export interface DrillReport {
   before: PairStatus;
   after: PairStatus;
 }
+
+/** The gap figures' names, one set for the Drills view, the HTML report, the booth and the bench. */
+export const GAP_FIGURES = {
+  headlineMs: { label: 'longest gap a client saw', bench: 'failover_gap_ms', help: 'the worst of the ordinary client and the TCP stream' },
+  ordinaryClientMs: {
+    label: 'ordinary client gap',
+    bench: 'failover_gap_ordinary_client_ms',
+    help: 'one HTTP request at a time, a fresh connection each, 1 s timeout, no hedging',
+  },
+  streamMs: { label: 'TCP stream gap', bench: 'failover_gap_stream_ms', help: 'the longest silence of an established TCP stream' },
+  hedgedMs: {
+    label: 'hedged service gap',
+    bench: 'failover_gap_hedged_ms',
+    help: 'a poller that starts a second request beside a stuck one: what the service delivered, not what a plain client sees',
+  },
+} as const;
+
+/** The figures of a report; older reports (no `gaps`) read their hedged gap as the headline. */
+export function gapsOf(r: Pick<DrillReport, 'gaps' | 'http' | 'stream'>): DrillGaps {
+  return r.gaps ?? { ordinaryClientMs: null, streamMs: r.stream.longestGapMs, hedgedMs: r.http.faultGapMs ?? null, headlineMs: r.http.longestGapMs };
+}

@@ -7,7 +7,7 @@ import type { LabHostDTO, LabStatus } from '../contract/lab.js';
 import type { LockstepService } from '../lockstep/lockstep-service.js';
 import { paths } from '../lockstep/colo-args.js';
 import { Qmp } from '../lockstep/qmp.js';
-import { pidOf, killQemu } from '../lockstep/host-ops.js';
+import { killQemu } from '../lockstep/host-ops.js';
 import { failedOverRecord } from '../lockstep/observed-failover.js';
 import { HOST_PATHS, PAIR_KEY, vmFiles, type PairRecord } from '../lockstep/pair-record.js';
 import type { HostAgents } from '../lockstep/host-agents.js';
@@ -99,13 +99,17 @@ async function preconditions(svc: LockstepService): Promise<{ before: PairStatus
       fix: 'Protect the guest first (Setup → Protect).',
     });
   const agents = svc.agents;
-  const why = agents ? await agents.notArmed(r) : 'No host agent tools.';
-  if (!agents || why)
+  if (!agents) throw new LockstepError({ code: 'no-agents', message: 'No host agent tools: drills let the host agents act.' });
+  // the drill measures the path that runs at 3 am: the agents must be armed (deployed now if not)
+  const armed = await agents.ensureArmed(r).catch((e: unknown) => {
     throw new LockstepError({
       code: 'agents-not-armed',
-      message: `A drill pulls the plug and lets the host agents fail over, as they would at 3 am; they must be armed. ${why}`,
-      fix: 'lockstep agent deploy',
+      message: 'A drill pulls the plug and lets the host agents fail over, as they would at 3 am; they could not be armed.',
+      cause: (e as Error).message,
+      fix: 'lockstep agent deploy (then lockstep agent status)',
     });
+  });
+  if (armed === 'deployed') svc.deps.bus.log('info', 'drill', 'Host agents armed for the drill (lockstep agent deploy)');
   return { before, r, agents };
 }
 

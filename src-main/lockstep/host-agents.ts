@@ -8,6 +8,8 @@ import type { PairRecord } from './pair-record.js';
 export interface HostAgents {
   /** null when both agents are armed for this pair, else why not (a sentence) */
   notArmed(pair: PairRecord): Promise<string | null>;
+  /** deploys the agents when they are not armed for this pair (the drill's first step) */
+  ensureArmed(pair: PairRecord): Promise<'already' | 'deployed'>;
   /** waits until the agent on hostRef has finished an action started at or after sinceMs (null after limitMs) */
   waitAction(hostRef: string, sinceMs: number, limitMs: number): Promise<DrillAgentAct | null>;
   /** each agent's last action */

@@ -16,7 +16,6 @@ import { reprotectSteps } from './reprotect-steps.js';
 import { killQemu, pidOf, qemuMajor, stopGuestVms } from './host-ops.js';
 import { HOST_PATHS, inLockstepRecord, PAIR_KEY, vmFiles, type PairRecord } from './pair-record.js';
 import { paths, parseCheckpoints } from './colo-args.js';
-import { Qmp } from './qmp.js';
 import { failedOverRecord, observedFailover } from './observed-failover.js';
 import { crossoverAddresses } from './crossover-addresses.js';
 import { servingWarning, waitServing, watchFlow } from './serving-check.js';
