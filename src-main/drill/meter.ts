@@ -118,7 +118,13 @@ if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).
     const m = /end-in (\d+)/.exec(String(d));
     if (m) control.endAt = Date.now() + Number(m[1]);
   });
-  runMeter(process.argv[2]!, Number(process.argv[3] ?? 10), 10, control).then(
+  // "plain": the ordinary client alone (an idle guest's steady state, for the bench)
+  const plainOnly = process.argv[4] === 'plain';
+  const started = Date.now();
+  const run: Promise<unknown> = plainOnly
+    ? ordinaryClient(process.argv[2]!, started, () => started + Number(process.argv[3] ?? 10) * 1000).then((ordinary) => ({ startedAt: started, ordinary }))
+    : runMeter(process.argv[2]!, Number(process.argv[3] ?? 10), 10, control);
+  run.then(
     (r) => {
       process.stdout.write(JSON.stringify(r) + '\n');
       process.exit(0);
