@@ -50,6 +50,16 @@ function common(s: VmSpec): string[] {
   ];
 }
 
+/**
+ * colo-compare's hold on an output the secondary has not matched: QEMU's defaults (3000 ms, scanned
+ * every 1000 ms) let a new connection whose SYN-ACK the secondary never produced (its SYN taken during
+ * a checkpoint) wait for the client's 1 s SYN retransmission. Measured on the namespace lab (TCG, idle
+ * guest, an ordinary client, 60 s each, set live with qom-set): defaults 11–15 stalls > 300 ms a minute,
+ * 3–4 of them 1 s timeouts, request p50 63–65 ms; 250/50: 1 stall a minute (401 ms), p50 90 ms;
+ * 150/50: 3 stalls (max 349 ms) but p50 200 ms (held outputs released by timeout, each with a checkpoint).
+ */
+export const COMPARE_TUNING = { compare_timeout: 250, expired_scan_cycle: 50 } as const;
+
 export function secondaryArgs(s: VmSpec): string[] {
   const reconnect = s.qemuMajor >= 10 ? 'reconnect-ms=1000' : 'reconnect=1';
   return [
@@ -98,7 +108,7 @@ export function primaryArgs(s: VmSpec): string[] {
       '-object',
       'iothread,id=iothread1',
       '-object',
-      'colo-compare,id=comp0,primary_in=compare0-0,secondary_in=compare1,outdev=compare_out0,iothread=iothread1',
+      `colo-compare,id=comp0,primary_in=compare0-0,secondary_in=compare1,outdev=compare_out0,iothread=iothread1,compare_timeout=${COMPARE_TUNING.compare_timeout},expired_scan_cycle=${COMPARE_TUNING.expired_scan_cycle}`,
     ],
     ...['-drive', `if=none,id=colo-disk0,driver=quorum,read-pattern=fifo,vote-threshold=1,children.0.driver=raw,children.0.file.filename=${s.disk}`],
     ...['-device', 'virtio-blk-pci,drive=colo-disk0', '-S'],
