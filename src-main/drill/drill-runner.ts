@@ -16,12 +16,12 @@ import { finishDrill as finish } from './drill-finish.js';
 import { runMeter, type MeterControl, type MeterResult } from './meter.js';
 
 const EXPECTED: Record<DrillMode, string> = {
-  'kill-primary-vm': "The secondary's host agent takes over; the client keeps its TCP session and the counter never goes backwards.",
-  'power-off-host': "The secondary's host agent takes over; the client keeps its TCP session and the counter never goes backwards.",
+  'kill-primary-vm': 'The secondary takes over (its host agent acts, as at 3 am); the client keeps its TCP session and the counter never goes backwards.',
+  'power-off-host': 'The secondary takes over (its host agent acts, as at 3 am); the client keeps its TCP session and the counter never goes backwards.',
   'cut-public-link':
     "Clients lose the primary while the crossover still works, so the agents hold (public-lost): the app fences the isolated primary (powered off, as IPMI would), then the secondary's agent takes over; never two primaries; the client keeps its TCP session.",
   'cut-crossover': "No failover and never two primaries: the primary's agent continues alone (degraded), the secondary's agent disarms.",
-  'kill-secondary': "The primary's agent continues alone; the client keeps its TCP session.",
+  'kill-secondary': 'The primary continues alone (its host agent acts); the client keeps its TCP session.',
 };
 
 /** Which host's agent must act: the survivor. */

@@ -25,6 +25,7 @@ beforeAll(() => {
   expect(run(['hosts', 'add-lab']).ok).toBe(true);
 });
 afterAll(() => {
+  cli(['agent', 'stop'], env);
   cli(['lockstep', 'stop'], env);
   cli(['lab', 'down'], env);
   home.remove();
@@ -80,7 +81,13 @@ describe('lockstep on namespace hosts (QEMU COLO under TCG with the lab workarou
     expect(r.http.wentBackwards).toBe(false);
     expect(r.http.attempts).toBeGreaterThan(20);
     expect(r.http.longestGapMs).toBeGreaterThan(0);
-    expect(r.timeline.map((e) => e.what)).toEqual([expect.stringContaining('killed'), 'primary loss detected', expect.stringContaining('failover done')]);
+    // the host agents act, not the app: the drill armed them first
+    expect(r.timeline.map((e) => e.what)).toEqual([
+      expect.stringContaining('killed'),
+      expect.stringContaining("hostB's agent decided: failover"),
+      expect.stringContaining("hostB's agent: colo-failover done"),
+    ]);
+    expect(r.agents?.find((a) => a.name === 'hostB')).toMatchObject({ action: 'failover', rc: 0 });
     expect(r.after).toMatchObject({ state: 'failed-over', survivor: { name: 'hostB' }, lost: { name: 'hostA' } });
     // the survivor keeps answering
     const after = run<{ answers: number; wentBackwards: boolean }>(['lab', 'client', 'http', '--seconds', '1', '--interval-ms', '100']);
