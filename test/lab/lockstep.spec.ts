@@ -97,6 +97,21 @@ describe('lockstep on namespace hosts (QEMU COLO under TCG with the lab workarou
     expect(html).toContain('PASSED');
   });
 
+  it('a manual failover after re-protect runs the host’s colo-failover over SSH (the agents held first): hostA serves alone', async () => {
+    const r = run<PairStatus>(['lockstep', 'reprotect']);
+    expect(r.error).toBeUndefined();
+    expect(r.value).toMatchObject({ state: 'lockstep', primary: { name: 'hostB' }, secondary: { name: 'hostA' } });
+    const f = run<PairStatus>(['lockstep', 'failover']);
+    expect(f.error).toBeUndefined();
+    expect(f.value).toMatchObject({ state: 'failed-over', survivor: { name: 'hostA' }, lost: { name: 'hostB' } });
+    const ev = run<{ message: string }[]>(['events', 'list', '--query', 'Failed over: the guest now runs on hostA alone (colo-failover']).value;
+    expect(ev.length).toBeGreaterThan(0);
+    let answers = 0;
+    for (let i = 0; i < 20 && answers === 0; i++, await sleep(500))
+      answers = run<{ answers: number }>(['lab', 'client', 'http', '--seconds', '1', '--interval-ms', '100']).value.answers;
+    expect(answers).toBeGreaterThan(0);
+  });
+
   it('stop ends every VM; lab down leaves nothing', async () => {
     expect(run<PairStatus>(['lockstep', 'stop']).value.state).toBe('unprotected');
     expect(run(['lab', 'down']).ok).toBe(true);
