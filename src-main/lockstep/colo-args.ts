@@ -51,12 +51,10 @@ function common(s: VmSpec): string[] {
 }
 
 /**
- * colo-compare's hold on an output the secondary has not matched: QEMU's defaults (3000 ms, scanned
- * every 1000 ms) let a new connection whose SYN-ACK the secondary never produced (its SYN taken during
- * a checkpoint) wait for the client's 1 s SYN retransmission. Measured on the namespace lab (TCG, idle
- * guest, an ordinary client, 60 s each, set live with qom-set): defaults 11–15 stalls > 300 ms a minute,
- * 3–4 of them 1 s timeouts, request p50 63–65 ms; 250/50: 1 stall a minute (401 ms), p50 90 ms;
- * 150/50: 3 stalls (max 349 ms) but p50 200 ms (held outputs released by timeout, each with a checkpoint).
+ * colo-compare's hold on an output the secondary has not matched. QEMU's defaults (3000 ms, scanned
+ * every 1000 ms) can hold a new connection's SYN-ACK until the client's 1 s SYN retry (a client with
+ * a 1 s timeout fails). 250/50 bounds such a stall near 300–450 ms but stalls more often; two A/Bs
+ * (README, Benchmarks) disagree on the count, both favour it on the worst case. Not settled.
  */
 export const COMPARE_TUNING = { compare_timeout: 250, expired_scan_cycle: 50 } as const;
 
