@@ -17,6 +17,7 @@ import { MirrorService } from '../mirror/mirror-service.js';
 import { VirtualLab } from '../virtual-lab/lab-service.js';
 import { SessionPool } from '../hosts/pool.js';
 import { HostsService } from '../hosts/hosts-service.js';
+import { AgentActions } from '../agent/agent-actions.js';
 import { AgentService } from '../agent/agent-service.js';
 
 export interface CoreOptions {
@@ -96,7 +97,7 @@ export class Core {
       home: this.home,
     });
     this.lockstep.beforeVmStop = () => this.agent.holdAll();
-    this.lockstep.agentsDeployed = () => ['deployed', 'deploying'].includes(this.agent.record()?.state ?? '');
+    this.lockstep.agents = new AgentActions(this.agent);
     this.handlers = makeHandlers(this);
     this.pairWatcher = new PairWatcher(
       {

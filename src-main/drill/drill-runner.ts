@@ -1,24 +1,39 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { LockstepError } from '../contract/index.js';
+import type { SshSession } from '../hosts/ssh-session.js';
 import type { DrillMode, DrillReport, PairStatus } from '../contract/lockstep.js';
 import type { LabHostDTO, LabStatus } from '../contract/lab.js';
 import type { LockstepService } from '../lockstep/lockstep-service.js';
-import { HOST_PATHS, vmFiles } from '../lockstep/pair-record.js';
 import { paths } from '../lockstep/colo-args.js';
 import { Qmp } from '../lockstep/qmp.js';
-import { pidOf, killQemu } from '../lockstep/host-ops.js';
-import { analyseSamples } from './analyse.js';
+import { killQemu } from '../lockstep/host-ops.js';
+import { failedOverRecord } from '../lockstep/observed-failover.js';
+import { HOST_PATHS, PAIR_KEY, vmFiles, type PairRecord } from '../lockstep/pair-record.js';
+import type { HostAgents } from '../lockstep/host-agents.js';
+import type { DrillAgentAct } from '../contract/lockstep.js';
+import { finishDrill as finish } from './drill-finish.js';
 import { runMeter, type MeterControl, type MeterResult } from './meter.js';
 
 const EXPECTED: Record<DrillMode, string> = {
-  'kill-primary-vm': 'The secondary takes over; the client keeps its TCP session and the counter never goes backwards.',
-  'power-off-host': 'The secondary takes over; the client keeps its TCP session and the counter never goes backwards.',
+  'kill-primary-vm': 'The secondary takes over (its host agent acts, as at 3 am); the client keeps its TCP session and the counter never goes backwards.',
+  'power-off-host': 'The secondary takes over (its host agent acts, as at 3 am); the client keeps its TCP session and the counter never goes backwards.',
   'cut-public-link':
-    'Clients lose the primary, the crossover still works: the secondary takes over, the isolated primary is fenced (powered off), never two primaries; the client keeps its TCP session.',
-  'cut-crossover': 'No failover and never two primaries: the primary keeps serving alone (unprotected).',
-  'kill-secondary': 'The primary continues alone; the client keeps its TCP session.',
+    "Clients lose the primary while the crossover still works, so the agents hold (public-lost): the app fences the isolated primary (powered off, as IPMI would), then the secondary's agent takes over; never two primaries; the client keeps its TCP session.",
+  'cut-crossover': "No failover and never two primaries: the primary's agent continues alone (degraded), the secondary's agent disarms.",
+  'kill-secondary': 'The primary continues alone (its host agent acts); the client keeps its TCP session.',
 };
+
+/** Which host's agent must act: the survivor. */
+const ACTOR: Record<DrillMode, 'primary' | 'secondary'> = {
+  'kill-primary-vm': 'secondary',
+  'power-off-host': 'secondary',
+  'cut-public-link': 'secondary',
+  'cut-crossover': 'primary',
+  'kill-secondary': 'primary',
+};
+/** how long the acting agent may take (detection + colo-failover) before the drill says it did not act */
+const ACT_LIMIT_MS = 30_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const METER_SECONDS = 14;
@@ -73,22 +88,8 @@ function labHostOf(lab: LabStatus, hostId: string, mode: DrillMode): LabHostDTO 
   return h;
 }
 
-/** Never two primaries: after a drill exactly one guest VM runs on the pair (lab: seen from the machine; else over SSH). */
-async function vmsRunning(svc: LockstepService, lab: LabStatus, hosts: string[]): Promise<number> {
-  let n = 0;
-  for (const ref of hosts) {
-    const h = lab.state === 'up' ? lab.hosts.find((x) => `${x.address}:${x.port}` === ref) : undefined;
-    if (h) {
-      n += await svc.deps.lab.vmsRunning(h.name);
-      continue;
-    }
-    const s = await svc.deps.hosts.session(ref);
-    for (const role of ['primary', 'secondary'] as const) if ((await pidOf(s, paths(HOST_PATHS.run, role).pid)) !== null) n++;
-  }
-  return n;
-}
-
-export async function runDrill(svc: LockstepService, mode: DrillMode, seconds = METER_SECONDS): Promise<DrillReport> {
+/** Refuses a drill that would be unsafe or would not measure the production path, with the fix. */
+async function preconditions(svc: LockstepService): Promise<{ before: PairStatus; r: PairRecord; agents: HostAgents }> {
   const before: PairStatus = await svc.status();
   const r = svc.record();
   if (before.state !== 'lockstep' || !r)
@@ -97,99 +98,100 @@ export async function runDrill(svc: LockstepService, mode: DrillMode, seconds = 
       message: 'A drill needs the guest running in lockstep.',
       fix: 'Protect the guest first (Setup → Protect).',
     });
-  // armed host agents would act on the fault too, racing the drill's own failover
-  if (svc.agentsDeployed?.())
+  const agents = svc.agents;
+  if (!agents) throw new LockstepError({ code: 'no-agents', message: 'No host agent tools: drills let the host agents act.' });
+  // the drill measures the path that runs at 3 am: the agents must be armed (deployed now if not)
+  const armed = await agents.ensureArmed(r).catch((e: unknown) => {
     throw new LockstepError({
-      code: 'agents-armed',
-      message: 'The host agents are deployed: they would fail over on this fault too, racing the drill.',
-      fix: 'lockstep agent stop, then run the drill (pull the plug by hand to watch the agents act alone)',
+      code: 'agents-not-armed',
+      message: 'A drill pulls the plug and lets the host agents fail over, as they would at 3 am; they could not be armed.',
+      cause: (e as Error).message,
+      fix: 'lockstep agent deploy (then lockstep agent status)',
     });
+  });
+  if (armed === 'deployed') svc.deps.bus.log('info', 'drill', 'Host agents armed for the drill (lockstep agent deploy)');
+  return { before, r, agents };
+}
+
+/** Runs a shell line on a host that prints the host's clock (ms) right before it acts: the fault's time. */
+async function faultOnHost(s: SshSession, line: string, arg: string): Promise<number> {
+  const out = await s.check(['sh', '-c', `date +%s%3N; ${line}`, 'sh', arg]);
+  const at = Number(out.trim().split('\n')[0]);
+  return Number.isFinite(at) && at > 0 ? at : Date.now();
+}
+
+export async function runDrill(svc: LockstepService, mode: DrillMode, seconds = METER_SECONDS): Promise<DrillReport> {
+  const { before, r, agents } = await preconditions(svc);
   const lab = await svc.deps.lab.status();
   if (mode === 'power-off-host' || mode === 'cut-public-link') labHostOf(lab, r.primary, mode);
+  const actorRef = ACTOR[mode] === 'secondary' ? r.secondary : r.primary;
+  const actorName = svc.deps.hosts.resolve(actorRef).name;
   svc.deps.bus.log('warn', 'drill', `Drill ${mode}: ${EXPECTED[mode]}`);
   const startedAt = Date.now();
   const meter = await startMeter(svc, r.guestAddress, seconds + METER_CAP_EXTRA_SECONDS);
   const plannedEnd = Date.now() + seconds * 1000;
   const timeline: { t: number; what: string }[] = [];
-  const mark = (what: string) => timeline.push({ t: Date.now() - startedAt, what });
+  const mark = (what: string, at = Date.now()) => timeline.push({ t: at - startedAt, what });
   const reasons: string[] = [];
-  let detectionMs: number | null = null;
-  let faultAt: number | undefined;
-  let handledAt: number | undefined;
-  // inject the fault and handle it; the meter then watches at least AFTER_HANDLED_MS more
+  let tFault = 0;
+  let act: DrillAgentAct | null = null;
+  let crossoverNic = '';
+  // pull the plug, then only watch: the armed agents act (the app acts only as a fence, and to retire a stale secondary)
   const inject = async (): Promise<void> => {
     await sleep(BASELINE_MS);
     const sa = await svc.deps.hosts.session(r.primary);
     const sb = await svc.deps.hosts.session(r.secondary);
-    // like the host agent: a live watch on the primary (its QMP connection drops the moment QEMU dies,
-    // a heartbeat query catches a host that vanished silently) and the secondary's QMP ready to act
-    // (opened before the fault: a generous deadline costs the measurement nothing)
-    const watch = await Qmp.open(sa, paths(HOST_PATHS.run, vmFiles(r, 'primary')).qmp, { timeoutMs: 10_000 });
-    const qSecondary = await Qmp.open(sb, paths(HOST_PATHS.run, 'secondary').qmp, { timeoutMs: 10_000 }).catch((e: unknown) => {
+    const primaryPid = paths(HOST_PATHS.run, vmFiles(r, 'primary')).pid;
+    const kill = 'kill -9 "$(cat "$1")"';
+    if (mode === 'kill-primary-vm') {
+      tFault = await faultOnHost(sa, kill, primaryPid);
+      mark('primary QEMU killed (kill -9)', tFault);
+    } else if (mode === 'power-off-host') {
+      tFault = Date.now();
+      await svc.deps.lab.powerOff(labHostOf(lab, r.primary, mode).name);
+      mark('primary host powered off', tFault);
+    } else if (mode === 'cut-public-link') {
+      // the app watches the primary over the public network (SSH + QMP): the agents hold while the crossover is heard
+      const watch = await Qmp.open(sa, paths(HOST_PATHS.run, vmFiles(r, 'primary')).qmp, { timeoutMs: 10_000 });
+      tFault = Date.now();
+      const nics = await svc.deps.lab.setLinks(labHostOf(lab, r.primary, mode).name, 'public', false);
+      mark(`primary's public link cut (${nics.join(', ')})`, tFault);
+      for (const until = Date.now() + 10_000; Date.now() < until && !watch.closed; await sleep(20))
+        if (
+          !(await watch.exec('query-status', undefined, { timeoutMs: 150 }).then(
+            () => true,
+            () => false,
+          ))
+        )
+          break;
       watch.close();
-      throw e;
-    });
-    const primaryGone = async (limitMs: number): Promise<void> => {
-      const until = Date.now() + limitMs;
-      while (Date.now() < until && !watch.closed) {
-        const ok = await watch.exec('query-status', undefined, { timeoutMs: 150 }).then(
-          () => true,
-          () => false,
-        );
-        if (!ok) return;
-        await sleep(20);
-      }
-    };
-    const tFault = Date.now();
-    faultAt = tFault - startedAt;
-    if (mode === 'kill-primary-vm' || mode === 'power-off-host' || mode === 'cut-public-link') {
-      if (mode === 'kill-primary-vm') {
-        await sa.exec(['sh', '-c', 'kill -9 "$(cat "$1")"', 'sh', paths(HOST_PATHS.run, vmFiles(r, 'primary')).pid]);
-        mark('primary QEMU killed (kill -9)');
-      } else if (mode === 'power-off-host') {
-        await svc.deps.lab.powerOff(labHostOf(lab, r.primary, mode).name);
-        mark('primary host powered off');
-      } else {
-        const nics = await svc.deps.lab.setLinks(labHostOf(lab, r.primary, mode).name, 'public', false);
-        mark(`primary's public link cut (${nics.join(', ')})`);
-      }
-      await primaryGone(10_000);
-      detectionMs = Date.now() - tFault;
-      mark(mode === 'cut-public-link' ? 'primary unreachable on the public network' : 'primary loss detected');
-      const qmpMs = await svc.failoverOnSecondary(r, qSecondary);
-      mark(`failover done on the secondary (${qmpMs} ms of QMP)`);
-      if (mode === 'cut-public-link') {
-        // alive behind its cut cable: fenced before its link can come back (STONITH), as IPMI would on a real host
-        await svc.deps.lab.powerOff(labHostOf(lab, r.primary, mode).name);
-        mark('isolated primary fenced: powered off');
-      }
+      mark('app: primary unreachable on the public network (the agents hold: crossover still heard)');
+      await svc.deps.lab.powerOff(labHostOf(lab, r.primary, mode).name);
+      mark('app fenced the isolated primary: powered off (as IPMI would)');
     } else if (mode === 'kill-secondary') {
-      await sb.exec(['sh', '-c', 'kill -9 "$(cat "$1")"', 'sh', paths(HOST_PATHS.run, 'secondary').pid]);
-      mark('secondary QEMU killed (kill -9)');
-      while ((await pidOf(sb, paths(HOST_PATHS.run, 'secondary').pid)) !== null && Date.now() - tFault < 10_000) await sleep(20);
-      detectionMs = Date.now() - tFault;
-      mark('secondary loss detected');
-      const ms = await svc.continueAlone(r, watch);
-      mark(`primary continues alone (${ms} ms of QMP)`);
+      tFault = await faultOnHost(sb, kill, paths(HOST_PATHS.run, 'secondary').pid);
+      mark('secondary QEMU killed (kill -9)', tFault);
     } else {
       const h = lab.state === 'up' ? lab.hosts.find((x) => `${x.address}:${x.port}` === r.primary) : undefined;
       const link = svc.deps.link ? await svc.deps.link.status().catch(() => null) : null;
       const nic = link?.state === 'up' ? (link.a.host === r.primary ? link.a.nic : link.b.nic) : h?.nics.find((n) => n.role === 'crossover')?.name;
       if (!nic) throw new LockstepError({ code: 'no-link', message: 'No crossover NIC is known for the primary.', fix: 'lockstep link setup A B' });
-      await sa.check(['ip', 'link', 'set', nic, 'down']);
-      mark(`crossover ${nic} cut on the primary`);
-      detectionMs = 0;
-      // the peer is still alive on the public path: never fail over; the primary continues alone and the secondary is retired
-      const ms = await svc.continueAlone(r, watch);
-      mark(`primary continues alone, pair unprotected (${ms} ms of QMP)`);
+      crossoverNic = nic;
+      tFault = await faultOnHost(sa, 'ip link set "$1" down', nic);
+      mark(`crossover ${nic} cut on the primary`, tFault);
+    }
+    act = await agents.waitAction(actorRef, tFault, ACT_LIMIT_MS);
+    if (act?.startedAt) mark(`${actorName}'s agent decided: ${act.action} (${act.reason})`, act.startedAt);
+    if (act?.finishedAt) mark(`${actorName}'s agent: colo-failover ${act.rc === 0 ? 'done' : `failed (exit ${act.rc})`}`, act.finishedAt);
+    if (act?.rc === 0)
+      svc.deps.store.kv.set(PAIR_KEY, failedOverRecord(r, ACTOR[mode] === 'secondary' ? 'secondary-took-over' : 'primary-alone', act.finishedAt ?? Date.now()));
+    if (mode === 'cut-crossover') {
+      // the secondary's agent disarmed (degraded); its stale VM is retired so that one VM runs, then the link returns
       await killQemu(sb, paths(HOST_PATHS.run, 'secondary').pid, 1000);
-      mark('secondary retired: never two primaries');
-      await sa.check(['ip', 'link', 'set', nic, 'up']);
+      mark('app retired the stale secondary VM: never two primaries');
+      await sa.check(['ip', 'link', 'set', crossoverNic, 'up']);
       mark('crossover restored');
     }
-    handledAt = Date.now() - startedAt;
-    watch.close();
-    qSecondary.close();
   };
   try {
     await inject();
@@ -198,44 +200,9 @@ export async function runDrill(svc: LockstepService, mode: DrillMode, seconds = 
     await meter.done.catch(() => undefined);
     throw e;
   }
+  const handledAt = Date.now() - startedAt;
   meter.endIn(Math.max(plannedEnd - Date.now(), AFTER_HANDLED_MS));
   const m = await meter.done;
   const after = await svc.status();
-  const shift = m.startedAt - startedAt;
-  const samples = m.samples.map((s) => ({ ...s, t: s.t + shift }));
-  const http = analyseSamples(samples, faultAt === undefined ? undefined : { at: faultAt, handledAt });
-  if (http.wentBackwards) reasons.push('The counter went backwards.');
-  if (!m.stream.survived) reasons.push(`The client's TCP session did not survive (${m.stream.error ?? 'closed'}).`);
-  if (http.answersAfterLastFailure === 0) reasons.push('The guest did not answer again after the fault.');
-  const vms = await vmsRunning(svc, lab, [r.primary, r.secondary]);
-  if (vms > 1) reasons.push(`${vms} guest VMs still run on the pair after the drill: two primaries possible.`);
-  if (vms === 0) reasons.push('No guest VM runs on the pair after the drill.');
-  const report = svc.drills.insert({
-    mode,
-    expected: EXPECTED[mode],
-    startedAt,
-    endedAt: Date.now(),
-    verdict: reasons.length ? 'failed' : 'passed',
-    reasons,
-    timeline,
-    http: {
-      attempts: http.attempts,
-      failures: http.failures,
-      longestGapMs: http.longestGapMs,
-      faultGapMs: http.faultGapMs,
-      gapsMs: http.gapsMs,
-      wentBackwards: http.wentBackwards,
-      samples,
-    },
-    stream: { survived: m.stream.survived, longestGapMs: m.stream.longestGapMs, wentBackwards: m.stream.wentBackwards },
-    detectionMs,
-    before,
-    after,
-  });
-  svc.deps.bus.log(
-    report.verdict === 'passed' ? 'info' : 'error',
-    'drill',
-    `Drill ${mode}: ${report.verdict}; longest gap ${http.longestGapMs} ms (across the fault ${http.faultGapMs ?? '—'} ms), TCP ${m.stream.survived ? 'kept' : 'lost'}${reasons.length ? ` — ${reasons.join(' ')}` : ''}`,
-  );
-  return report;
+  return finish(svc, { mode, r, lab, startedAt, tFault, handledAt, act, actorName, m, timeline, reasons, before, after, expected: EXPECTED[mode] });
 }

@@ -6,10 +6,13 @@
 import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 
-export type CounterAnswer = { ok: true; count: number; boot: string; host: string } | { ok: false; error: string };
+/** connectMs: how long the TCP connect took (absent: it never connected) */
+export type CounterAnswer = { ok: true; count: number; boot: string; host: string; connectMs?: number } | { ok: false; error: string; connectMs?: number };
 
 export function getCounter(address: string, opts: { port?: number; path?: string; timeoutMs?: number } = {}): Promise<CounterAnswer> {
-  return new Promise((resolve) => {
+  const t0 = Date.now();
+  let connectMs: number | undefined;
+  return new Promise<CounterAnswer>((resolve) => {
     const req = request(
       { host: address, port: opts.port ?? 80, path: opts.path ?? '/', agent: false, timeout: opts.timeoutMs ?? 1000, headers: { connection: 'close' } },
       (res) => {
@@ -28,10 +31,11 @@ export function getCounter(address: string, opts: { port?: number; path?: string
         res.on('error', (e) => resolve({ ok: false, error: e.message }));
       },
     );
+    req.on('socket', (sock) => sock.once('connect', () => (connectMs = Date.now() - t0)));
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', (e) => resolve({ ok: false, error: e.message }));
     req.end();
-  });
+  }).then((a) => (connectMs === undefined ? a : { ...a, connectMs }));
 }
 
 /** Holds the guest's TCP stream; `onLine` gets each complete line; `ended` resolves with why it ended. */

@@ -6,10 +6,14 @@
  * A poll stuck on the dying primary (its SYN or request lost: the kernel retries only after
  * 1 s) is hedged: once it has waited twice the recent median latency (100–500 ms) another
  * poll starts beside it (at most MAX_IN_FLIGHT), so the survivor's first answer is seen when
- * it comes, not a second later. Slow polls still count when they answer.
+ * it comes, not a second later. Slow polls still count when they answer. That hedged figure
+ * is what the service could deliver, not what a client sees: beside it run an ordinary client
+ * (plain-client.ts: one request at a time, a fresh connection each, 1 s timeout, no hedging) and
+ * a watch of the client's wire (the first frames from the survivor).
  */
 import type { DowntimeSample } from '../contract/lockstep.js';
 import { followStream, getCounter } from './guest-client.js';
+import { ordinaryClient, watchWire, type WireFrame } from './plain-client.js';
 
 const MAX_IN_FLIGHT = 6;
 const POLL_TIMEOUT_MS = 3000;
@@ -25,7 +29,19 @@ export function hedgeAfterMs(recentLatencies: number[]): number {
 export interface MeterResult {
   startedAt: number;
   samples: DowntimeSample[];
-  stream: { lines: number; longestGapMs: number; survived: boolean; wentBackwards: boolean; error?: string };
+  stream: {
+    lines: number;
+    longestGapMs: number;
+    survived: boolean;
+    wentBackwards: boolean;
+    error?: string;
+    /** silences over 100 ms: [from, to] in ms since the meter started */
+    gaps?: [number, number][];
+  };
+  /** the ordinary client's requests (fresh connection each, one at a time, 1 s timeout) */
+  ordinary?: DowntimeSample[];
+  /** first frames from the guest on the client's wire after a silence */
+  wire?: WireFrame[];
 }
 
 /** Moves the meter's end while it runs (e.g. "until 6 s after the failover finished"). */
@@ -38,7 +54,9 @@ export async function runMeter(address: string, seconds: number, intervalMs = 10
   control.endAt = startedAt + seconds * 1000;
   const end = () => control.endAt!;
   const samples: DowntimeSample[] = [];
-  const s = { lines: 0, longestGapMs: 0, survived: true, wentBackwards: false, error: undefined as string | undefined };
+  const s = { lines: 0, longestGapMs: 0, survived: true, wentBackwards: false, error: undefined as string | undefined, gaps: [] as [number, number][] };
+  const wire = watchWire(address, startedAt);
+  const ordinary = ordinaryClient(address, startedAt, end);
   let lastLine = Date.now();
   let lastSeq = -1;
   const stream = followStream(address, 7000, (line) => {
@@ -48,8 +66,10 @@ export async function runMeter(address: string, seconds: number, intervalMs = 10
     if (seq < lastSeq) s.wentBackwards = true;
     lastSeq = seq;
     s.lines++;
-    s.longestGapMs = Math.max(s.longestGapMs, Date.now() - lastLine);
-    lastLine = Date.now();
+    const now = Date.now();
+    s.longestGapMs = Math.max(s.longestGapMs, now - lastLine);
+    if (now - lastLine > 100 && s.lines > 1) s.gaps.push([lastLine - startedAt, now - startedAt]);
+    lastLine = now;
   });
   void stream.ended.then((why) => {
     if (Date.now() < end()) {
@@ -83,11 +103,12 @@ export async function runMeter(address: string, seconds: number, intervalMs = 10
     else next = Date.now();
   }
   await Promise.all(inFlight);
+  const plain = await ordinary;
   samples.sort((a, b) => a.t - b.t);
   s.longestGapMs = Math.max(s.longestGapMs, Date.now() - lastLine);
   if (s.lines === 0) s.survived = false;
   stream.socket.destroy();
-  return { startedAt, samples, stream: s };
+  return { startedAt, samples, stream: s, ordinary: plain, wire: wire.stop() };
 }
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
@@ -97,7 +118,13 @@ if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).
     const m = /end-in (\d+)/.exec(String(d));
     if (m) control.endAt = Date.now() + Number(m[1]);
   });
-  runMeter(process.argv[2]!, Number(process.argv[3] ?? 10), 10, control).then(
+  // "plain": the ordinary client alone (an idle guest's steady state, for the bench)
+  const plainOnly = process.argv[4] === 'plain';
+  const started = Date.now();
+  const run: Promise<unknown> = plainOnly
+    ? ordinaryClient(process.argv[2]!, started, () => started + Number(process.argv[3] ?? 10) * 1000).then((ordinary) => ({ startedAt: started, ordinary }))
+    : runMeter(process.argv[2]!, Number(process.argv[3] ?? 10), 10, control);
+  run.then(
     (r) => {
       process.stdout.write(JSON.stringify(r) + '\n');
       process.exit(0);

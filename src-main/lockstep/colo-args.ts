@@ -50,6 +50,14 @@ function common(s: VmSpec): string[] {
   ];
 }
 
+/**
+ * colo-compare's hold on an output the secondary has not matched. QEMU's defaults (3000 ms, scanned
+ * every 1000 ms) can hold a new connection's SYN-ACK until the client's 1 s SYN retry (a client with
+ * a 1 s timeout fails). 250/50 bounds such a stall near 300–450 ms but stalls more often; two A/Bs
+ * (README, Benchmarks) disagree on the count, both favour it on the worst case. Not settled.
+ */
+export const COMPARE_TUNING = { compare_timeout: 250, expired_scan_cycle: 50 } as const;
+
 export function secondaryArgs(s: VmSpec): string[] {
   const reconnect = s.qemuMajor >= 10 ? 'reconnect-ms=1000' : 'reconnect=1';
   return [
@@ -98,7 +106,7 @@ export function primaryArgs(s: VmSpec): string[] {
       '-object',
       'iothread,id=iothread1',
       '-object',
-      'colo-compare,id=comp0,primary_in=compare0-0,secondary_in=compare1,outdev=compare_out0,iothread=iothread1',
+      `colo-compare,id=comp0,primary_in=compare0-0,secondary_in=compare1,outdev=compare_out0,iothread=iothread1,compare_timeout=${COMPARE_TUNING.compare_timeout},expired_scan_cycle=${COMPARE_TUNING.expired_scan_cycle}`,
     ],
     ...['-drive', `if=none,id=colo-disk0,driver=quorum,read-pattern=fifo,vote-threshold=1,children.0.driver=raw,children.0.file.filename=${s.disk}`],
     ...['-device', 'virtio-blk-pci,drive=colo-disk0', '-S'],

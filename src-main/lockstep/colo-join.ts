@@ -1,5 +1,5 @@
 import { LockstepError } from '../contract/index.js';
-import { PORTS } from './colo-args.js';
+import { COMPARE_TUNING, PORTS } from './colo-args.js';
 import type { Qmp } from './qmp.js';
 
 /**
@@ -44,7 +44,15 @@ export function coloObjects(hasRewriter: boolean): Record<string, unknown>[] {
     { 'qom-type': 'filter-redirector', id: 'redire0', netdev: 'hn0', queue: 'rx', indev: 'compare_out', ...before },
     { 'qom-type': 'filter-redirector', id: 'redire1', netdev: 'hn0', queue: 'rx', outdev: 'compare0', ...before },
     { 'qom-type': 'iothread', id: 'iothread1' },
-    { 'qom-type': 'colo-compare', id: 'comp0', primary_in: 'compare0-0', secondary_in: 'compare1', outdev: 'compare_out0', iothread: 'iothread1' },
+    {
+      'qom-type': 'colo-compare',
+      id: 'comp0',
+      primary_in: 'compare0-0',
+      secondary_in: 'compare1',
+      outdev: 'compare_out0',
+      iothread: 'iothread1',
+      ...COMPARE_TUNING,
+    },
   ];
 }
 

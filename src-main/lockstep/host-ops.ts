@@ -4,6 +4,9 @@ import { readFileSync, statSync } from 'node:fs';
 import { LockstepError } from '../contract/index.js';
 import type { SshSession } from '../hosts/ssh-session.js';
 import { hostId } from '../hosts/ssh-session.js';
+import { paths } from './colo-args.js';
+import { HOST_PATHS } from './pair-record.js';
+import { Qmp } from './qmp.js';
 
 const localSums = new Map<string, string>();
 
@@ -125,4 +128,20 @@ export async function killQemu(s: SshSession, pidFile: string, graceMs = 3000): 
   }
   await s.exec(['kill', '-KILL', String(pid)]);
   return 'killed';
+}
+
+/** Every guest VM on these hosts: `quit` over QMP, then SIGTERM → SIGKILL; unreachable hosts are skipped. */
+export async function stopGuestVms(hosts: { session(ref: string): Promise<SshSession> }, refs: string[]): Promise<void> {
+  for (const ref of refs) {
+    const s = await hosts.session(ref).catch(() => null);
+    if (!s) continue;
+    for (const role of ['primary', 'secondary'] as const) {
+      const pidFile = paths(HOST_PATHS.run, role).pid;
+      if ((await pidOf(s, pidFile).catch(() => null)) === null) continue;
+      const q = await Qmp.open(s, paths(HOST_PATHS.run, role).qmp, { timeoutMs: 2000 }).catch(() => null);
+      await q?.exec('quit', undefined, { timeoutMs: 2000 }).catch(() => undefined);
+      q?.close();
+      await killQemu(s, pidFile, 3000).catch(() => undefined);
+    }
+  }
 }

@@ -13,14 +13,13 @@ import { runDrill } from '../drill/drill-runner.js';
 import { DrillsRepo } from '../drill/drills-repo.js';
 import { coloMode, protectSteps, type ColoContext, type ProtectParams } from './colo-steps.js';
 import { reprotectSteps } from './reprotect-steps.js';
-import { killQemu, pidOf, qemuMajor } from './host-ops.js';
+import { killQemu, pidOf, qemuMajor, stopGuestVms } from './host-ops.js';
 import { HOST_PATHS, inLockstepRecord, PAIR_KEY, vmFiles, type PairRecord } from './pair-record.js';
 import { paths, parseCheckpoints } from './colo-args.js';
-import { Qmp } from './qmp.js';
 import { failedOverRecord, observedFailover } from './observed-failover.js';
 import { crossoverAddresses } from './crossover-addresses.js';
 import { servingWarning, waitServing, watchFlow } from './serving-check.js';
-import { primaryAlone, secondaryTakeOver } from './failover-ops.js';
+import type { HostAgents } from './host-agents.js';
 
 export interface LockstepDeps {
   store: Store;
@@ -40,8 +39,8 @@ export class LockstepService {
   readonly drills: DrillsRepo;
   /** set by the composition root: disarms the host agents before the VMs are stopped */
   beforeVmStop?: () => Promise<void>;
-  /** set by the core: are host agents deployed (they act on faults themselves)? */
-  agentsDeployed?: () => boolean;
+  /** set by the core: the host agents (they act on faults; their colo-failover is the one failover sequence) */
+  agents?: HostAgents;
 
   constructor(readonly deps: LockstepDeps) {
     this.drills = new DrillsRepo(deps.store.db);
@@ -159,7 +158,7 @@ export class LockstepService {
     const plan = interrupted ? await interrupted.done : await this.deps.runner.run<ProtectParams>('lockstep.protect', { a: a.hostId, b: b.hostId });
     if (plan.state !== 'done') {
       // nothing half-done: a VM left by the failed step is stopped; the disks stay as they were
-      await this.stopVms([a.hostId, b.hostId]);
+      await stopGuestVms(this.deps.hosts, [a.hostId, b.hostId]);
       this.deps.store.kv.set(PAIR_KEY, { ...this.record()!, state: 'stopped' });
       throw new LockstepError(plan.error ?? { code: 'protect-failed', message: 'Lockstep did not start.' });
     }
@@ -261,7 +260,7 @@ export class LockstepService {
     const sb = await this.deps.hosts.session(r.secondary).catch(() => null);
     const [ma, mb] = [sa ? await coloMode(sa, vmFiles(r, 'primary')) : null, sb ? await coloMode(sb, 'secondary') : null];
     if (ma !== 'primary' || mb !== 'secondary') {
-      // >>> host agent: a side may have failed over without the app (the agents act alone); record it as the app's own failover would
+      // a side may have failed over without the app (the host agents act alone): record it as a failover
       const pids = async (s: typeof sa, role: 'primary' | 'secondary') => (s ? (await pidOf(s, paths(HOST_PATHS.run, vmFiles(r, role)).pid)) !== null : null);
       const seen = observedFailover({
         primaryMode: ma,
@@ -275,7 +274,6 @@ export class LockstepService {
         this.deps.bus.log('warn', 'lockstep', `Failed over without the app (host agent): the guest now runs on ${survivor} alone`);
         return this.status();
       }
-      // <<< host agent
       return {
         state: 'degraded',
         primary: this.side(r.primary, ma === 'primary' ? 'primary' : 'none'),
@@ -313,30 +311,34 @@ export class LockstepService {
     };
   }
 
-  /** Failover to the secondary (what the host agent does when the primary dies). The primary is made sure dead first: never two primaries. */
+  /** Failover to the secondary by hand: agents held, the primary made sure dead (never two primaries), the host's colo-failover. */
   async failover(): Promise<PairStatus> {
     const r = this.record();
     if (!r || r.state !== 'lockstep')
       throw new LockstepError({ code: 'not-in-lockstep', message: 'There is no pair in lockstep to fail over.', fix: 'lockstep lockstep status' });
+    await this.agents?.hold().catch(() => undefined);
     const sa = await this.deps.hosts.session(r.primary).catch(() => null);
     if (sa) await killQemu(sa, paths(HOST_PATHS.run, vmFiles(r, 'primary')).pid, 200).catch(() => 'unreachable');
     await this.failoverOnSecondary(r);
     return this.status();
   }
 
-  /** The secondary takes over (the primary is dead). Returns the QMP sequence's duration in ms. */
-  async failoverOnSecondary(r: PairRecord, open?: Qmp): Promise<number> {
-    const sb = await this.deps.hosts.session(r.secondary);
-    const ms = await secondaryTakeOver(sb, open);
+  private hostAgents(): HostAgents {
+    if (!this.agents) throw new LockstepError({ code: 'no-agents', message: 'The host agent tools are not wired in.' });
+    return this.agents;
+  }
+
+  /** The secondary takes over (the primary is dead): the host's colo-failover. Returns its duration in ms. */
+  async failoverOnSecondary(r: PairRecord): Promise<number> {
+    const { ms } = await this.hostAgents().runFailover('secondary', r);
     this.deps.store.kv.set(PAIR_KEY, failedOverRecord(r, 'secondary-took-over', Date.now()));
-    this.deps.bus.log('warn', 'lockstep', `Failed over: the guest now runs on ${this.side(r.secondary, 'none').name} alone (QMP sequence ${ms} ms)`);
+    this.deps.bus.log('warn', 'lockstep', `Failed over: the guest now runs on ${this.side(r.secondary, 'none').name} alone (colo-failover ${ms} ms)`);
     return ms;
   }
 
-  /** The primary continues alone (its secondary is gone or unreachable). Returns the QMP sequence's duration in ms. */
-  async continueAlone(r: PairRecord, open?: Qmp): Promise<number> {
-    const s = await this.deps.hosts.session(r.primary);
-    const ms = await primaryAlone(s, r, open);
+  /** The primary continues alone (its secondary is gone or unreachable): the host's colo-failover. */
+  async continueAlone(r: PairRecord): Promise<number> {
+    const { ms } = await this.hostAgents().runFailover('primary', r);
     this.deps.store.kv.set(PAIR_KEY, failedOverRecord(r, 'primary-alone', Date.now()));
     this.deps.bus.log('warn', 'lockstep', `The primary on ${this.side(r.primary, 'none').name} continues alone: the guest is unprotected until re-protect`);
     return ms;
@@ -347,7 +349,7 @@ export class LockstepService {
     if (!r) return this.status();
     // host agent: disarmed first, so that one VM stopping is not taken for a lost host
     await this.beforeVmStop?.().catch(() => undefined);
-    await this.stopVms([r.primary, r.secondary, ...(r.lost ? [r.lost] : [])]);
+    await stopGuestVms(this.deps.hosts, [r.primary, r.secondary, ...(r.lost ? [r.lost] : [])]);
     this.deps.store.kv.set(PAIR_KEY, { ...r, state: 'stopped' });
     this.deps.bus.log('info', 'lockstep', 'Stopped both VMs of the pair');
     return this.status();
@@ -358,22 +360,6 @@ export class LockstepService {
     const s = await this.deps.hosts.session(r.primary).catch(() => null);
     if (!s) return false;
     return (await pidOf(s, paths(HOST_PATHS.run, vmFiles(r, 'primary')).pid).catch(() => null)) !== null;
-  }
-
-  /** Every guest VM on these hosts: `quit` over QMP, then SIGTERM → SIGKILL; unreachable hosts are skipped. */
-  private async stopVms(hosts: string[]): Promise<void> {
-    for (const ref of hosts) {
-      const s = await this.deps.hosts.session(ref).catch(() => null);
-      if (!s) continue;
-      for (const role of ['primary', 'secondary'] as const) {
-        const pidFile = paths(HOST_PATHS.run, role).pid;
-        if ((await pidOf(s, pidFile).catch(() => null)) === null) continue;
-        const q = await Qmp.open(s, paths(HOST_PATHS.run, role).qmp, { timeoutMs: 2000 }).catch(() => null);
-        await q?.exec('quit', undefined, { timeoutMs: 2000 }).catch(() => undefined);
-        q?.close();
-        await killQemu(s, pidFile, 3000).catch(() => undefined);
-      }
-    }
   }
 
   async drill(i: { mode: DrillMode; seconds?: number }): Promise<DrillReport> {

@@ -6,7 +6,7 @@ export const drillModes: { mode: DrillMode; title: string; does: string; expect:
     mode: 'kill-primary-vm',
     title: 'Kill the primary VM',
     does: 'kill -9 of QEMU on the primary host.',
-    expect: 'The secondary takes over; clients keep their TCP session; the counter never goes back.',
+    expect: 'The secondary takes over (its host agent acts, as at 3 am); clients keep their TCP session; the counter never goes back.',
   },
   {
     mode: 'power-off-host',
@@ -18,18 +18,19 @@ export const drillModes: { mode: DrillMode; title: string; does: string; expect:
     mode: 'cut-public-link',
     title: 'Cut the primary’s public link',
     does: 'The primary host’s public NIC goes down (virtual lab): clients cannot reach it, the crossover still works.',
-    expect: 'The secondary takes over; the isolated primary is fenced (powered off), never two primaries; clients keep their TCP session.',
+    expect:
+      'The secondary takes over (its host agent acts once the isolated primary is fenced: powered off), never two primaries; clients keep their TCP session.',
   },
   {
     mode: 'cut-crossover',
     title: 'Cut the crossover cable',
     does: 'The replication NIC goes down on one side.',
-    expect: 'No failover and never two primaries: the primary keeps serving, unprotected.',
+    expect: 'No failover and never two primaries: the primary keeps serving, unprotected (its host agent continues alone).',
   },
   {
     mode: 'kill-secondary',
     title: 'Kill the secondary VM',
     does: 'kill -9 of QEMU on the secondary host.',
-    expect: 'The primary continues alone; clients see at most a short pause.',
+    expect: 'The primary continues alone (its host agent acts); clients see at most a short pause.',
   },
 ];

@@ -97,7 +97,7 @@ export function coloLab() {
     expect(d.verdict).toBe('passed');
     expect(d.http.wentBackwards).toBe(false);
     expect(d.stream.survived).toBe(true);
-    for (const s of d.http.samples) if (s.count !== undefined) acked = Math.max(acked, s.count);
+    for (const s of [...d.http.samples, ...(d.ordinary?.samples ?? [])]) if (s.count !== undefined) acked = Math.max(acked, s.count);
     return d;
   }
 

@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DrillMode, DrillReport, LabStatus, PairStatus } from '../../src-main/contract/index.js';
+import type { AgentStatus, DrillMode, DrillReport, LabStatus, PairStatus } from '../../src-main/contract/index.js';
 import { leftovers } from '../../src-main/virtual-lab/observe.js';
 import { cli } from '../helpers/processes.js';
 import { diskCount } from '../helpers/guest-disk.js';
 import { labEnv } from '../helpers/lab-env.js';
 
 // Every drill mode in turn on one pair, with a re-protect after each: roles swap, the second drill fails back.
+// The host agents are armed for every drill (deployed by the drill itself after a re-protect) and they, not
+// the app, fail over: the report and the event history say which agent did what.
 // After each drill: no acknowledged write lost (the serving host's disk, read from the machine).
 const PREFIX = 'ld';
 const { env, home } = labEnv(PREFIX, '198.18.80');
@@ -51,19 +53,40 @@ async function checkpointsAdvance(): Promise<Lockstep> {
   throw new Error('checkpoints did not advance');
 }
 
-/** A drill that must pass, with the guest's counter never going backwards across it. */
-async function drill(mode: DrillMode): Promise<DrillReport> {
+const AGENT_ACTION = { secondary: 'failover', primary: /^(continue-alone|degraded)$/ } as const;
+
+/**
+ * A drill that must pass, with the guest's counter never going backwards across it; `actor` is the
+ * host whose agent must act (and the other's must not).
+ */
+async function drill(mode: DrillMode, actor: { name: string; role: 'primary' | 'secondary' }): Promise<DrillReport> {
   const before = await count(10);
   const r = value(run<DrillReport>(['drill', 'run', mode]));
-  if (r.verdict !== 'passed') console.log(mode, JSON.stringify({ timeline: r.timeline, http: { ...r.http, samples: undefined }, stream: r.stream }));
+  const { samples: _h, ...http } = r.http;
+  const fig = { gaps: r.gaps, breakdown: r.breakdown, agents: r.agents, ordinary: { ...r.ordinary, samples: undefined } };
+  console.log(`${mode}: ${JSON.stringify(fig)}`);
+  if (r.verdict !== 'passed') console.log(mode, JSON.stringify({ timeline: r.timeline, http, stream: r.stream }));
   expect(r.reasons).toEqual([]);
   expect(r.verdict).toBe('passed');
   expect(r.http.wentBackwards).toBe(false);
   expect(r.stream.survived).toBe(true);
+  // the agents acted, not the app: the actor's agent ran the one failover sequence, the other agent did not act
+  const acted = r.agents?.find((a) => a.name === actor.name);
+  expect(acted, JSON.stringify(r.agents)).toMatchObject({ role: actor.role, rc: 0 });
+  expect(acted!.action).toMatch(actor.role === 'secondary' ? AGENT_ACTION.secondary : AGENT_ACTION.primary);
+  expect(r.agents?.filter((a) => a.name !== actor.name && a.action && (a.startedAt ?? 0) >= r.startedAt)).toEqual([]);
+  // the figures a plain client saw: all three named, the headline the worst of ordinary and stream
+  expect(r.gaps!.headlineMs).toBe(Math.max(r.gaps!.ordinaryClientMs ?? 0, r.gaps!.streamMs));
+  expect(r.ordinary!.attempts).toBeGreaterThan(20);
+  expect(r.breakdown!.detectionMs).toBeGreaterThan(0);
+  expect(r.breakdown!.failoverDoneMs).toBeGreaterThanOrEqual(r.breakdown!.detectionMs!);
+  // the event history says which agent did what
+  const events = value(run<{ message: string }[]>(['events', 'list', '--query', `Drill ${mode}: ${actor.name}'s agent (${actor.role}) ran`]));
+  expect(events.length, `event history of ${mode}`).toBeGreaterThan(0);
   expect(await count(10)).toBeGreaterThanOrEqual(before);
   // no acknowledged write lost: the serving host's disk holds every count a client was given in the drill
   // (read from the machine; a survivor that was the secondary commits its overlay to it within moments)
-  const acked = Math.max(before, ...r.http.samples.map((x) => x.count ?? 0));
+  const acked = Math.max(before, ...r.http.samples.map((x) => x.count ?? 0), ...(r.ordinary?.samples ?? []).map((x) => x.count ?? 0));
   const host = r.after.state === 'failed-over' ? r.after.survivor.name : r.after.state === 'lockstep' ? r.after.primary.name : null;
   expect(host, `a host serves after ${mode}`).not.toBeNull();
   let onDisk: number | null = null;
@@ -78,17 +101,20 @@ beforeAll(() => {
   value(run(['hosts', 'add-lab']));
 });
 afterAll(() => {
+  cli(['agent', 'stop'], env);
   cli(['lockstep', 'stop'], env);
   cli(['lab', 'down'], env);
   home.remove();
 });
 
-describe('re-protect after every drill mode; the next drill fails back (namespace hosts, TCG)', () => {
-  it('protects: primary on hostA, secondary on hostB', async () => {
+describe('every drill mode with the host agents armed: the agents fail over; re-protect after each (namespace hosts, TCG)', () => {
+  it('protects: primary on hostA, secondary on hostB; the agents arm', async () => {
     const s = inLockstep(value(run<PairStatus>(['lockstep', 'protect', 'hostA', 'hostB'])));
     expect([s.primary.name, s.secondary.name]).toEqual(['hostA', 'hostB']);
     await checkpointsAdvance();
     await count(); // the guest has booted inside COLO and answers
+    const a = value(run<AgentStatus>(['agent', 'deploy']));
+    expect(a.state === 'deployed' && a.hosts.every((h) => h.armed)).toBe(true);
   });
 
   it('re-protect while in lockstep is success and changes nothing', () => {
@@ -96,8 +122,8 @@ describe('re-protect after every drill mode; the next drill fails back (namespac
     expect([s.primary.name, s.secondary.name]).toEqual(['hostA', 'hostB']);
   });
 
-  it('kill-primary-vm: hostB takes over; re-protect brings hostA back as the secondary (roles swapped)', async () => {
-    const d = await drill('kill-primary-vm');
+  it("kill-primary-vm: hostB's agent takes over; re-protect brings hostA back as the secondary (roles swapped)", async () => {
+    const d = await drill('kill-primary-vm', { name: 'hostB', role: 'secondary' });
     expect(d.after).toMatchObject({ state: 'failed-over', survivor: { name: 'hostB' } });
     const s = inLockstep(value(run<PairStatus>(['lockstep', 'reprotect'])));
     expect([s.primary.name, s.secondary.name]).toEqual(['hostB', 'hostA']);
@@ -105,8 +131,8 @@ describe('re-protect after every drill mode; the next drill fails back (namespac
     await checkpointsAdvance();
   });
 
-  it('power-off-host (hostB, now primary): fails back to hostA; re-protect waits for power, then swaps again', async () => {
-    const d = await drill('power-off-host');
+  it("power-off-host (hostB, now primary): hostA's agent fails back; re-protect waits for power, then swaps again", async () => {
+    const d = await drill('power-off-host', { name: 'hostA', role: 'secondary' });
     expect(d.after).toMatchObject({ state: 'failed-over', survivor: { name: 'hostA' }, lost: { name: 'hostB' } });
     const lab = value(run<LabStatus>(['lab', 'status']));
     expect(lab.state === 'up' && lab.hosts.find((h) => h.name === 'hostB')?.power).toBe('off');
@@ -122,23 +148,34 @@ describe('re-protect after every drill mode; the next drill fails back (namespac
     await checkpointsAdvance();
   });
 
-  it('kill-secondary: the primary continues alone; re-protect restores lockstep with the same roles', async () => {
-    const d = await drill('kill-secondary');
-    expect(d.after).toMatchObject({ state: 'failed-over', survivor: { name: 'hostA' }, lost: { name: 'hostB' } });
+  it("cut-public-link (hostA): the app fences the cut-off primary, hostB's agent takes over; re-protect after power-on", async () => {
+    const d = await drill('cut-public-link', { name: 'hostB', role: 'secondary' });
+    expect(d.after).toMatchObject({ state: 'failed-over', survivor: { name: 'hostB' }, lost: { name: 'hostA' } });
+    expect(d.timeline.map((e) => e.what).join('\n')).toContain('app fenced the isolated primary');
+    value(run<LabStatus>(['lab', 'power', 'hostA', 'on']));
     const s = inLockstep(value(run<PairStatus>(['lockstep', 'reprotect'])));
-    expect([s.primary.name, s.secondary.name]).toEqual(['hostA', 'hostB']);
+    expect([s.primary.name, s.secondary.name]).toEqual(['hostB', 'hostA']);
     await checkpointsAdvance();
   });
 
-  it('cut-crossover: never two primaries, the primary serves alone; re-protect after the link returns', async () => {
-    const d = await drill('cut-crossover');
-    expect(d.after).toMatchObject({ state: 'failed-over', survivor: { name: 'hostA' } });
+  it("kill-secondary: hostB's agent (primary) continues alone; re-protect restores lockstep with the same roles", async () => {
+    const d = await drill('kill-secondary', { name: 'hostB', role: 'primary' });
+    expect(d.after).toMatchObject({ state: 'failed-over', survivor: { name: 'hostB' }, lost: { name: 'hostA' } });
     const s = inLockstep(value(run<PairStatus>(['lockstep', 'reprotect'])));
-    expect([s.primary.name, s.secondary.name]).toEqual(['hostA', 'hostB']);
+    expect([s.primary.name, s.secondary.name]).toEqual(['hostB', 'hostA']);
     await checkpointsAdvance();
   });
 
-  it('stop ends every VM; lab down leaves nothing', async () => {
+  it("cut-crossover: hostB's agent (primary) continues alone (degraded), never two primaries; re-protect after the link returns", async () => {
+    const d = await drill('cut-crossover', { name: 'hostB', role: 'primary' });
+    expect(d.after).toMatchObject({ state: 'failed-over', survivor: { name: 'hostB' } });
+    const s = inLockstep(value(run<PairStatus>(['lockstep', 'reprotect'])));
+    expect([s.primary.name, s.secondary.name]).toEqual(['hostB', 'hostA']);
+    await checkpointsAdvance();
+  });
+
+  it('stop ends every VM and the agents; lab down leaves nothing', async () => {
+    expect(value(run<AgentStatus>(['agent', 'stop'])).state).toBe('stopped');
     expect(value(run<PairStatus>(['lockstep', 'stop'])).state).toBe('unprotected');
     value(run(['lab', 'down']));
     expect(await leftovers(PREFIX)).toEqual([]);

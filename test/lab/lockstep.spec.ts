@@ -25,6 +25,7 @@ beforeAll(() => {
   expect(run(['hosts', 'add-lab']).ok).toBe(true);
 });
 afterAll(() => {
+  cli(['agent', 'stop'], env);
   cli(['lockstep', 'stop'], env);
   cli(['lab', 'down'], env);
   home.remove();
@@ -80,7 +81,13 @@ describe('lockstep on namespace hosts (QEMU COLO under TCG with the lab workarou
     expect(r.http.wentBackwards).toBe(false);
     expect(r.http.attempts).toBeGreaterThan(20);
     expect(r.http.longestGapMs).toBeGreaterThan(0);
-    expect(r.timeline.map((e) => e.what)).toEqual([expect.stringContaining('killed'), 'primary loss detected', expect.stringContaining('failover done')]);
+    // the host agents act, not the app: the drill armed them first
+    expect(r.timeline.map((e) => e.what)).toEqual([
+      expect.stringContaining('killed'),
+      expect.stringContaining("hostB's agent decided: failover"),
+      expect.stringContaining("hostB's agent: colo-failover done"),
+    ]);
+    expect(r.agents?.find((a) => a.name === 'hostB')).toMatchObject({ action: 'failover', rc: 0 });
     expect(r.after).toMatchObject({ state: 'failed-over', survivor: { name: 'hostB' }, lost: { name: 'hostA' } });
     // the survivor keeps answering
     const after = run<{ answers: number; wentBackwards: boolean }>(['lab', 'client', 'http', '--seconds', '1', '--interval-ms', '100']);
@@ -88,6 +95,21 @@ describe('lockstep on namespace hosts (QEMU COLO under TCG with the lab workarou
     expect(run<DrillReport[]>(['drill', 'list']).value.map((x) => x.id)).toContain(r.id);
     const html = cli(['drill', 'export', String(r.id)], env).stdout;
     expect(html).toContain('PASSED');
+  });
+
+  it('a manual failover after re-protect runs the host’s colo-failover over SSH (the agents held first): hostA serves alone', async () => {
+    const r = run<PairStatus>(['lockstep', 'reprotect']);
+    expect(r.error).toBeUndefined();
+    expect(r.value).toMatchObject({ state: 'lockstep', primary: { name: 'hostB' }, secondary: { name: 'hostA' } });
+    const f = run<PairStatus>(['lockstep', 'failover']);
+    expect(f.error).toBeUndefined();
+    expect(f.value).toMatchObject({ state: 'failed-over', survivor: { name: 'hostA' }, lost: { name: 'hostB' } });
+    const ev = run<{ message: string }[]>(['events', 'list', '--query', 'Failed over: the guest now runs on hostA alone (colo-failover']).value;
+    expect(ev.length).toBeGreaterThan(0);
+    let answers = 0;
+    for (let i = 0; i < 20 && answers === 0; i++, await sleep(500))
+      answers = run<{ answers: number }>(['lab', 'client', 'http', '--seconds', '1', '--interval-ms', '100']).value.answers;
+    expect(answers).toBeGreaterThan(0);
   });
 
   it('stop ends every VM; lab down leaves nothing', async () => {

@@ -87,7 +87,7 @@ describe('protect, watch and pull the plug from the window', () => {
     await page.getByRole('dialog').getByRole('button', { name: 'Pull the plug' }).click();
     await page.getByTestId('drill-done').getByRole('button', { name: 'See the drill result →' }).click({ timeout: 90_000 });
     const result = page.getByTestId('drill-result');
-    await result.waitFor();
+    await result.waitFor({ timeout: 180_000 }); // the drill arms the host agents first
     expect(await result.getAttribute('data-verdict')).toBe('passed');
     expect(Number(await page.getByTestId('longest-gap').textContent())).toBeGreaterThan(0);
     await page.getByTestId('downtime-chart').waitFor();
@@ -97,7 +97,7 @@ describe('protect, watch and pull the plug from the window', () => {
     const html = readFileSync(file!, 'utf8');
     expect(html).toContain('<svg');
     expect(html).toContain('PASSED');
-  });
+  }, 240_000);
 
   it('Consoles: the survivor’s serial console takes typing', async () => {
     await nav('Consoles');

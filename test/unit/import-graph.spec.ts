@@ -18,10 +18,13 @@ const DOORS = ['transports', 'electron', 'launcher'];
 
 /** Capability → another capability's tools (not its service), still to move down to hosts/. */
 const CROSS_CAPABILITY_DEBT = [
+  'agent/agent-actions.ts → lockstep',
   'agent/agent-config.ts → lockstep',
   'agent/agent-record.ts → lockstep',
   'agent/agent-service.ts → lockstep',
+  'agent/host-failover.ts → lockstep',
   'agent/remote-agent.ts → lockstep',
+  'drill/drill-finish.ts → lockstep',
   'drill/drill-runner.ts → lockstep',
   'lockstep/guest-peek.ts → drill',
   'lockstep/lockstep-service.ts → drill',

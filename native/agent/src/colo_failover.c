@@ -294,7 +294,7 @@ static int secondary(const char *sock, int mode_ms) {
     step(&q, 0, "object-del", "{\"id\":\"f1\"}", 3000, 0, NULL, 0);
     step(&q, 0, "chardev-remove", "{\"id\":\"red1\"}", 3000, 0, NULL, 0);
     step(&q, 0, "chardev-remove", "{\"id\":\"red0\"}", 3000, 0, NULL, 0);
-    ok = step(&q, 0, "announce-self", "{\"initial\":50,\"max\":550,\"rounds\":5,\"step\":100}", 3000, 1, NULL, 0) ==
+    ok = step(&q, 0, "announce-self", "{\"initial\":0,\"max\":500,\"rounds\":5,\"step\":100}", 3000, 1, NULL, 0) ==
          CALL_OK;
   }
   qmp_close(&q);

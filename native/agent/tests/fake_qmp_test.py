@@ -29,7 +29,7 @@ SECONDARY_SEQ = [
     ("object-del", {"id": "f1"}),
     ("chardev-remove", {"id": "red1"}),
     ("chardev-remove", {"id": "red0"}),
-    ("announce-self", {"initial": 50, "max": 550, "rounds": 5, "step": 100}),
+    ("announce-self", {"initial": 0, "max": 500, "rounds": 5, "step": 100}),
 ]
 
 
