@@ -9,6 +9,12 @@ import { root } from '../helpers/processes.js';
 export type Up = Extract<LabStatus, { state: 'up' }>;
 export type LabHost = Up['hosts'][number];
 
+/**
+ * A test fixture's own command (mounting, loop devices): not a command of the app, so not in the
+ * inventory of host programs that SshSession enforces; it runs through `sh`, which is.
+ */
+export const fixtureArgv = (argv: string[]): string[] => ['sh', '-c', 'exec "$@"', 'sh', ...argv];
+
 /** One SSH session per command, so no connection outlives a host that is killed. */
 export async function onHost(lab: Up, h: LabHost, argv: string[], timeoutMs = 120_000): Promise<{ code: number; stdout: string; stderr: string }> {
   const s = await SshSession.connect({ address: h.address, port: h.port, user: 'root', keyFile: lab.keyFile, fingerprint: h.fingerprint });

@@ -74,7 +74,7 @@ describe('fault: lockstep (namespace hosts, TCG)', () => {
     await lab.peek();
     const d = lab.drill('cut-public-link');
     expect(d.after).toMatchObject({ state: 'failed-over', survivor: { name: 'hostB' }, lost: { name: 'hostA' } });
-    expect(d.timeline.map((e) => e.what).join(' | ')).toMatch(/public link cut.*failover done.*fenced/);
+    expect(d.timeline.map((e) => e.what).join(' | ')).toMatch(/public link cut.*app fenced the isolated primary.*colo-failover done/);
     expect(d.http.faultGapMs).not.toBeNull();
     expect(lab.vms(), 'never two primaries: the isolated one is off').toEqual({ hostA: 0, hostB: 1 });
     await lab.peek();

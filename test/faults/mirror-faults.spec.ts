@@ -18,7 +18,7 @@ import type { LabStatus, LinkStatus, MirrorStatusDTO } from '../../src-main/cont
 import { labEnv } from '../helpers/lab-env.js';
 import { killNow, labCli, waitFor, waitWhileRunning } from './cli-json.js';
 import { currentStep, expectMirrorIdentical, expectNoHalfDonePlans, expectNoLeftovers, journal } from './invariants.js';
-import { alive, dataDisk, mustOnHost, onHost, sha, stopKernels, syncPercent, type LabHost, type Up } from './kernel-lab.js';
+import { alive, dataDisk, fixtureArgv, mustOnHost, onHost, sha, stopKernels, syncPercent, type LabHost, type Up } from './kernel-lab.js';
 
 const PREFIX = 'lfk';
 const { env, home } = labEnv(PREFIX, '198.18.83');
@@ -102,7 +102,7 @@ describe('fault: DRBD setup and sync under faults (kernel lab)', () => {
       ).toEqual(['failed']);
       expect(cli.ok<MirrorStatusDTO>(['mirror', 'status']).state).not.toMatch(/connected|syncing/);
     } finally {
-      await mustOnHost(lab, B, ['umount', '/etc/drbd.d']);
+      await mustOnHost(lab, B, fixtureArgv(['umount', '/etc/drbd.d']));
     }
   });
 

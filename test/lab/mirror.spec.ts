@@ -11,7 +11,7 @@ import type { EventRecord, LabStatus, LinkStatus, MirrorStatusDTO, PlanDTO } fro
 import { SshSession } from '../../src-main/hosts/ssh-session.js';
 import { labEnv } from '../helpers/lab-env.js';
 import { cli } from '../helpers/processes.js';
-import { dataDisk, stopKernels } from '../faults/kernel-lab.js';
+import { dataDisk, fixtureArgv, stopKernels } from '../faults/kernel-lab.js';
 
 const PREFIX = 'lm';
 const { env, home } = labEnv(PREFIX, '198.18.98');
@@ -185,16 +185,16 @@ describe('replication link and DRBD mirror on kernel hosts', () => {
     expect(r.error!.message).toContain('ext4');
     expect(r.error!.fix).toContain(`--wipe hostA:${loop}`);
     await run(A, ['mkdir', '-p', '/mnt/lm']);
-    await run(A, ['mount', loop, '/mnt/lm']);
+    await run(A, fixtureArgv(['mount', loop, '/mnt/lm']));
     const m = json<MirrorStatusDTO>(['mirror', 'setup', '--disk-a', loop]);
     expect(m.error!.code).toBe('mirror-disk-in-use');
     expect(m.error!.message).toContain('mounted on /mnt/lm');
     expect(m.error!.fix).toContain('umount');
     expect(m.error!.fix).toContain(`--wipe hostA:${loop}`);
     // nothing changed: the file system is intact, no resource, no config, no record
-    await run(A, ['umount', '/mnt/lm']);
+    await run(A, fixtureArgv(['umount', '/mnt/lm']));
     expect(await run(A, ['blkid', '-p', '-o', 'export', loop])).toContain('TYPE=ext4');
-    await run(A, ['losetup', '-d', loop]);
+    await run(A, fixtureArgv(['losetup', '-d', loop]));
     for (const h of [A, B]) expect(await exitCode(h, ['test', '-e', '/etc/drbd.d/r0.res'])).not.toBe(0);
     expect(ok<MirrorStatusDTO>(['mirror', 'status'])).toEqual({ state: 'none' });
   });
