@@ -2,15 +2,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventBus } from '../events/event-bus.js';
 import { LockstepError } from '../contract/index.js';
-import type { DrillMode, DrillReport, PairStatus, VmSide } from '../contract/lockstep.js';
+import type { PairStatus, VmSide } from '../contract/lockstep.js';
 import { decideAccel, parseCpuFlags } from '../hosts/accel.js';
 import type { HostsService } from '../hosts/hosts-service.js';
 import type { LinkService } from '../link/link-service.js';
 import type { Store } from '../store/store.js';
 import type { TaskRunner } from '../tasks/runner.js';
 import type { Environment } from '../hosts/environment.js';
-import { runDrill } from '../drill/drill-runner.js';
-import { DrillsRepo } from '../drill/drills-repo.js';
 import { coloMode, protectSteps, type ColoContext, type ProtectParams } from './colo-steps.js';
 import { reprotectSteps } from './reprotect-steps.js';
 import { killQemu, pidOf, qemuMajor, stopGuestVms } from './host-ops.js';
@@ -34,16 +32,14 @@ export interface LockstepDeps {
 
 const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : null);
 
-/** QEMU COLO: protect the guest on two hosts, watch it, fail over, stop, drill. */
+/** QEMU COLO: protect the guest on two hosts, watch it, fail over, stop (drills: drill/drill-service.ts). */
 export class LockstepService {
-  readonly drills: DrillsRepo;
   /** set by the composition root: disarms the host agents before the VMs are stopped */
   beforeVmStop?: () => Promise<void>;
   /** set by the core: the host agents (they act on faults; their colo-failover is the one failover sequence) */
   agents?: HostAgents;
 
   constructor(readonly deps: LockstepDeps) {
-    this.drills = new DrillsRepo(deps.store.db);
     const ctx: ColoContext = {
       host: (ref) => deps.hosts.resolve(ref),
       session: (h) => deps.hosts.session(h),
@@ -360,14 +356,6 @@ export class LockstepService {
     const s = await this.deps.hosts.session(r.primary).catch(() => null);
     if (!s) return false;
     return (await pidOf(s, paths(HOST_PATHS.run, vmFiles(r, 'primary')).pid).catch(() => null)) !== null;
-  }
-
-  async drill(i: { mode: DrillMode; seconds?: number }): Promise<DrillReport> {
-    return runDrill(this, i.mode, i.seconds);
-  }
-
-  listDrills(): DrillReport[] {
-    return this.drills.list();
   }
 
   /** Where a VM's serial console is, for the Consoles view. */
