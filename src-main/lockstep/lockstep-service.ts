@@ -12,7 +12,7 @@ import type { Environment } from '../hosts/environment.js';
 import { coloMode, protectSteps, type ColoContext, type ProtectParams } from './colo-steps.js';
 import { reprotectSteps } from './reprotect-steps.js';
 import { killQemu, pidOf, qemuMajor, stopGuestVms } from './host-ops.js';
-import { HOST_PATHS, inLockstepRecord, PAIR_KEY, vmFiles, type PairRecord } from './pair-record.js';
+import { HOST_PATHS, inLockstepRecord, PAIR_KEY, reprotectingRecord, vmFiles, type PairRecord } from './pair-record.js';
 import { paths, parseCheckpoints } from './colo-args.js';
 import { failedOverRecord, observedFailover } from './observed-failover.js';
 import { crossoverAddresses } from './crossover-addresses.js';
@@ -206,14 +206,19 @@ export class LockstepService {
         message: r?.state === 'stopped' ? 'The pair was stopped: there is no survivor to re-protect.' : 'The guest has not failed over.',
         fix: 'lockstep lockstep protect HOST_A HOST_B',
       });
-    const next: PairRecord = r.state === 'reprotecting' ? r : { ...r, state: 'reprotecting', secondary: r.lost ?? r.secondary, lost: undefined };
+    const next: PairRecord = r.state === 'failed-over' ? reprotectingRecord(r) : r;
     this.deps.store.kv.set(PAIR_KEY, next);
     const t0 = Date.now();
     const interrupted = r.state === 'reprotecting' ? this.deps.runner.resumeInterrupted('lockstep.reprotect')[0] : undefined;
     const plan = interrupted ? await interrupted.done : await this.deps.runner.run<ProtectParams>('lockstep.reprotect', { a: next.primary, b: next.secondary });
     if (plan.state !== 'done') {
       // the survivor keeps serving alone; the next re-protect starts over from its first step
-      this.deps.store.kv.set(PAIR_KEY, { ...this.record()!, state: 'failed-over', lost: next.secondary });
+      this.deps.store.kv.set(PAIR_KEY, {
+        ...this.record()!,
+        state: 'failed-over',
+        lost: next.secondary,
+        failedAt: r.state === 'failed-over' ? r.failedAt : Date.now(),
+      });
       throw new LockstepError(plan.error ?? { code: 'reprotect-failed', message: 'Re-protect did not finish; the guest keeps running alone.' });
     }
     if ((await this.checkServing(60_000)) === 'stalled') {
@@ -246,8 +251,8 @@ export class LockstepService {
       return {
         state: 'failed-over',
         survivor: this.side(r.primary, 'none'),
-        lost: this.side(r.lost ?? r.secondary, 'none'),
-        at: r.failedAt ?? 0,
+        lost: this.side(r.lost, 'none'),
+        at: r.failedAt,
         guestAddress: r.guestAddress,
       };
     if (r.state === 'starting' || r.state === 'reprotecting')
@@ -345,7 +350,7 @@ export class LockstepService {
     if (!r) return this.status();
     // host agent: disarmed first, so that one VM stopping is not taken for a lost host
     await this.beforeVmStop?.().catch(() => undefined);
-    await stopGuestVms(this.deps.hosts, [r.primary, r.secondary, ...(r.lost ? [r.lost] : [])]);
+    await stopGuestVms(this.deps.hosts, [r.primary, r.secondary, ...(r.state === 'failed-over' ? [r.lost] : [])]);
     this.deps.store.kv.set(PAIR_KEY, { ...r, state: 'stopped' });
     this.deps.bus.log('info', 'lockstep', 'Stopped both VMs of the pair');
     return this.status();

@@ -1,6 +1,5 @@
-/** What the store remembers about the COLO pair (kv key `pair`). */
-export interface PairRecord {
-  state: 'starting' | 'lockstep' | 'failed-over' | 'reprotecting' | 'stopped';
+/** What every state of the pair's record carries. */
+interface PairBase {
   /** host identities (address:port) in their CURRENT roles */
   primary: string;
   secondary: string;
@@ -13,8 +12,6 @@ export interface PairRecord {
   guestCidr: string;
   since: number;
   diskSync: 'drbd' | 'full-copy' | 'fresh';
-  failedAt?: number;
-  lost?: string;
   /**
    * Which QEMU file set (pid, QMP, serial under HOST_PATHS.run) the VM on the CURRENT primary host uses:
    * after a failover the survivor still runs the QEMU that was started as the secondary. Default 'primary'.
@@ -34,12 +31,31 @@ export interface PairRecord {
   protectMs?: number;
 }
 
+/**
+ * What the store remembers about the COLO pair (kv key `pair`): a state machine, never a bag of
+ * flags. Only a failed-over pair has a failure time and a lost host.
+ */
+export type PairRecord =
+  | (PairBase & { state: 'starting' | 'lockstep' | 'reprotecting' | 'stopped' })
+  | (PairBase & {
+      state: 'failed-over';
+      failedAt: number;
+      /** the host that was lost (address:port) */
+      lost: string;
+    });
+
 export type VmFiles = 'primary' | 'secondary';
 
 /** Pure: the record once a cold protect has both VMs in COLO (also when an interrupted protect finds them there). */
 export function inLockstepRecord(r: PairRecord, now: number): PairRecord {
   const generation = r.generation ?? 0;
   return { ...r, state: 'lockstep', since: now, primaryVm: 'primary', replNode: r.replNode ?? `replication${generation}`, generation: generation + 1 };
+}
+
+/** Pure: a failed-over pair starting its re-protect: the lost host becomes the secondary to be. */
+export function reprotectingRecord(r: Extract<PairRecord, { state: 'failed-over' }>): PairRecord {
+  const { failedAt: _failedAt, lost, ...rest } = r;
+  return { ...rest, state: 'reprotecting', secondary: lost };
 }
 
 /** The file set of the VM in a role right now. */
