@@ -9,7 +9,7 @@ import { paths } from '../lockstep/colo-args.js';
 import { Qmp } from '../hosts/qmp.js';
 import { killQemu } from '../lockstep/host-ops.js';
 import { failedOverRecord } from '../lockstep/observed-failover.js';
-import { HOST_PATHS, PAIR_KEY, vmFiles, type PairRecord } from '../lockstep/pair-record.js';
+import { HOST_PATHS, vmFiles, type PairRecord } from '../lockstep/pair-record.js';
 import type { HostAgents } from '../lockstep/host-agents.js';
 import type { DrillAgentAct } from '../contract/lockstep.js';
 import { finishDrill as finish } from './drill-finish.js';
@@ -184,8 +184,7 @@ export async function runDrill(svc: LockstepService, drills: DrillsRepo, mode: D
     act = await agents.waitAction(actorRef, tFault, ACT_LIMIT_MS);
     if (act?.startedAt) mark(`${actorName}'s agent decided: ${act.action} (${act.reason})`, act.startedAt);
     if (act?.finishedAt) mark(`${actorName}'s agent: colo-failover ${act.rc === 0 ? 'done' : `failed (exit ${act.rc})`}`, act.finishedAt);
-    if (act?.rc === 0)
-      svc.deps.store.kv.set(PAIR_KEY, failedOverRecord(r, ACTOR[mode] === 'secondary' ? 'secondary-took-over' : 'primary-alone', act.finishedAt ?? Date.now()));
+    if (act?.rc === 0) svc.pairs.set(failedOverRecord(r, ACTOR[mode] === 'secondary' ? 'secondary-took-over' : 'primary-alone', act.finishedAt ?? Date.now()));
     if (mode === 'cut-crossover') {
       // the secondary's agent disarmed (degraded); its stale VM is retired so that one VM runs, then the link returns
       await killQemu(sb, paths(HOST_PATHS.run, 'secondary').pid, 1000);

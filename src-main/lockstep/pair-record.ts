@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /** What every state of the pair's record carries. */
 interface PairBase {
   /** host identities (address:port) in their CURRENT roles */
@@ -73,3 +75,28 @@ export const HOST_PATHS = {
 } as const;
 
 export const GUEST = { memory: '131080k', mac: '52:54:00:4c:53:01' } as const;
+
+const hostRef = z.string().min(1);
+const pairBase = {
+  primary: hostRef,
+  secondary: hostRef,
+  accel: z.enum(['kvm', 'tcg']),
+  qemuMajor: z.number().int(),
+  xa: z.string(),
+  xb: z.string(),
+  guestAddress: z.string(),
+  guestCidr: z.string(),
+  since: z.number(),
+  diskSync: z.enum(['drbd', 'full-copy', 'fresh']),
+  primaryVm: z.enum(['primary', 'secondary']).optional(),
+  replNode: z.string().optional(),
+  generation: z.number().int().optional(),
+  secondaryUsed: z.boolean().optional(),
+  protectMs: z.number().optional(),
+};
+
+/** The pair's record as the store must hold it (validated on every read: store/record-repo.ts). */
+export const pairRecordSchema: z.ZodType<PairRecord> = z.discriminatedUnion('state', [
+  z.object({ ...pairBase, state: z.enum(['starting', 'lockstep', 'reprotecting', 'stopped']) }),
+  z.object({ ...pairBase, state: z.literal('failed-over'), failedAt: z.number(), lost: hostRef }),
+]);
