@@ -5,6 +5,7 @@ import { resolveHome } from '../store/paths.js';
 import { TaskRunner } from '../tasks/runner.js';
 import { EventBus } from '../events/event-bus.js';
 import { PairWatcher } from './pair-watcher.js';
+import { DrillService } from '../drill/drill-service.js';
 import { makeHandlers, type Handlers } from './handlers.js';
 import { version } from './version.js';
 import type { Stray } from './process-guard.js';
@@ -39,6 +40,7 @@ export class Core {
   readonly pool = new SessionPool();
   readonly hosts: HostsService;
   readonly lockstep: LockstepService;
+  readonly drills: DrillService;
   readonly preflight: PreflightService;
   readonly link: LinkService;
   readonly consoles: ConsoleService;
@@ -85,6 +87,7 @@ export class Core {
       nativeDir: nativeDir(),
       distDir: distDir(),
     });
+    this.drills = new DrillService({ store: this.store, lockstep: this.lockstep });
     this.consoles.vmLocator = (side) => this.lockstep.consoleOf(side);
     this.agent = new AgentService({
       store: this.store,

@@ -43,8 +43,8 @@ export function makeHandlers(core: Core): Handlers {
     'agent.deploy': async (i) => core.agent.deploy(i),
     'agent.status': async () => core.agent.status(),
     'agent.stop': async () => core.agent.stop(),
-    'drill.run': async (i) => core.lockstep.drill(i),
-    'drill.list': async () => core.lockstep.listDrills(),
+    'drill.run': async (i) => core.drills.run(i),
+    'drill.list': async () => core.drills.list(),
     'guest.peek': async () => {
       // no SSH: the guest keeps its address while it starts, runs alone or is re-protected
       const r = core.lockstep.record();
@@ -53,7 +53,7 @@ export function makeHandlers(core: Core): Handlers {
       return peekGuest(address);
     },
     'drill.export': async (i) => {
-      const r = core.lockstep.listDrills().find((d) => d.id === i.id);
+      const r = core.drills.list().find((d) => d.id === i.id);
       if (!r) throw new LockstepError({ code: 'not-found', message: `No drill ${i.id}.`, fix: 'lockstep drill list' });
       return { filename: `lockstep-drill-${r.id}-${r.mode}.html`, html: drillReportHtml(r, core.version) };
     },

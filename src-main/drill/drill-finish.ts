@@ -4,6 +4,7 @@ import type { DrillAgentAct, DrillMode, DrillReport, PairStatus } from '../contr
 import { paths } from '../lockstep/colo-args.js';
 import { pidOf } from '../lockstep/host-ops.js';
 import type { LockstepService } from '../lockstep/lockstep-service.js';
+import type { DrillsRepo } from './drills-repo.js';
 import { HOST_PATHS, type PairRecord } from '../lockstep/pair-record.js';
 import { analyseSamples } from './analyse.js';
 import { drillFigures } from './figures.js';
@@ -51,7 +52,7 @@ function agentLine(a: DrillAgentAct, since: number): string {
   return `${a.name}'s agent (${a.role}) ran ${a.action}: ${a.reason || a.state}; colo-failover ${ms}, exit ${a.rc ?? '—'}`;
 }
 
-export async function finishDrill(svc: LockstepService, d: DrillRun): Promise<DrillReport> {
+export async function finishDrill(svc: LockstepService, drills: DrillsRepo, d: DrillRun): Promise<DrillReport> {
   const { m, reasons, startedAt } = d;
   const shift = m.startedAt - startedAt;
   const move = <T extends { t: number }>(xs: T[] | undefined): T[] => (xs ?? []).map((x) => ({ ...x, t: x.t + shift }));
@@ -89,7 +90,7 @@ export async function finishDrill(svc: LockstepService, d: DrillRun): Promise<Dr
   const vms = await vmsRunning(svc, d.lab, [d.r.primary, d.r.secondary]);
   if (vms > 1) reasons.push(`${vms} guest VMs still run on the pair after the drill: two primaries possible.`);
   if (vms === 0) reasons.push('No guest VM runs on the pair after the drill.');
-  const report = svc.drills.insert({
+  const report = drills.insert({
     mode: d.mode,
     expected: d.expected,
     startedAt,

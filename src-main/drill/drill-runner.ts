@@ -6,13 +6,14 @@ import type { DrillMode, DrillReport, PairStatus } from '../contract/lockstep.js
 import type { LabHostDTO, LabStatus } from '../contract/lab.js';
 import type { LockstepService } from '../lockstep/lockstep-service.js';
 import { paths } from '../lockstep/colo-args.js';
-import { Qmp } from '../lockstep/qmp.js';
+import { Qmp } from '../hosts/qmp.js';
 import { killQemu } from '../lockstep/host-ops.js';
 import { failedOverRecord } from '../lockstep/observed-failover.js';
-import { HOST_PATHS, PAIR_KEY, vmFiles, type PairRecord } from '../lockstep/pair-record.js';
+import { HOST_PATHS, vmFiles, type PairRecord } from '../lockstep/pair-record.js';
 import type { HostAgents } from '../lockstep/host-agents.js';
 import type { DrillAgentAct } from '../contract/lockstep.js';
 import { finishDrill as finish } from './drill-finish.js';
+import type { DrillsRepo } from './drills-repo.js';
 import { runMeter, type MeterControl, type MeterResult } from './meter.js';
 
 const EXPECTED: Record<DrillMode, string> = {
@@ -120,7 +121,7 @@ async function faultOnHost(s: SshSession, line: string, arg: string): Promise<nu
   return Number.isFinite(at) && at > 0 ? at : Date.now();
 }
 
-export async function runDrill(svc: LockstepService, mode: DrillMode, seconds = METER_SECONDS): Promise<DrillReport> {
+export async function runDrill(svc: LockstepService, drills: DrillsRepo, mode: DrillMode, seconds = METER_SECONDS): Promise<DrillReport> {
   const { before, r, agents } = await preconditions(svc);
   const lab = await svc.deps.lab.status();
   if (mode === 'power-off-host' || mode === 'cut-public-link') labHostOf(lab, r.primary, mode);
@@ -183,8 +184,7 @@ export async function runDrill(svc: LockstepService, mode: DrillMode, seconds = 
     act = await agents.waitAction(actorRef, tFault, ACT_LIMIT_MS);
     if (act?.startedAt) mark(`${actorName}'s agent decided: ${act.action} (${act.reason})`, act.startedAt);
     if (act?.finishedAt) mark(`${actorName}'s agent: colo-failover ${act.rc === 0 ? 'done' : `failed (exit ${act.rc})`}`, act.finishedAt);
-    if (act?.rc === 0)
-      svc.deps.store.kv.set(PAIR_KEY, failedOverRecord(r, ACTOR[mode] === 'secondary' ? 'secondary-took-over' : 'primary-alone', act.finishedAt ?? Date.now()));
+    if (act?.rc === 0) svc.pairs.set(failedOverRecord(r, ACTOR[mode] === 'secondary' ? 'secondary-took-over' : 'primary-alone', act.finishedAt ?? Date.now()));
     if (mode === 'cut-crossover') {
       // the secondary's agent disarmed (degraded); its stale VM is retired so that one VM runs, then the link returns
       await killQemu(sb, paths(HOST_PATHS.run, 'secondary').pid, 1000);
@@ -204,5 +204,5 @@ export async function runDrill(svc: LockstepService, mode: DrillMode, seconds = 
   meter.endIn(Math.max(plannedEnd - Date.now(), AFTER_HANDLED_MS));
   const m = await meter.done;
   const after = await svc.status();
-  return finish(svc, { mode, r, lab, startedAt, tFault, handledAt, act, actorName, m, timeline, reasons, before, after, expected: EXPECTED[mode] });
+  return finish(svc, drills, { mode, r, lab, startedAt, tFault, handledAt, act, actorName, m, timeline, reasons, before, after, expected: EXPECTED[mode] });
 }

@@ -12,7 +12,7 @@
  * a watch of the client's wire (the first frames from the survivor).
  */
 import type { DowntimeSample } from '../contract/lockstep.js';
-import { followStream, getCounter } from './guest-client.js';
+import { followStream, getCounter } from '../hosts/guest-client.js';
 import { ordinaryClient, watchWire, type WireFrame } from './plain-client.js';
 
 const MAX_IN_FLIGHT = 6;

@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { DowntimeSample } from '../contract/lockstep.js';
-import { getCounter } from './guest-client.js';
+import { getCounter } from '../hosts/guest-client.js';
 
 export const ORDINARY_TIMEOUT_MS = 1000;
 

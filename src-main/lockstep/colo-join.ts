@@ -1,6 +1,6 @@
 import { LockstepError } from '../contract/index.js';
 import { COMPARE_TUNING, PORTS } from './colo-args.js';
-import type { Qmp } from './qmp.js';
+import type { Qmp } from '../hosts/qmp.js';
 
 /**
  * The primary's half of entering COLO over QMP (field-notes/colo.md, "Protect a running guest"):

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { ensureFile, killQemu, pidOf, remoteSha256, type UploadFor } from './host-ops.js';
 import { ensureProxies, joinColo } from './colo-join.js';
 import { GUEST, HOST_PATHS, inLockstepRecord, type PairRecord } from './pair-record.js';
-import { Qmp } from './qmp.js';
+import { Qmp } from '../hosts/qmp.js';
 import { paths, primaryArgs, secondaryArgs, PORTS, type VmSpec } from './colo-args.js';
 
 export interface ProtectParams {

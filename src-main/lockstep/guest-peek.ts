@@ -1,5 +1,5 @@
 import { LockstepError } from '../contract/index.js';
-import { getCounter } from '../drill/guest-client.js';
+import { getCounter } from '../hosts/guest-client.js';
 
 export interface GuestPeek {
   count: number;

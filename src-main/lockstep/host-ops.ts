@@ -6,7 +6,7 @@ import type { SshSession } from '../hosts/ssh-session.js';
 import { hostId } from '../hosts/ssh-session.js';
 import { paths } from './colo-args.js';
 import { HOST_PATHS } from './pair-record.js';
-import { Qmp } from './qmp.js';
+import { Qmp } from '../hosts/qmp.js';
 
 const localSums = new Map<string, string>();
 

@@ -2,19 +2,18 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventBus } from '../events/event-bus.js';
 import { LockstepError } from '../contract/index.js';
-import type { DrillMode, DrillReport, PairStatus, VmSide } from '../contract/lockstep.js';
+import type { PairStatus, VmSide } from '../contract/lockstep.js';
 import { decideAccel, parseCpuFlags } from '../hosts/accel.js';
 import type { HostsService } from '../hosts/hosts-service.js';
 import type { LinkService } from '../link/link-service.js';
 import type { Store } from '../store/store.js';
 import type { TaskRunner } from '../tasks/runner.js';
 import type { Environment } from '../hosts/environment.js';
-import { runDrill } from '../drill/drill-runner.js';
-import { DrillsRepo } from '../drill/drills-repo.js';
 import { coloMode, protectSteps, type ColoContext, type ProtectParams } from './colo-steps.js';
 import { reprotectSteps } from './reprotect-steps.js';
 import { killQemu, pidOf, qemuMajor, stopGuestVms } from './host-ops.js';
-import { HOST_PATHS, inLockstepRecord, PAIR_KEY, vmFiles, type PairRecord } from './pair-record.js';
+import { HOST_PATHS, inLockstepRecord, PAIR_KEY, pairRecordSchema, reprotectingRecord, vmFiles, type PairRecord } from './pair-record.js';
+import { RecordRepo } from '../store/record-repo.js';
 import { paths, parseCheckpoints } from './colo-args.js';
 import { failedOverRecord, observedFailover } from './observed-failover.js';
 import { crossoverAddresses } from './crossover-addresses.js';
@@ -34,21 +33,23 @@ export interface LockstepDeps {
 
 const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : null);
 
-/** QEMU COLO: protect the guest on two hosts, watch it, fail over, stop, drill. */
+/** QEMU COLO: protect the guest on two hosts, watch it, fail over, stop (drills: drill/drill-service.ts). */
 export class LockstepService {
-  readonly drills: DrillsRepo;
   /** set by the composition root: disarms the host agents before the VMs are stopped */
   beforeVmStop?: () => Promise<void>;
   /** set by the core: the host agents (they act on faults; their colo-failover is the one failover sequence) */
   agents?: HostAgents;
 
+  /** the pair's record: owned here, validated on every read */
+  readonly pairs: RecordRepo<PairRecord>;
+
   constructor(readonly deps: LockstepDeps) {
-    this.drills = new DrillsRepo(deps.store.db);
+    this.pairs = new RecordRepo(deps.store.kv, PAIR_KEY, pairRecordSchema);
     const ctx: ColoContext = {
       host: (ref) => deps.hosts.resolve(ref),
       session: (h) => deps.hosts.session(h),
       record: () => this.record(),
-      save: (r) => deps.store.kv.set(PAIR_KEY, r),
+      save: (r) => this.pairs.set(r),
       guestDir: join(deps.distDir, 'guest'),
       shimFile: join(deps.distDir, 'native', 'libcolo-tcg-shim.so'),
       log: (m) => deps.bus.log('info', 'lockstep', m),
@@ -66,7 +67,7 @@ export class LockstepService {
   }
 
   record(): PairRecord | undefined {
-    return this.deps.store.kv.get<PairRecord>(PAIR_KEY);
+    return this.pairs.get();
   }
 
   private side(hostRef: string, colo: VmSide['colo']): VmSide {
@@ -152,22 +153,22 @@ export class LockstepService {
     };
     // the app was killed mid-protect: the same plan resumes where it stopped (same record, same hosts)
     const resume = prev?.state === 'starting' && prev.primary === a.hostId && prev.secondary === b.hostId;
-    if (!resume) this.deps.store.kv.set(PAIR_KEY, rec);
+    if (!resume) this.pairs.set(rec);
     const t0 = Date.now();
     const interrupted = resume ? this.deps.runner.resumeInterrupted('lockstep.protect')[0] : undefined;
     const plan = interrupted ? await interrupted.done : await this.deps.runner.run<ProtectParams>('lockstep.protect', { a: a.hostId, b: b.hostId });
     if (plan.state !== 'done') {
       // nothing half-done: a VM left by the failed step is stopped; the disks stay as they were
       await stopGuestVms(this.deps.hosts, [a.hostId, b.hostId]);
-      this.deps.store.kv.set(PAIR_KEY, { ...this.record()!, state: 'stopped' });
+      this.pairs.set({ ...this.record()!, state: 'stopped' });
       throw new LockstepError(plan.error ?? { code: 'protect-failed', message: 'Lockstep did not start.' });
     }
     // a resumed plan whose VMs had reached COLO on their own skipped the step that records it
     const done = this.record()!;
-    this.deps.store.kv.set(PAIR_KEY, { ...(done.state === 'lockstep' ? done : inLockstepRecord(done, Date.now())), protectMs: Date.now() - t0 });
+    this.pairs.set({ ...(done.state === 'lockstep' ? done : inLockstepRecord(done, Date.now())), protectMs: Date.now() - t0 });
     // protected means serving: the guest boots under COLO and answers through the pair (a TCG boot takes 20–40 s here)
     if ((await this.checkServing(accel === 'tcg' ? 120_000 : 45_000)) === 'stalled') return this.replaceSecondary(false);
-    this.deps.store.kv.set(PAIR_KEY, { ...this.record()!, protectMs: Date.now() - t0 });
+    this.pairs.set({ ...this.record()!, protectMs: Date.now() - t0 });
     this.deps.bus.log(
       'info',
       'lockstep',
@@ -210,14 +211,19 @@ export class LockstepService {
         message: r?.state === 'stopped' ? 'The pair was stopped: there is no survivor to re-protect.' : 'The guest has not failed over.',
         fix: 'lockstep lockstep protect HOST_A HOST_B',
       });
-    const next: PairRecord = r.state === 'reprotecting' ? r : { ...r, state: 'reprotecting', secondary: r.lost ?? r.secondary, lost: undefined };
-    this.deps.store.kv.set(PAIR_KEY, next);
+    const next: PairRecord = r.state === 'failed-over' ? reprotectingRecord(r) : r;
+    this.pairs.set(next);
     const t0 = Date.now();
     const interrupted = r.state === 'reprotecting' ? this.deps.runner.resumeInterrupted('lockstep.reprotect')[0] : undefined;
     const plan = interrupted ? await interrupted.done : await this.deps.runner.run<ProtectParams>('lockstep.reprotect', { a: next.primary, b: next.secondary });
     if (plan.state !== 'done') {
       // the survivor keeps serving alone; the next re-protect starts over from its first step
-      this.deps.store.kv.set(PAIR_KEY, { ...this.record()!, state: 'failed-over', lost: next.secondary });
+      this.pairs.set({
+        ...this.record()!,
+        state: 'failed-over',
+        lost: next.secondary,
+        failedAt: r.state === 'failed-over' ? r.failedAt : Date.now(),
+      });
       throw new LockstepError(plan.error ?? { code: 'reprotect-failed', message: 'Re-protect did not finish; the guest keeps running alone.' });
     }
     if ((await this.checkServing(60_000)) === 'stalled') {
@@ -228,7 +234,7 @@ export class LockstepService {
         fix: 'Check the crossover (lockstep link status), then lockstep lockstep stop and protect again.',
       });
     }
-    this.deps.store.kv.set(PAIR_KEY, { ...this.record()!, protectMs: Date.now() - t0 });
+    this.pairs.set({ ...this.record()!, protectMs: Date.now() - t0 });
     this.deps.bus.log(
       'info',
       'lockstep',
@@ -250,8 +256,8 @@ export class LockstepService {
       return {
         state: 'failed-over',
         survivor: this.side(r.primary, 'none'),
-        lost: this.side(r.lost ?? r.secondary, 'none'),
-        at: r.failedAt ?? 0,
+        lost: this.side(r.lost, 'none'),
+        at: r.failedAt,
         guestAddress: r.guestAddress,
       };
     if (r.state === 'starting' || r.state === 'reprotecting')
@@ -269,7 +275,7 @@ export class LockstepService {
         secondaryVmAlive: await pids(sb, 'secondary'),
       });
       if (seen) {
-        this.deps.store.kv.set(PAIR_KEY, failedOverRecord(r, seen, Date.now()));
+        this.pairs.set(failedOverRecord(r, seen, Date.now()));
         const survivor = this.side(seen === 'secondary-took-over' ? r.secondary : r.primary, 'none').name;
         this.deps.bus.log('warn', 'lockstep', `Failed over without the app (host agent): the guest now runs on ${survivor} alone`);
         return this.status();
@@ -331,7 +337,7 @@ export class LockstepService {
   /** The secondary takes over (the primary is dead): the host's colo-failover. Returns its duration in ms. */
   async failoverOnSecondary(r: PairRecord): Promise<number> {
     const { ms } = await this.hostAgents().runFailover('secondary', r);
-    this.deps.store.kv.set(PAIR_KEY, failedOverRecord(r, 'secondary-took-over', Date.now()));
+    this.pairs.set(failedOverRecord(r, 'secondary-took-over', Date.now()));
     this.deps.bus.log('warn', 'lockstep', `Failed over: the guest now runs on ${this.side(r.secondary, 'none').name} alone (colo-failover ${ms} ms)`);
     return ms;
   }
@@ -339,7 +345,7 @@ export class LockstepService {
   /** The primary continues alone (its secondary is gone or unreachable): the host's colo-failover. */
   async continueAlone(r: PairRecord): Promise<number> {
     const { ms } = await this.hostAgents().runFailover('primary', r);
-    this.deps.store.kv.set(PAIR_KEY, failedOverRecord(r, 'primary-alone', Date.now()));
+    this.pairs.set(failedOverRecord(r, 'primary-alone', Date.now()));
     this.deps.bus.log('warn', 'lockstep', `The primary on ${this.side(r.primary, 'none').name} continues alone: the guest is unprotected until re-protect`);
     return ms;
   }
@@ -349,8 +355,8 @@ export class LockstepService {
     if (!r) return this.status();
     // host agent: disarmed first, so that one VM stopping is not taken for a lost host
     await this.beforeVmStop?.().catch(() => undefined);
-    await stopGuestVms(this.deps.hosts, [r.primary, r.secondary, ...(r.lost ? [r.lost] : [])]);
-    this.deps.store.kv.set(PAIR_KEY, { ...r, state: 'stopped' });
+    await stopGuestVms(this.deps.hosts, [r.primary, r.secondary, ...(r.state === 'failed-over' ? [r.lost] : [])]);
+    this.pairs.set({ ...r, state: 'stopped' });
     this.deps.bus.log('info', 'lockstep', 'Stopped both VMs of the pair');
     return this.status();
   }
@@ -360,14 +366,6 @@ export class LockstepService {
     const s = await this.deps.hosts.session(r.primary).catch(() => null);
     if (!s) return false;
     return (await pidOf(s, paths(HOST_PATHS.run, vmFiles(r, 'primary')).pid).catch(() => null)) !== null;
-  }
-
-  async drill(i: { mode: DrillMode; seconds?: number }): Promise<DrillReport> {
-    return runDrill(this, i.mode, i.seconds);
-  }
-
-  listDrills(): DrillReport[] {
-    return this.drills.list();
   }
 
   /** Where a VM's serial console is, for the Consoles view. */

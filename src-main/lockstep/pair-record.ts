@@ -1,6 +1,7 @@
-/** What the store remembers about the COLO pair (kv key `pair`). */
-export interface PairRecord {
-  state: 'starting' | 'lockstep' | 'failed-over' | 'reprotecting' | 'stopped';
+import { z } from 'zod';
+
+/** What every state of the pair's record carries. */
+interface PairBase {
   /** host identities (address:port) in their CURRENT roles */
   primary: string;
   secondary: string;
@@ -13,8 +14,6 @@ export interface PairRecord {
   guestCidr: string;
   since: number;
   diskSync: 'drbd' | 'full-copy' | 'fresh';
-  failedAt?: number;
-  lost?: string;
   /**
    * Which QEMU file set (pid, QMP, serial under HOST_PATHS.run) the VM on the CURRENT primary host uses:
    * after a failover the survivor still runs the QEMU that was started as the secondary. Default 'primary'.
@@ -34,12 +33,31 @@ export interface PairRecord {
   protectMs?: number;
 }
 
+/**
+ * What the store remembers about the COLO pair (kv key `pair`): a state machine, never a bag of
+ * flags. Only a failed-over pair has a failure time and a lost host.
+ */
+export type PairRecord =
+  | (PairBase & { state: 'starting' | 'lockstep' | 'reprotecting' | 'stopped' })
+  | (PairBase & {
+      state: 'failed-over';
+      failedAt: number;
+      /** the host that was lost (address:port) */
+      lost: string;
+    });
+
 export type VmFiles = 'primary' | 'secondary';
 
 /** Pure: the record once a cold protect has both VMs in COLO (also when an interrupted protect finds them there). */
 export function inLockstepRecord(r: PairRecord, now: number): PairRecord {
   const generation = r.generation ?? 0;
   return { ...r, state: 'lockstep', since: now, primaryVm: 'primary', replNode: r.replNode ?? `replication${generation}`, generation: generation + 1 };
+}
+
+/** Pure: a failed-over pair starting its re-protect: the lost host becomes the secondary to be. */
+export function reprotectingRecord(r: Extract<PairRecord, { state: 'failed-over' }>): PairRecord {
+  const { failedAt: _failedAt, lost, ...rest } = r;
+  return { ...rest, state: 'reprotecting', secondary: lost };
 }
 
 /** The file set of the VM in a role right now. */
@@ -57,3 +75,28 @@ export const HOST_PATHS = {
 } as const;
 
 export const GUEST = { memory: '131080k', mac: '52:54:00:4c:53:01' } as const;
+
+const hostRef = z.string().min(1);
+const pairBase = {
+  primary: hostRef,
+  secondary: hostRef,
+  accel: z.enum(['kvm', 'tcg']),
+  qemuMajor: z.number().int(),
+  xa: z.string(),
+  xb: z.string(),
+  guestAddress: z.string(),
+  guestCidr: z.string(),
+  since: z.number(),
+  diskSync: z.enum(['drbd', 'full-copy', 'fresh']),
+  primaryVm: z.enum(['primary', 'secondary']).optional(),
+  replNode: z.string().optional(),
+  generation: z.number().int().optional(),
+  secondaryUsed: z.boolean().optional(),
+  protectMs: z.number().optional(),
+};
+
+/** The pair's record as the store must hold it (validated on every read: store/record-repo.ts). */
+export const pairRecordSchema: z.ZodType<PairRecord> = z.discriminatedUnion('state', [
+  z.object({ ...pairBase, state: z.enum(['starting', 'lockstep', 'reprotecting', 'stopped']) }),
+  z.object({ ...pairBase, state: z.literal('failed-over'), failedAt: z.number(), lost: hostRef }),
+]);

@@ -17,7 +17,7 @@ import {
 } from './colo-steps.js';
 import { ensureFile, killQemu, remoteSha256 } from './host-ops.js';
 import { HOST_PATHS, vmFiles } from './pair-record.js';
-import { Qmp } from './qmp.js';
+import { Qmp } from '../hosts/qmp.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

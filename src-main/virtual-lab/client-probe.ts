@@ -3,7 +3,7 @@
  * and reports what a user of the guest saw. Prints one JSON line (ClientProbeResult).
  */
 import type { ClientProbeResult } from '../contract/lab.js';
-import { followStream, getCounter } from '../drill/guest-client.js';
+import { followStream, getCounter } from '../hosts/guest-client.js';
 
 export async function probeHttp(host: string, port: number, path: string, seconds: number, intervalMs: number): Promise<ClientProbeResult> {
   const r: ClientProbeResult = {

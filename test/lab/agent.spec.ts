@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentHostStatus, AgentStatus, ClientProbeResult, LabStatus, PairStatus } from '../../src-main/contract/index.js';
 import { SshSession } from '../../src-main/hosts/ssh-session.js';
-import { Qmp } from '../../src-main/lockstep/qmp.js';
+import { Qmp } from '../../src-main/hosts/qmp.js';
 import { leftovers } from '../../src-main/virtual-lab/observe.js';
 import { cli, cliBin } from '../helpers/processes.js';
 import { labEnv } from '../helpers/lab-env.js';

@@ -3,7 +3,7 @@ import { parseCheckpoints, primaryArgs, secondaryArgs, type VmSpec } from '../..
 import { analyseSamples } from '../../src-main/drill/analyse.js';
 import { hedgeAfterMs } from '../../src-main/drill/meter.js';
 import { parseCounterSlots } from '../helpers/guest-disk.js';
-import { splitQmpLines } from '../../src-main/lockstep/qmp.js';
+import { splitQmpLines } from '../../src-main/hosts/qmp.js';
 
 const spec = (role: 'primary' | 'secondary', qemuMajor = 7): VmSpec => ({
   role,

@@ -1,6 +1,6 @@
 import type { ClientChannel } from 'ssh2';
 import { LockstepError } from '../contract/index.js';
-import type { SshSession } from '../hosts/ssh-session.js';
+import type { SshSession } from './ssh-session.js';
 
 export interface QmpEvent {
   event: string;
