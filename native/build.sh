@@ -7,6 +7,10 @@ out=dist/native
 mkdir -p "$out"
 for part in native/*/build-part.sh; do
   [ -e "$part" ] || continue
-  bash "$part" "$out"
+  bash "$part" "$out" || {
+    rc=$?
+    echo "native/build.sh: $part failed (exit $rc)" >&2
+    exit "$rc"
+  }
 done
 touch dist/.built

@@ -33,7 +33,8 @@ command -v depmod >/dev/null || die "depmod not found. Install it with: apt-get 
 deb=$(ls -1 "$guest"/.cache/debs/linux-image-6.1*.deb 2>/dev/null | sort -V | tail -n 1 || true)
 [ -n "$deb" ] || die "no kernel package in $guest/.cache/debs (build the demo guest first: bash native/guest/build.sh $guest)"
 
-src_hash=$({ sha256sum "$here/build.sh" "$here/initramfs-init.sh"; basename "$deb"; "$busybox" --help 2>&1 | head -n 1; } | sha256sum | cut -c1-16)
+bb_version=$("$busybox" --help 2>&1 | sed -n 1p || true) # sed reads it all: no SIGPIPE under pipefail
+src_hash=$({ sha256sum "$here/build.sh" "$here/initramfs-init.sh"; basename "$deb"; echo "$bb_version"; } | sha256sum | cut -c1-16)
 stamp="$outdir/.build-stamp"
 if [ -s "$outdir/initrd.img" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$src_hash" ]; then
   say "up to date ($(basename "$deb") in $outdir)"
