@@ -51,12 +51,13 @@ function common(s: VmSpec): string[] {
 }
 
 /**
- * colo-compare's hold on an output the secondary has not matched. QEMU's defaults (3000 ms, scanned
- * every 1000 ms) can hold a new connection's SYN-ACK until the client's 1 s SYN retry (a client with
- * a 1 s timeout fails). 250/50 bounds such a stall near 300–450 ms but stalls more often; two A/Bs
- * (README, Benchmarks) disagree on the count, both favour it on the worst case. Not settled.
+ * colo-compare's hold on an output the secondary has not matched, and its scan cycle: QEMU's own
+ * defaults (3000 / 1000 ms). 250 / 50 was tried (issue 18: fewer 1 s stalls of a new connection,
+ * but more short ones, and two A/Bs disagreed); it also hid a stalled secondary from protect's
+ * serving check (answers left after 250 ms, too little traffic to judge), so it is not used until
+ * that check makes its own traffic and the A/B is settled.
  */
-export const COMPARE_TUNING = { compare_timeout: 250, expired_scan_cycle: 50 } as const;
+export const COMPARE_TUNING = { compare_timeout: 3000, expired_scan_cycle: 1000 } as const;
 
 export function secondaryArgs(s: VmSpec): string[] {
   const reconnect = s.qemuMajor >= 10 ? 'reconnect-ms=1000' : 'reconnect=1';

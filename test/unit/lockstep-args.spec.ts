@@ -39,7 +39,7 @@ describe('COLO command lines', () => {
     expect(a).toMatch(/ -S$/);
     expect(a).toContain('driver=quorum,read-pattern=fifo,vote-threshold=1,children.0.driver=raw');
     expect(a).toContain(
-      'colo-compare,id=comp0,primary_in=compare0-0,secondary_in=compare1,outdev=compare_out0,iothread=iothread1,compare_timeout=250,expired_scan_cycle=50',
+      'colo-compare,id=comp0,primary_in=compare0-0,secondary_in=compare1,outdev=compare_out0,iothread=iothread1,compare_timeout=3000,expired_scan_cycle=1000',
     );
     expect(a).toContain('-accel tcg,tb-size=128');
   });
