@@ -58,14 +58,7 @@ export function kernelHostStep(h: LabHostLayout, deps: LabDeps): Step<LabUpParam
       });
     },
     verify: async ({ params }) => {
-      if (!(await started(params)))
-        throw new LockstepError({
-          code: 'lab-kernel-host',
-          message: `${h.name}'s kernel stopped while booting.`,
-          cause: consoleTail(params, h),
-          host: h.name,
-          fix: 'lockstep lab down && lockstep lab up --kernel',
-        });
+      if (!(await started(params))) throw kernelDied(params, h);
     },
   };
 }
@@ -80,6 +73,17 @@ function kernelAlive(p: LabUpParams, h: LabHostLayout): boolean {
   } catch {
     return false;
   }
+}
+
+/** A kernel host that died while booting: the error names it and the last lines of its console. */
+function kernelDied(p: LabUpParams, h: LabHostLayout): LockstepError {
+  return new LockstepError({
+    code: 'lab-kernel-host',
+    message: `${h.name}'s kernel stopped while booting.`,
+    cause: consoleTail(p, h),
+    host: h.name,
+    fix: 'lockstep lab down && lockstep lab up --kernel',
+  });
 }
 
 function consoleTail(p: LabUpParams, h: LabHostLayout): string {
@@ -102,14 +106,7 @@ export function kernelReadyStep(): Step<LabUpParams> {
         const up = await Promise.all(p.layout.hosts.map((h) => sshBanner(h.address, 22)));
         if (up.every(Boolean)) return;
         for (const [i, h] of p.layout.hosts.entries()) {
-          if (!up[i] && !kernelAlive(p, h))
-            throw new LockstepError({
-              code: 'lab-kernel-host',
-              message: `${h.name}'s kernel stopped while booting.`,
-              cause: consoleTail(p, h),
-              host: h.name,
-              fix: 'lockstep lab down && lockstep lab up --kernel',
-            });
+          if (!up[i] && !kernelAlive(p, h)) throw kernelDied(p, h);
         }
         const s = Math.round((Date.now() - t0) / 1000);
         progress({ fraction: null, message: `booting: ${up.filter(Boolean).length} of ${up.length} hosts answer SSH (${s} s)` });
