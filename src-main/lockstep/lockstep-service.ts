@@ -19,6 +19,7 @@ import { failedOverRecord, observedFailover } from './observed-failover.js';
 import { crossoverAddresses } from './crossover-addresses.js';
 import { servingWarning, waitServing, watchFlow } from './serving-check.js';
 import type { HostAgents } from './host-agents.js';
+import type { DiskLayer } from './disk-layer.js';
 
 export interface LockstepDeps {
   store: Store;
@@ -29,6 +30,8 @@ export interface LockstepDeps {
   link?: LinkService;
   nativeDir: string;
   distDir: string;
+  /** the DRBD mirror under the pair, asked through this narrow interface (the core hands it in) */
+  disks: DiskLayer;
 }
 
 const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : null);
@@ -53,6 +56,7 @@ export class LockstepService {
       guestDir: join(deps.distDir, 'guest'),
       shimFile: join(deps.distDir, 'native', 'libcolo-tcg-shim.so'),
       log: (m) => deps.bus.log('info', 'lockstep', m),
+      disks: deps.disks,
     };
     deps.runner.register<ProtectParams>({
       kind: 'lockstep.protect',
@@ -136,6 +140,8 @@ export class LockstepService {
       }).accel;
     const accel = (await facts(sa)) === 'kvm' && (await facts(sb)) === 'kvm' ? 'kvm' : 'tcg';
     const { xa, xb } = await crossoverAddresses(this.deps, i.a, i.b);
+    // the guest's disk lives on the DRBD device when a mirror joins these two hosts
+    const drbd = this.deps.disks.forPair(a, b);
     const rec: PairRecord = {
       state: 'starting',
       primary: a.hostId,
@@ -147,7 +153,8 @@ export class LockstepService {
       guestAddress: guestCidr.split('/')[0]!,
       guestCidr,
       since: Date.now(),
-      diskSync: 'full-copy',
+      diskSync: drbd ? 'drbd' : 'full-copy',
+      ...(drbd ? { disk: drbd } : {}),
       primaryVm: 'primary',
       generation: 0,
     };
@@ -238,7 +245,7 @@ export class LockstepService {
     this.deps.bus.log(
       'info',
       'lockstep',
-      `Re-protected: primary on ${this.side(next.primary, 'none').name}, secondary in lockstep on ${this.side(next.secondary, 'none').name} (full disk copy, ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+      `Re-protected: primary on ${this.side(next.primary, 'none').name}, secondary in lockstep on ${this.side(next.secondary, 'none').name} (${this.record()?.disk ? 'DRBD resynced what changed' : 'full disk copy host to host'}, ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
     );
     return this.status();
   }
@@ -312,6 +319,8 @@ export class LockstepService {
       checkpointPauseMsP50: median(cp.pausesMs.slice(-50)),
       lastCheckpointAt: cp.times.at(-1) ?? null,
       diskSync: r.diskSync,
+      ...(r.disk ? { disk: r.disk } : {}),
+      ...(r.lastResync ? { lastResync: r.lastResync } : {}),
       guestAddress: r.guestAddress,
       secondaryOutput: sa ? await watchFlow(this.deps.store.kv, r, sa) : undefined,
     };
