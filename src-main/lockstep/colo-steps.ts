@@ -25,6 +25,8 @@ export interface ColoContext {
   shimFile: string;
   log(msg: string): void;
   disks: DiskLayer;
+  /** sets the replication link up again (a host that rebooted without persistence lost its address); false: no link to restore */
+  relink(): Promise<boolean>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -122,7 +124,7 @@ export function protectSteps(ctx: ColoContext): Step<ProtectParams>[] {
         else {
           const disk = `${HOST_PATHS.lib}/disk.img`;
           if ((await remoteSha256(sa, disk)) === null) await blankDisk(sa, disk);
-          await copyDiskHostToHost(sa, sb, disk, r.xb, step);
+          await copyDiskHostToHost(sa, sb, disk, r.xb, step, forB);
         }
       },
       verify: async () => {},
@@ -179,7 +181,10 @@ export function networkStep(ctx: ColoContext, taps: 'both' | 'secondary'): Step<
     apply: async ({ params }) => {
       const { sa, sb } = await sessions(ctx, params);
       for (const s of taps === 'both' ? [sa, sb] : [sb]) await guestTap(s);
-      await crossoverPing(sa, requirePair(ctx).xb);
+      const xb = requirePair(ctx).xb;
+      // a host back from a power cut may have lost its link address: the link's own setup restores it
+      if ((await sa.exec(['ping', '-c', '1', '-W', '1', xb])).code !== 0 && (await ctx.relink())) ctx.log('The replication link was set up again');
+      await crossoverPing(sa, xb);
     },
     verify: async () => {},
   };

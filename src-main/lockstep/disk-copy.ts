@@ -7,7 +7,7 @@
 import { LockstepError } from '../contract/index.js';
 import type { SshSession } from '../hosts/ssh-session.js';
 import type { StepContext } from '../tasks/step.js';
-import { remoteSha256 } from './host-ops.js';
+import { noRoomFor, remoteSha256, type UploadFor } from './host-ops.js';
 import { HOST_PATHS } from './pair-record.js';
 
 /** The one-shot NBD server of a copy (not COLO's: that one is the secondary QEMU's, port 9999). */
@@ -21,34 +21,44 @@ export async function copyDiskHostToHost(
   disk: string,
   xb: string,
   step: Pick<StepContext<unknown>, 'progress' | 'log'>,
+  o: UploadFor,
 ): Promise<void> {
   const want = await remoteSha256(sa, disk);
   if (want === null) throw new LockstepError({ code: 'no-disk', message: `The guest's disk ${disk} is missing on ${sa.target.address}.` });
   if ((await remoteSha256(sb, disk)) === want) return;
   const size = (await sa.check(['stat', '-c', '%s', disk])).trim();
-  const t0 = Date.now();
-  step.progress({ fraction: 0, message: `Copying the guest's disk (${(Number(size) / 2 ** 20).toFixed(0)} MiB) host to host over the crossover` });
+  const need = Number(size);
   await sb.check(['mkdir', '-p', HOST_PATHS.lib, HOST_PATHS.run]);
-  await stopServer(sb);
-  await sb.check(['dd', 'if=/dev/zero', `of=${disk}.part`, 'bs=1', 'count=0', `seek=${size}`, 'status=none']);
-  await sb.check(['qemu-nbd', '--fork', `--pid-file=${PID}`, '-f', 'raw', '-b', xb, '-p', String(COPY_PORT), '-x', 'disk', `${disk}.part`], {
-    fix: 'Install qemu-utils on the host (lockstep preflight run A B), then protect again.',
-  });
+  // a file system too small is said before anything is written (the copy would be sparse at first and fail late)
+  const full = await noRoomFor(sb, disk, need, o);
+  if (full) throw full;
+  const t0 = Date.now();
+  step.progress({ fraction: 0, message: `Copying the guest's disk (${(need / 2 ** 20).toFixed(0)} MiB) host to host over the crossover` });
+  const part = `${disk}.part`;
   try {
+    await stopServer(sb);
+    await sb.check(['dd', 'if=/dev/zero', `of=${part}`, 'bs=1', 'count=0', `seek=${size}`, 'status=none']);
+    await sb.check(['qemu-nbd', '--fork', `--pid-file=${PID}`, '-f', 'raw', '-b', xb, '-p', String(COPY_PORT), '-x', 'disk', part], {
+      fix: 'Install qemu-utils on the host (lockstep preflight run A B), then protect again.',
+    });
     await sa.check(['qemu-img', 'convert', '-n', '-f', 'raw', '-O', 'raw', disk, `nbd://${xb}:${COPY_PORT}/disk`], {
       timeoutMs: 3_600_000,
       fix: `Check the crossover link (lockstep link status) and port ${COPY_PORT} between the hosts, then protect again.`,
     });
-  } finally {
     await stopServer(sb);
+    if ((await remoteSha256(sb, part)) !== want)
+      throw new LockstepError({
+        code: 'disk-copy-differs',
+        message: "The copy of the guest's disk differs from the primary's.",
+        fix: 'Protect again (the copy is made afresh).',
+      });
+  } catch (e) {
+    // nothing half-done: no server, no partial file
+    await stopServer(sb);
+    await sb.exec(['rm', '-f', part]);
+    throw (await noRoomFor(sb, disk, need, o, (e as Error).message)) ?? e;
   }
-  if ((await remoteSha256(sb, `${disk}.part`)) !== want)
-    throw new LockstepError({
-      code: 'disk-copy-differs',
-      message: "The copy of the guest's disk differs from the primary's.",
-      fix: 'Protect again (the copy is made afresh).',
-    });
-  await sb.check(['mv', `${disk}.part`, disk]);
+  await sb.check(['mv', part, disk]);
   const secs = (Date.now() - t0) / 1000;
   step.progress({ fraction: 1, message: `Disk copied host to host in ${secs.toFixed(1)} s`, rate: Number(size) / Math.max(secs, 0.001), rateUnit: 'B/s' });
   step.log(`Disk copied from ${sa.target.address} to ${sb.target.address} over the crossover (full copy: no DRBD on this pair), ${secs.toFixed(1)} s`);

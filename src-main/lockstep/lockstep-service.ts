@@ -57,6 +57,12 @@ export class LockstepService {
       shimFile: join(deps.distDir, 'native', 'libcolo-tcg-shim.so'),
       log: (m) => deps.bus.log('info', 'lockstep', m),
       disks: deps.disks,
+      relink: async () => {
+        const st = deps.link?.stored();
+        if (!st) return false;
+        await deps.link!.setup({ a: st.hosts.A, b: st.hosts.B, subnet: st.record.subnet, mtu: 'auto' });
+        return true;
+      },
     };
     deps.runner.register<ProtectParams>({
       kind: 'lockstep.protect',

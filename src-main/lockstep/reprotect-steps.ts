@@ -147,6 +147,8 @@ export function reprotectSteps(ctx: ColoContext): Step<ProtectParams>[] {
         const { sb } = await both(params);
         const q = await primaryQmp(params);
         try {
+          // the proxies the secondary connects to (the full copy's step added them already)
+          if (r.disk) await ensureProxies(q, r.xa, signal);
           // the copy is in step with the disk only while the guest is paused; COLO resumes it
           await q.exec('stop');
           if (r.disk) {
