@@ -163,7 +163,7 @@ export function reprotectSteps(ctx: ColoContext): Step<ProtectParams>[] {
             }
           }
           await ensureObjects(q, r.primaryVm === 'secondary');
-          const { replNode } = await joinColo(q, { xb: r.xb, generation: r.generation ?? 1, signal });
+          const { replNode } = await joinColo(q, { xb: r.xb, generation: r.generation ?? 1, signal, resume: true });
           ctx.save({ ...pair(), replNode });
         } catch (e) {
           // never leave the only running copy of the guest paused
