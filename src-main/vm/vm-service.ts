@@ -83,7 +83,9 @@ export class VmService {
 
   async facts(h: HostDTO): Promise<VmHostFacts> {
     const s = await this.deps.hosts.session(h);
-    const r = await this.run(h, s, ['sh', '-c', PROBE_SCRIPT]);
+    // a fixed script on stdin (an argument may not hold newlines)
+    const r = await s.exec(['sh', '-s'], { stdin: PROBE_SCRIPT, timeoutMs: TIMEOUT });
+    if (r.dropped) throw droppedError(`${h.name} (${h.hostId})`, 'sh -s (VM host facts)');
     return parseProbe(h.name, r.stdout);
   }
 
