@@ -21,6 +21,7 @@ import { SessionPool } from '../hosts/pool.js';
 import { HostsService } from '../hosts/hosts-service.js';
 import { AgentActions } from '../agent/agent-actions.js';
 import { AgentService } from '../agent/agent-service.js';
+import { VmService } from '../vm/vm-service.js';
 
 export interface CoreOptions {
   door: 'web' | 'electron' | 'cli';
@@ -47,6 +48,7 @@ export class Core {
   readonly consoles: ConsoleService;
   readonly mirror: MirrorService;
   readonly agent: AgentService;
+  readonly vm: VmService;
   readonly startedAt = Date.now();
   private readonly handlers: Handlers;
   private tail?: NodeJS.Timeout;
@@ -62,6 +64,7 @@ export class Core {
     this.hosts = new HostsService({ hosts: this.store.hosts, pool: this.pool, bus: this.bus, lab: this.lab });
     this.preflight = new PreflightService({ hosts: this.hosts, bus: this.bus, kv: this.store.kv });
     this.consoles = new ConsoleService({ hosts: this.hosts, bus: this.bus });
+    this.vm = new VmService({ hosts: this.hosts, bus: this.bus });
     // services ask each other's state through narrow functions handed in here, never by store key
     this.link = new LinkService({
       store: this.store,

@@ -73,5 +73,7 @@ export function makeHandlers(core: Core): Handlers {
     'console.resize': async (i) => (core.consoles.resize(i.streamId, i.cols, i.rows), { ok: true as const }),
     'console.close': async (i) => (core.consoles.close(i.streamId), { ok: true as const }),
     'console.list': async () => core.consoles.list(),
+    'vm.list': async (i) => core.vm.list(i),
+    'vm.inspect': async (i) => core.vm.inspect(i),
   };
 }

@@ -140,7 +140,7 @@ const LIST: Record<string, Omit<HostProgram, 'name'>> = {
     reportedBy: 'qemu',
   },
   'qemu-img': {
-    feature: 'makes the COLO secondary’s overlay disks',
+    feature: 'makes the COLO secondary’s overlay disks; reads a VM’s disk image (format, size, backing chain)',
     use: 'lockstep',
     pkg: { deb: 'qemu-utils', proxmox: 'pve-qemu-kvm', el: 'qemu-img', suse: 'qemu-tools' },
   },
@@ -150,6 +150,11 @@ const LIST: Record<string, Omit<HostProgram, 'name'>> = {
     use: 'lockstep',
     pkg: { deb: 'qemu-utils', proxmox: 'pve-qemu-kvm', el: 'qemu-img', suse: 'qemu-tools' },
     reportedBy: 'tool-qemu-img',
+  },
+  virsh: {
+    feature: 'lists and reads the VMs libvirt has on a host (`virsh list`, `virsh dumpxml`), to protect one',
+    use: 'optional',
+    pkg: { deb: 'libvirt-clients', el: 'libvirt-client', fedora: 'libvirt-client', suse: 'libvirt-client' },
   },
 };
 

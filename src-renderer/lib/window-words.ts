@@ -22,6 +22,8 @@ const ACTIONS: Record<string, string> = {
   'drill.run': 'Pull the plug',
   'drill.export': 'Export report',
   'console.open': 'Open console',
+  'vm.list': 'List the VMs',
+  'vm.inspect': 'Check the VM',
 };
 
 /** Input fields by the label they carry in the window. */
@@ -52,7 +54,7 @@ export interface WindowError {
   host?: string;
 }
 
-const COMMAND_ID = /\b(lab|hosts|preflight|link|mirror|lockstep|agent|drill|guest|console|events|tasks|app)\.[a-z][A-Za-z]*\b/g;
+const COMMAND_ID = /\b(lab|hosts|preflight|link|mirror|lockstep|agent|drill|guest|console|vm|events|tasks|app)\.[a-z][A-Za-z]*\b/g;
 const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 
 /** Puts a command id, a step id or a CLI flag in the window's words. */

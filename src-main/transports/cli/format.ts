@@ -1,4 +1,5 @@
-import type { CommandName, ErrorDTO, EventRecord, PlanDTO, PreflightReport } from '../../contract/index.js';
+import type { CommandName, ErrorDTO, EventRecord, PlanDTO, PreflightReport, VmInspection, VmListing } from '../../contract/index.js';
+import { formatVmInspection, formatVmList } from './format-vm.js';
 
 const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 
@@ -40,6 +41,10 @@ export function formatValue(name: CommandName, value: unknown): string {
       const last = value as { at: number; report: PreflightReport } | null;
       return last ? `Checked ${new Date(last.at).toISOString()}\n${formatPreflight(last.report)}` : '(no preflight has run yet)';
     }
+    case 'vm.list':
+      return formatVmList(value as VmListing);
+    case 'vm.inspect':
+      return formatVmInspection(value as VmInspection);
     default:
       return formatObject(value);
   }
