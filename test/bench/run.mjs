@@ -155,7 +155,10 @@ function kernelKinds() {
   const uml = spawnSync('bash', [join(root, 'native/lab/uml/can-run.sh')], { encoding: 'utf8', timeout: 60_000 });
   const ok = uml.stdout.trim() === 'ok';
   if (!ok) console.log(`(user-mode Linux cannot run here: ${uml.stdout.trim()}; kernel figures for QEMU hosts only)`);
-  return ok ? ['uml', 'vm'] : ['vm'];
+  const kinds = ok ? ['uml', 'vm'] : ['vm'];
+  // BENCH_KERNEL=uml|vm: only that kind (where it can run)
+  const only = process.env.BENCH_KERNEL;
+  return only ? kinds.filter((k) => k === only) : kinds;
 }
 
 async function labUp(flavour, kind) {

@@ -4,18 +4,32 @@
  * agents armed → re-protect that resyncs only what changed, verified online. Driven through the CLI;
  * the test looks at the hosts over SSH only (the serving host's disk, where the guest's disk lives).
  */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientProbeResult, DrillMode, DrillReport, LabStatus, MirrorStatusDTO, PairStatus } from '../../src-main/contract/index.js';
-import { cli } from '../helpers/processes.js';
+import { cli, root } from '../helpers/processes.js';
 import { parseCounterSlots } from '../helpers/guest-disk.js';
 import { labEnv } from '../helpers/lab-env.js';
 import { fixtureArgv, mustOnHost, onHost, stopKernels, syncPercent, type LabHost, type Up } from '../faults/kernel-lab.js';
 import { killNow, labCli, waitWhileRunning } from '../faults/cli-json.js';
 
 const PREFIX = 'ud';
+/**
+ * The guest runs in lockstep INSIDE the kernel hosts: on user-mode Linux hosts (QEMU TCG in UML) it
+ * serves within a minute. On QEMU kernel hosts (the flavour for machines whose CPU has AMX, where UML
+ * cannot run) the guest's QEMU is TCG inside TCG: measured 2026-12-07 here, protect reached lockstep
+ * after 164 s and the guest had not answered a single request 5 minutes later. There this story cannot
+ * run in the test budget: it is skipped (reported as skipped, with this reason), and the DRBD layer
+ * itself is still tested on those hosts by test/lab/mirror.spec.ts and test/faults/mirror-faults.spec.ts.
+ */
+const uml = spawnSync('bash', [join(root, 'native/lab/uml/can-run.sh')], { encoding: 'utf8', timeout: 60_000 }).stdout.trim();
+const COLO_IN_KERNEL_HOSTS = uml === 'ok';
+if (!COLO_IN_KERNEL_HOSTS) console.log(`colo-drbd skipped: user-mode Linux cannot run here (${uml}); COLO inside QEMU kernel hosts does not serve in minutes`);
+
 const lab0 = labEnv(PREFIX, '198.18.76');
 // data disks of 1100M: room for writes while apart that take DRBD seconds to resync (the fault scenarios kill during it)
-const env = { ...lab0.env, LOCKSTEP_LAB_DATA_SIZE: '1100M' };
+const env = { ...lab0.env, LOCKSTEP_LAB_DATA_SIZE: '1100M', LOCKSTEP_LAB_KERNEL: 'uml' };
 const home = lab0.home;
 const { spawnCli } = labCli(env, 900_000);
 const WRITE_MIB = 600;
@@ -98,6 +112,7 @@ function reprotect(primary: string, secondary: string, writtenApart = 0): Lockst
 }
 
 beforeAll(() => {
+  if (!COLO_IN_KERNEL_HOSTS) return;
   cli(['lab', 'down'], env);
   lab = value(run<Up>(['lab', 'up', '--kernel']));
   value(run(['hosts', 'add-lab']));
@@ -106,13 +121,14 @@ beforeAll(() => {
 }, 600_000);
 
 afterAll(() => {
+  if (!COLO_IN_KERNEL_HOSTS) return home.remove();
   cli(['agent', 'stop'], env, 60_000);
   cli(['lockstep', 'stop'], env, 120_000);
   if (cli(['lab', 'down'], env, 180_000).code !== 0) stopKernels(home.path, PREFIX, lab?.hosts ?? []);
   home.remove();
 }, 600_000);
 
-describe('the guest in lockstep on DRBD (kernel lab): drills, and re-protect that resyncs only what changed', () => {
+describe.skipIf(!COLO_IN_KERNEL_HOSTS)('the guest in lockstep on DRBD (kernel lab): drills, and re-protect that resyncs only what changed', () => {
   it('protect puts the guest on the DRBD device: no disk image anywhere, DRBD apart in lockstep', async () => {
     const s = inLockstep(value(run<PairStatus>(['lockstep', 'protect', 'hostA', 'hostB'])));
     expect([s.primary.name, s.secondary.name]).toEqual(['hostA', 'hostB']);
