@@ -20,6 +20,8 @@ import { SessionPool } from '../hosts/pool.js';
 import { HostsService } from '../hosts/hosts-service.js';
 import { AgentActions } from '../agent/agent-actions.js';
 import { AgentService } from '../agent/agent-service.js';
+import { MaintenanceService } from '../lockstep/maintenance-service.js';
+import { watchClients } from '../drill/client-watch.js';
 
 export interface CoreOptions {
   door: 'web' | 'electron' | 'cli';
@@ -46,6 +48,7 @@ export class Core {
   readonly consoles: ConsoleService;
   readonly mirror: MirrorService;
   readonly agent: AgentService;
+  readonly maintenance: MaintenanceService;
   readonly startedAt = Date.now();
   private readonly handlers: Handlers;
   private tail?: NodeJS.Timeout;
@@ -101,6 +104,8 @@ export class Core {
     });
     this.lockstep.beforeVmStop = () => this.agent.holdAll();
     this.lockstep.agents = new AgentActions(this.agent);
+    this.maintenance = new MaintenanceService(this.lockstep);
+    this.maintenance.watchClients = (address) => watchClients(this.lockstep, address);
     this.handlers = makeHandlers(this);
     this.pairWatcher = new PairWatcher(
       {

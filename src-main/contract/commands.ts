@@ -11,6 +11,7 @@ import type { LastPreflight, PreflightReport } from './preflight.js';
 import type { LinkStatus, MirrorStatusDTO } from './link.js';
 import type { ConsoleDTO } from './console.js';
 import type { AgentStatus } from './agent.js';
+import type { MaintenanceStatus } from './maintenance.js';
 
 /** A name that is safe everywhere: files, shells, SQL, DOM. */
 export const SafeName = z
@@ -158,6 +159,19 @@ export const commands = {
   },
   'lockstep.failover': { input: empty, summary: 'Fail over now (what the host agent does when the primary dies)' },
   'lockstep.stop': { input: empty, summary: 'Stop both VMs of the pair (quit → SIGTERM → SIGKILL)', long: true },
+  'host.maintenance': {
+    input: z
+      .object({
+        action: z.enum(['enter', 'exit', 'status']),
+        host: HostRef.optional(),
+        failback: z.boolean().default(false).describe('exit: move the primary back to the host it ran on before (a second planned switchover)'),
+      })
+      .strict(),
+    summary:
+      'Maintenance: enter HOST (a planned switchover if it runs the primary, its VM stopped, the agents held: reboot it), exit HOST (re-protect, --failback), status',
+    positional: ['action', 'host'],
+    long: true,
+  },
   'agent.deploy': {
     input: z
       .object({
@@ -311,6 +325,7 @@ export interface Outputs {
   'lockstep.reprotect': PairStatus;
   'lockstep.failover': PairStatus;
   'lockstep.stop': PairStatus;
+  'host.maintenance': MaintenanceStatus;
   'agent.deploy': AgentStatus;
   'agent.status': AgentStatus;
   'agent.stop': AgentStatus;

@@ -19,6 +19,7 @@ import { failedOverRecord, observedFailover } from './observed-failover.js';
 import { crossoverAddresses } from './crossover-addresses.js';
 import { servingWarning, waitServing, watchFlow } from './serving-check.js';
 import type { HostAgents } from './host-agents.js';
+import { inMaintenanceError, maintenanceStatus } from './maintenance.js';
 
 export interface LockstepDeps {
   store: Store;
@@ -94,6 +95,7 @@ export class LockstepService {
       });
     }
     const prev = this.record();
+    if (prev?.state === 'maintenance') throw inMaintenanceError(this.side(prev.maintenance.host, 'none').name);
     if (prev?.state === 'failed-over') {
       const survivor = this.side(prev.primary, 'none').name;
       if (await this.survivorAlive(prev))
@@ -205,6 +207,7 @@ export class LockstepService {
       if (now.state === 'lockstep') return (await this.checkServing(20_000)) === 'stalled' ? this.replaceSecondary(false) : this.status();
       r = this.record();
     }
+    if (r?.state === 'maintenance') throw inMaintenanceError(this.side(r.maintenance.host, 'none').name);
     if (!r || (r.state !== 'failed-over' && r.state !== 'reprotecting'))
       throw new LockstepError({
         code: 'nothing-to-reprotect',
@@ -260,6 +263,7 @@ export class LockstepService {
         at: r.failedAt,
         guestAddress: r.guestAddress,
       };
+    if (r.state === 'maintenance') return maintenanceStatus(r, (ref) => this.side(ref, 'none'), await this.survivorAlive(r));
     if (r.state === 'starting' || r.state === 'reprotecting')
       return { state: 'starting', primary: this.side(r.primary, 'none'), secondary: this.side(r.secondary, 'none'), step: r.state };
     const sa = await this.deps.hosts.session(r.primary).catch(() => null);
@@ -373,7 +377,7 @@ export class LockstepService {
     const r = this.record();
     if (!r || r.state === 'stopped')
       throw new LockstepError({ code: 'no-vm', message: 'No guest is running.', fix: 'Protect the guest first (Setup → Protect).' });
-    const host = side === 'primary' ? r.primary : r.state === 'failed-over' ? null : r.secondary;
+    const host = side === 'primary' ? r.primary : r.state === 'failed-over' || r.state === 'maintenance' ? null : r.secondary;
     if (!host) throw new LockstepError({ code: 'no-secondary', message: 'The guest runs on one host only (failed over): there is no secondary console.' });
     // after a failover the survivor still runs the QEMU that was started as the secondary
     const role = vmFiles(r, side);

@@ -107,7 +107,11 @@ export function reprotectSteps(ctx: ColoContext): Step<ProtectParams>[] {
               rateUnit: 'B/s',
               ...(rate > 0 ? { etaSeconds: Math.max(0, (job.len - job.offset) / rate) } : {}),
             });
-            if (job.ready) break;
+            // what was copied to the returned host: the maintenance report's resync figure
+            if (job.ready) {
+              ctx.save({ ...pair(), resyncBytes: job.offset });
+              break;
+            }
             if (signal.aborted) {
               await q.exec('block-job-cancel', { device: 'resync' }).catch(() => undefined);
               throw new LockstepError({ code: 'cancelled', message: 'Re-protect was cancelled; the guest keeps running alone.' });
