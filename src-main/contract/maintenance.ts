@@ -44,7 +44,11 @@ export interface MaintenanceReport {
   failback: boolean;
   /** where the primary runs now (after exit: the survivor, or the host again after --failback) */
   primaryNow: string;
-  /** when protection was lost and regained: [lost, regained or null while still unprotected] */
+  /**
+   * when protection was lost and regained: [lost, regained or null while still unprotected]. Lost when
+   * the agents are held at enter; regained at the end of exit (lockstep again and the agents armed), so
+   * a failback's brief lockstep in between (agents still held: no automatic failover) counts as unprotected.
+   */
   unprotected: [number, number | null][];
   notes: string[];
 }

@@ -14,16 +14,7 @@ import { RecordRepo } from '../store/record-repo.js';
 import { paths } from './colo-args.js';
 import { killQemu, qemuMajor, stopGuestVms } from './host-ops.js';
 import type { LockstepService } from './lockstep-service.js';
-import {
-  enterRefusal,
-  maintenanceRecord,
-  maintenanceWords,
-  returnedRecord,
-  roleOf,
-  statusOf,
-  switchoverGap,
-  unprotectedSeconds,
-} from './maintenance.js';
+import { enterRefusal, maintenanceRecord, maintenanceWords, returnedRecord, roleOf, statusOf, switchoverGap, unprotectedSeconds } from './maintenance.js';
 import { KEEP_REPORTS, MAINTENANCE_KEY, maintenanceLogSchema, type MaintenanceLog } from './maintenance-record.js';
 import { HOST_PATHS, vmFiles, type PairRecord } from './pair-record.js';
 
@@ -138,21 +129,30 @@ export class MaintenanceService {
       unprotected: [],
       notes: [],
     };
-    // no failover and no alarm while the host is out: both agents disarmed until they are deployed again
+    // no failover and no alarm while the host is out: both agents disarmed until they are deployed again;
+    // unprotected from here until the pair is in lockstep with the agents armed again
+    report.unprotected.push([report.enteredAt, null]);
     await agents?.hold().catch(() => undefined);
-    this.deps.bus.log('info', 'lockstep', `Maintenance of ${h.name}: ${role === 'primary' ? 'planned switchover to ' + report.survivor : 'the primary continues alone'}`);
+    this.deps.bus.log(
+      'info',
+      'lockstep',
+      `Maintenance of ${h.name}: ${role === 'primary' ? 'planned switchover to ' + report.survivor : 'the primary continues alone'}`,
+    );
     if (role === 'primary') {
       const { seen, stepMs } = await this.watched(r!.guestAddress, () => this.switchover(r!));
       report.gaps.push({ what: 'enter', at: Date.now(), from: h.name, to: report.survivor, stepMs, ...seen });
     } else {
       await this.lockstep.continueAlone(r!);
     }
-    report.unprotected.push([Date.now(), null]);
     // the host's side retired: no VM of the pair runs there any more (its DRBD side, with DRBD, stays Secondary/disconnected)
     await stopGuestVms(this.deps.hosts, [h.hostId]);
     const after = this.lockstep.record();
     if (after?.state !== 'failed-over')
-      throw new LockstepError({ code: 'maintenance-failed', message: `The pair did not end up running on ${report.survivor} alone.`, fix: 'lockstep lockstep status' });
+      throw new LockstepError({
+        code: 'maintenance-failed',
+        message: `The pair did not end up running on ${report.survivor} alone.`,
+        fix: 'lockstep lockstep status',
+      });
     this.lockstep.pairs.set(maintenanceRecord(after, { enteredAt: report.enteredAt, hostRole: role, preferredPrimary: r!.primary, agentsArmed }));
     this.save(report);
     const words = maintenanceWords(h.name, report.survivor);
@@ -192,7 +192,6 @@ export class MaintenanceService {
       await this.lockstep.agents?.hold().catch(() => undefined);
       const { seen, stepMs } = await this.watched(r.guestAddress, () => this.switchover(r!));
       report.gaps.push({ what: 'failback', at: Date.now(), from: this.name(r.primary), to: this.name(r.secondary), stepMs, ...seen });
-      report.unprotected.push([Date.now(), null]);
       await stopGuestVms(this.deps.hosts, [r.primary]);
       this.save(report);
       report = await this.reprotect(report);
@@ -205,6 +204,7 @@ export class MaintenanceService {
       else if (armed) report.notes.push('The host agents are armed again for the new roles.');
     }
     report.protectedAt = Date.now();
+    report.unprotected = report.unprotected.map(([a, b]) => [a, b ?? report!.protectedAt]);
     this.save(report);
     this.deps.bus.log('info', 'lockstep', `${h.name} is back: the guest is protected again (primary on ${report.primaryNow})`);
     return this.status();
@@ -242,8 +242,6 @@ export class MaintenanceService {
     const after = this.lockstep.record()!;
     report.resyncBytes += after.resyncBytes ?? 0;
     report.gaps.push({ what: 'reprotect', at: Date.now(), from: this.name(after.primary), to: this.name(after.primary), stepMs, ...seen });
-    const open = report.unprotected.findIndex(([, b]) => b === null);
-    if (open >= 0) report.unprotected[open] = [report.unprotected[open]![0], Date.now()];
     this.save(report);
     return report;
   }
