@@ -9,6 +9,7 @@ import type { ClientWatch } from '../lockstep/maintenance-service.js';
 import { analyseSamples } from './analyse.js';
 import { startMeter } from './drill-runner.js';
 import { streamFaultGap } from './figures.js';
+import { gapAcross } from './moment-gap.js';
 
 /** the meter never runs longer than this (a re-protect with a full copy under TCG takes a minute or two) */
 const CAP_SECONDS = 600;
@@ -24,10 +25,9 @@ export async function watchClients(lockstep: LockstepService, address: string): 
       meter.endIn(afterMs);
       const m = await meter.done;
       const f = { at: (fault || Date.now()) - m.startedAt, handledAt: (handled || fault || Date.now()) - m.startedAt };
-      const ordinary = m.ordinary?.length ? analyseSamples(m.ordinary, f) : null;
       const hedged = analyseSamples(m.samples ?? [], f);
       return {
-        ordinaryClientMs: ordinary ? (ordinary.faultGapMs ?? 0) : null,
+        ordinaryClientMs: gapAcross(m.ordinary ?? [], f, Date.now() - m.startedAt),
         streamMs: streamFaultGap(m.stream.gaps, m.stream.longestGapMs, { ...f, actStart: null, actEnd: null }),
         streamSurvived: m.stream.survived,
         wentBackwards: hedged.wentBackwards || m.stream.wentBackwards,

@@ -33,8 +33,8 @@ export interface ClientWatch {
 
 const NOT_MEASURED: ClientSeen = { ordinaryClientMs: null, streamMs: null, streamSurvived: null, wentBackwards: null };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** the client watches this long before a switchover (its baseline) and after the step finished */
-const BEFORE_MS = 2000;
+/** the client watches this long before a switchover (its start in the client namespace and a baseline) and after the step finished */
+const BEFORE_MS = 4000;
 const AFTER_MS = 5000;
 
 export class MaintenanceService {

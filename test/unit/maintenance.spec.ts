@@ -12,6 +12,7 @@ import {
   unprotectedSeconds,
 } from '../../src-main/lockstep/maintenance.js';
 import { failedOverRecord } from '../../src-main/lockstep/observed-failover.js';
+import { gapAcross } from '../../src-main/drill/moment-gap.js';
 import { pairRecordSchema, type PairRecord } from '../../src-main/lockstep/pair-record.js';
 
 const A = { hostId: '10.0.0.11:22', name: 'hostA' };
@@ -155,5 +156,26 @@ describe('maintenance: words and figures', () => {
     expect(statusOf({ ...report, protectedAt: 9 }, false)).toMatchObject({ state: 'protected' });
     expect(statusOf(report, false)).toMatchObject({ state: 'none', last: report });
     expect(statusOf(null, false)).toMatchObject({ state: 'none', last: null });
+  });
+});
+
+describe('maintenance: the ordinary client gap across a moment', () => {
+  const ok = (t: number, ms = 50) => ({ t, ms });
+  const failed = (t: number) => ({ t, ms: null });
+  it('the longest silence from the last answer before the moment until answers flow after it was handled', () => {
+    const s = [ok(0), ok(100), ok(200), failed(300), failed(1300), ok(2300), ok(2400)];
+    // moment 250..900: silent from 250 (answer of 200) to 2350
+    expect(gapAcross(s, { at: 260, handledAt: 900 }, 5000)).toBe(2100);
+  });
+  it('null when the client had no answer before the moment (it started late), not zero', () => {
+    expect(gapAcross([ok(3000), ok(3100)], { at: 1000, handledAt: 2000 }, 5000)).toBeNull();
+    expect(gapAcross([], { at: 1000, handledAt: 2000 }, 5000)).toBeNull();
+  });
+  it('no answer after the moment: silent until the end of watching', () => {
+    expect(gapAcross([ok(0), ok(100), failed(200)], { at: 300, handledAt: 400 }, 6150)).toBe(6000);
+  });
+  it('answers throughout: the largest step between them', () => {
+    const s = [0, 100, 200, 300, 700, 800].map((t) => ok(t));
+    expect(gapAcross(s, { at: 250, handledAt: 350 }, 1000)).toBe(400);
   });
 });
