@@ -13,6 +13,7 @@ import {
 } from '../../src-main/lockstep/maintenance.js';
 import { failedOverRecord } from '../../src-main/lockstep/observed-failover.js';
 import { gapAcross } from '../../src-main/drill/moment-gap.js';
+import { formatMaintenance } from '../../src-main/transports/cli/format-maintenance.js';
 import { pairRecordSchema, type PairRecord } from '../../src-main/lockstep/pair-record.js';
 
 const A = { hostId: '10.0.0.11:22', name: 'hostA' };
@@ -177,5 +178,37 @@ describe('maintenance: the ordinary client gap across a moment', () => {
   it('answers throughout: the largest step between them', () => {
     const s = [0, 100, 200, 300, 700, 800].map((t) => ok(t));
     expect(gapAcross(s, { at: 250, handledAt: 350 }, 1000)).toBe(400);
+  });
+});
+
+describe('maintenance: what the CLI prints', () => {
+  it('the plain sentence first, the risk, what to run next, then the figures by their bench names', () => {
+    const report: MaintenanceReport = {
+      id: 3,
+      host: 'hostA',
+      hostId: A.hostId,
+      hostRole: 'primary',
+      survivor: 'hostB',
+      enteredAt: 1,
+      protectedAt: null,
+      unprotectedSeconds: 12.5,
+      resyncBytes: 0,
+      gaps: [
+        { what: 'enter', at: 1, from: 'hostA', to: 'hostB', ordinaryClientMs: 1016, streamMs: 400, streamSurvived: true, wentBackwards: false, stepMs: 800 },
+      ],
+      switchoverGapMs: 1016,
+      failback: false,
+      primaryNow: 'hostB',
+      unprotected: [[1, null]],
+      notes: [],
+    };
+    const text = formatMaintenance(statusOf(report, true, maintenanceWords('hostA', 'hostB')));
+    const lines = text.split('\n');
+    expect(lines[0]).toBe('hostA can be rebooted now; the guest runs unprotected on hostB.');
+    expect(lines[1]).toMatch(/^If hostB fails/);
+    expect(text).toContain('enter     hostA → hostB: ordinary client gap 1016 ms, TCP stream gap 400 ms, step 800 ms');
+    expect(text).toContain('maintenance_switchover_gap_ms: 1016');
+    expect(text).toContain('maintenance_unprotected_seconds: 12.5');
+    expect(text).toContain('maintenance_resync_bytes: 0');
   });
 });
