@@ -42,6 +42,8 @@ export interface MaintenanceReport {
   /** the longest gap an ordinary client saw at a switchover (null: none measured) */
   switchoverGapMs: number | null;
   failback: boolean;
+  /** were the host agents armed when maintenance began (exit arms them again only then) */
+  agentsArmed: boolean;
   /** where the primary runs now (after exit: the survivor, or the host again after --failback) */
   primaryNow: string;
   /**

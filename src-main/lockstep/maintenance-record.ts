@@ -35,6 +35,7 @@ const report = z.object({
   gaps: z.array(gap),
   switchoverGapMs: z.number().nullable(),
   failback: z.boolean(),
+  agentsArmed: z.boolean().default(false),
   primaryNow: z.string(),
   unprotected: z.array(z.tuple([z.number(), z.number().nullable()])),
   notes: z.array(z.string()),

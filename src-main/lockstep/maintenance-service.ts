@@ -125,6 +125,7 @@ export class MaintenanceService {
       gaps: [],
       switchoverGapMs: null,
       failback: false,
+      agentsArmed,
       primaryNow: this.name(other),
       unprotected: [],
       notes: [],
@@ -198,7 +199,7 @@ export class MaintenanceService {
     } else if (failback) report.notes.push(`No failback needed: the primary already runs on ${this.name(r.primary)}.`);
     const now = this.lockstep.record()!;
     report.primaryNow = this.name(now.primary);
-    if (mark?.agentsArmed ?? true) {
+    if (mark?.agentsArmed ?? report.agentsArmed) {
       const armed = await this.lockstep.agents?.ensureArmed(now).catch((e: Error) => e);
       if (armed instanceof Error) report.notes.push(`The host agents could not be armed again: ${armed.message} (fix: lockstep agent deploy)`);
       else if (armed) report.notes.push('The host agents are armed again for the new roles.');
