@@ -1,3 +1,4 @@
+import { pairDisk } from '../mirror/pair-disk.js';
 import { join } from 'node:path';
 import { toErrorDTO, validateRequest, type AppEvent, type CommandName, type Output, type Result } from '../contract/index.js';
 import { Store } from '../store/store.js';
@@ -89,6 +90,7 @@ export class Core {
       link: this.link,
       nativeDir: nativeDir(),
       distDir: distDir(),
+      disks: pairDisk(this.mirror),
     });
     this.drills = new DrillService({ store: this.store, lockstep: this.lockstep });
     this.consoles.vmLocator = (side) => this.lockstep.consoleOf(side);

@@ -67,4 +67,6 @@ export type MirrorStatusDTO =
       outOfSyncKiB: number | null;
       /** both sides' out-of-sync figures when in split brain */
       splitBrain?: { aOutOfSyncKiB: number | null; bOutOfSyncKiB: number | null };
+      /** the lockstep pair holds the guest's disk here and disconnected it on purpose (each side's bitmap records its writes) */
+      underPair?: 'split-in-lockstep';
     };

@@ -22,6 +22,19 @@ export type PairStatus =
       lastCheckpointAt: number | null;
       /** how the disks were made identical before the first checkpoint */
       diskSync: 'drbd' | 'full-copy' | 'fresh';
+      /** the DRBD resource under the pair (diskSync 'drbd'): disconnected while in lockstep */
+      disk?: { resource: string; device: string };
+      /** what the last re-protect copied to the returned host (DRBD: only what changed) */
+      lastResync?: {
+        how: 'drbd' | 'full-copy';
+        bytes: number;
+        seconds: number;
+        sourceBitmapBytes?: number | null;
+        targetBitmapBytes?: number | null;
+        alMarkedBytes?: number;
+        verifiedOutOfSyncBytes?: number | null;
+        at: number;
+      };
       guestAddress: string;
       /**
        * does the secondary's output reach the primary's comparer? `stalled`: the primary talks, the

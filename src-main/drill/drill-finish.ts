@@ -12,13 +12,17 @@ import type { MeterResult } from './meter.js';
 
 /** Never two primaries: after a drill exactly one guest VM runs on the pair (lab: seen from the machine; else over SSH). */
 async function vmsRunning(svc: LockstepService, lab: LabStatus, hosts: string[]): Promise<number> {
+  // the power of each host now (a drill may have powered one off since it began)
+  if (lab.state === 'up' && lab.kernelHosts) lab = await svc.deps.lab.status();
   let n = 0;
   for (const ref of hosts) {
     const h = lab.state === 'up' ? lab.hosts.find((x) => `${x.address}:${x.port}` === ref) : undefined;
-    if (h) {
+    // a namespace host is seen from the machine; a kernel host that is off runs nothing, one that is on is asked over SSH
+    if (h && lab.state === 'up' && !lab.kernelHosts) {
       n += await svc.deps.lab.vmsRunning(h.name);
       continue;
     }
+    if (h?.power === 'off') continue;
     const s = await svc.deps.hosts.session(ref);
     for (const role of ['primary', 'secondary'] as const) if ((await pidOf(s, paths(HOST_PATHS.run, role).pid)) !== null) n++;
   }

@@ -144,6 +144,13 @@ const LIST: Record<string, Omit<HostProgram, 'name'>> = {
     use: 'lockstep',
     pkg: { deb: 'qemu-utils', proxmox: 'pve-qemu-kvm', el: 'qemu-img', suse: 'qemu-tools' },
   },
+  // the same package as qemu-img on every family: its finding covers both
+  'qemu-nbd': {
+    feature: 'copies the guest’s disk host to host over the crossover on a pair without DRBD',
+    use: 'lockstep',
+    pkg: { deb: 'qemu-utils', proxmox: 'pve-qemu-kvm', el: 'qemu-img', suse: 'qemu-tools' },
+    reportedBy: 'tool-qemu-img',
+  },
 };
 
 /** Every program the app runs on a host, in a fixed order. */

@@ -101,11 +101,17 @@ export async function ensureObjects(q: Qmp, hasRewriter: boolean): Promise<void>
   for (const o of coloObjects(hasRewriter)) if (!have.has(o.id as string)) await q.exec('object-add', o);
 }
 
-/** Replication child, x-colo, migrate; resolves when the primary reports `colo`. */
-export async function joinColo(q: Qmp, o: { xb: string; generation: number; signal?: AbortSignal }): Promise<{ replNode: string }> {
+/**
+ * Replication child, x-colo, migrate; resolves when the primary reports `colo`. `resume`: the
+ * caller paused a running guest so that the disks are identical when the replication child
+ * attaches; from then on every write reaches both disks, so the guest runs on during the
+ * migration's precopy and pauses only for its last round (not for the whole RAM).
+ */
+export async function joinColo(q: Qmp, o: { xb: string; generation: number; signal?: AbortSignal; resume?: boolean }): Promise<{ replNode: string }> {
   const node = replicationNode(o.xb, o.generation);
   await q.exec('blockdev-add', node.args);
   await q.exec('x-blockdev-change', { parent: 'colo-disk0', node: node.replNode });
+  if (o.resume) await q.exec('cont');
   await q.exec('migrate-set-capabilities', { capabilities: [{ capability: 'x-colo', state: true }] });
   await q.exec('migrate-set-parameters', { 'x-checkpoint-delay': 2000 });
   await q.exec('migrate', { uri: `tcp:${o.xb}:${PORTS.migration}` });

@@ -2,14 +2,14 @@ import { join } from 'node:path';
 import { LockstepError } from '../contract/index.js';
 import type { HostDTO } from '../contract/hosts.js';
 import type { SshSession } from '../hosts/ssh-session.js';
-import type { Step } from '../tasks/step.js';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import type { Step, StepContext } from '../tasks/step.js';
 import { ensureFile, killQemu, pidOf, remoteSha256, type UploadFor } from './host-ops.js';
 import { ensureProxies, joinColo } from './colo-join.js';
 import { GUEST, HOST_PATHS, inLockstepRecord, type PairRecord } from './pair-record.js';
 import { Qmp } from '../hosts/qmp.js';
 import { paths, primaryArgs, secondaryArgs, PORTS, type VmSpec } from './colo-args.js';
+import type { DiskLayer } from './disk-layer.js';
+import { copyDiskHostToHost } from './disk-copy.js';
 
 export interface ProtectParams {
   a: string;
@@ -24,6 +24,9 @@ export interface ColoContext {
   guestDir: string;
   shimFile: string;
   log(msg: string): void;
+  disks: DiskLayer;
+  /** sets the replication link up again (a host that rebooted without persistence lost its address); false: no link to restore */
+  relink(): Promise<boolean>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -43,7 +46,7 @@ function spec(r: PairRecord, role: 'primary' | 'secondary'): VmSpec {
     run: HOST_PATHS.run,
     xa: r.xa,
     xb: r.xb,
-    disk: `${lib}/disk.img`,
+    disk: r.disk?.device ?? `${lib}/disk.img`,
     active: `${HOST_PATHS.run}/active.qcow2`,
     hidden: `${HOST_PATHS.run}/hidden.qcow2`,
   };
@@ -104,7 +107,8 @@ export function protectSteps(ctx: ColoContext): Step<ProtectParams>[] {
         const { sa, sb } = await both(params);
         return (await coloMode(sa, 'primary')) === 'primary' && (await coloMode(sb, 'secondary')) === 'secondary';
       },
-      apply: async ({ params }) => {
+      apply: async (step) => {
+        const { params } = step;
         const { sa, sb } = await both(params);
         const r = pair();
         // a cold start: VMs left by an interrupted protect are stopped first (their disk writes are
@@ -116,9 +120,12 @@ export function protectSteps(ctx: ColoContext): Step<ProtectParams>[] {
         await stageHost(ctx, sa, r, forA);
         await stageHost(ctx, sb, r, forB);
         // the primary's disk is the truth (it keeps the guest's data across stop/protect); the secondary gets an identical copy
-        const disk = `${HOST_PATHS.lib}/disk.img`;
-        if ((await remoteSha256(sa, disk)) === null) await ensureFile(sa, join(ctx.guestDir, 'disk.img'), disk, forA);
-        await copyDisk(sa, sb, disk, ctx.log, forB);
+        if (r.disk) await drbdDisk(ctx, sa, params, step);
+        else {
+          const disk = `${HOST_PATHS.lib}/disk.img`;
+          if ((await remoteSha256(sa, disk)) === null) await blankDisk(sa, disk);
+          await copyDiskHostToHost(sa, sb, disk, r.xb, step, forB);
+        }
       },
       verify: async () => {},
     },
@@ -146,6 +153,8 @@ export function protectSteps(ctx: ColoContext): Step<ProtectParams>[] {
         try {
           // the chardevs and filters are on its command line: wait for the secondary, then join
           await ensureProxies(q, r.xa, signal);
+          // the guest has not run yet (-S): from here the secondary's disk follows through QEMU, not DRBD
+          if (r.disk) await ctx.disks.split();
           const { replNode } = await joinColo(q, { xb: r.xb, generation: r.generation ?? 0, signal });
           ctx.save({ ...pair(), replNode });
         } finally {
@@ -172,7 +181,10 @@ export function networkStep(ctx: ColoContext, taps: 'both' | 'secondary'): Step<
     apply: async ({ params }) => {
       const { sa, sb } = await sessions(ctx, params);
       for (const s of taps === 'both' ? [sa, sb] : [sb]) await guestTap(s);
-      await crossoverPing(sa, requirePair(ctx).xb);
+      const xb = requirePair(ctx).xb;
+      // a host back from a power cut may have lost its link address: the link's own setup restores it
+      if ((await sa.exec(['ping', '-c', '1', '-W', '1', xb])).code !== 0 && (await ctx.relink())) ctx.log('The replication link was set up again');
+      await crossoverPing(sa, xb);
     },
     verify: async () => {},
   };
@@ -194,7 +206,9 @@ export function secondaryStep(ctx: ColoContext): Step<ProtectParams> {
       const s = spec(r, 'secondary');
       await killQemu(sb, paths(HOST_PATHS.run, 'secondary').pid, 1000);
       await killQemu(sb, paths(HOST_PATHS.run, 'primary').pid, 1000);
-      const size = (await sb.check(['stat', '-c', '%s', s.disk])).trim();
+      // on DRBD the secondary's QEMU opens its side of the device: Primary too, for the join only
+      if (r.disk) await ctx.disks.openOn(ctx.host(params.b));
+      const size = r.disk ? (await sb.check(['blockdev', '--getsize64', s.disk])).trim() : (await sb.check(['stat', '-c', '%s', s.disk])).trim();
       for (const f of [s.active!, s.hidden!]) {
         await sb.exec(['rm', '-f', f]);
         await sb.check(['qemu-img', 'create', '-q', '-f', 'qcow2', f, size]);
@@ -247,18 +261,26 @@ export async function stageHost(ctx: ColoContext, s: SshSession, r: PairRecord, 
   if (r.accel === 'tcg') await ensureFile(s, ctx.shimFile, HOST_PATHS.shim, o);
 }
 
-/** Cold start only (no VM runs): the secondary's disk becomes a byte copy of the primary's, through this app. */
-async function copyDisk(sa: SshSession, sb: SshSession, disk: string, log: (m: string) => void, o: UploadFor): Promise<void> {
-  const want = await remoteSha256(sa, disk);
-  if (want !== null && (await remoteSha256(sb, disk)) === want) return;
-  const tmp = mkdtempSync(join(tmpdir(), 'lockstep-disk-'));
-  try {
-    await sa.getFile(disk, join(tmp, 'disk.img'));
-    await ensureFile(sb, join(tmp, 'disk.img'), disk, o);
-    log(`Disk copied from ${sa.target.address} to ${sb.target.address} (full copy: no DRBD on this pair)`);
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+/**
+ * The guest's disk on DRBD: connected with the primary's side kept (a pair a stop or a failover
+ * left apart resyncs only what changed), and, once per device, the demo guest's blank counter disk
+ * laid on it from the primary host; DRBD carries it to the other host over the crossover.
+ */
+async function drbdDisk(ctx: ColoContext, sa: SshSession, params: ProtectParams, step: StepContext<ProtectParams>): Promise<void> {
+  const r = requirePair(ctx);
+  const got = await ctx.disks.join(ctx.host(params.a), step);
+  if (got) ctx.save({ ...requirePair(ctx), lastResync: { how: 'drbd', ...got, at: Date.now() } });
+  if (ctx.disks.seeded()) return;
+  await sa.check(['dd', 'if=/dev/zero', `of=${r.disk!.device}`, 'bs=1M', `count=${GUEST.diskMiB}`, 'oflag=direct', 'conv=fsync', 'status=none'], {
+    fix: `Check ${r.disk!.device} on ${sa.target.address} (lockstep mirror status)`,
+  });
+  ctx.disks.markSeeded();
+  ctx.log(`The demo guest's disk (${GUEST.diskMiB} MiB, blank) laid on ${r.disk!.device}; DRBD made it identical on both hosts`);
+}
+
+/** The demo guest's disk where a host has none: blank (the counter starts at 0), made there, never uploaded. */
+export async function blankDisk(s: SshSession, disk: string): Promise<void> {
+  await s.check(['dd', 'if=/dev/zero', `of=${disk}`, 'bs=1', 'count=0', `seek=${GUEST.diskMiB * 2 ** 20}`, 'status=none']);
 }
 
 /** The guest's NIC: a tap in the host's bridge. */

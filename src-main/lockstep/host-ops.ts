@@ -57,28 +57,35 @@ export function dfAvailableKiB(text: string): number | null {
   return f && f.length >= 6 && Number.isFinite(n) ? n : null;
 }
 
-/** A failed upload in words: the file system too small for the file → host-disk-full; else what failed. */
-async function uploadError(s: SshSession, local: string, remote: string, e: unknown, o: UploadFor): Promise<LockstepError> {
+/** `host-disk-full` when the file system of `remote` on the host has less than `need` bytes free; else null. */
+export async function noRoomFor(s: SshSession, remote: string, need: number, o: UploadFor, cause?: string): Promise<LockstepError | null> {
   const where = o.host ?? hostId(s.target);
   const dir = remote.replace(/\/[^/]*$/, '') || '/';
-  const need = statSync(local).size;
   const df = await s.exec(['df', '-Pk', dir]).catch(() => null);
   const free = df?.code === 0 ? dfAvailableKiB(df.stdout) : null;
+  if (free === null || free * 1024 >= need) return null;
   const again = o.again ? `, then: ${o.again}` : ', then run the same command again';
-  if (free !== null && free * 1024 < need)
-    return new LockstepError({
-      code: 'host-disk-full',
-      message: `${where} has no room for ${remote}: it needs ${mib(need)} MiB, ${dir} has ${mib(free * 1024)} MiB free.`,
-      cause: (e as Error).message,
-      fix: `Free space on ${where} (\`df -h ${dir}\` there shows the file system)${again}.`,
-      host: hostId(s.target),
-      details: { file: remote, neededBytes: need, freeBytes: free * 1024, dir },
-    });
+  return new LockstepError({
+    code: 'host-disk-full',
+    message: `${where} has no room for ${remote}: it needs ${mib(need)} MiB, ${dir} has ${mib(free * 1024)} MiB free.`,
+    ...(cause ? { cause } : {}),
+    fix: `Free space on ${where} (\`df -h ${dir}\` there shows the file system)${again}.`,
+    host: hostId(s.target),
+    details: { file: remote, neededBytes: need, freeBytes: free * 1024, dir },
+  });
+}
+
+/** A failed upload in words: the file system too small for the file → host-disk-full; else what failed. */
+async function uploadError(s: SshSession, local: string, remote: string, e: unknown, o: UploadFor): Promise<LockstepError> {
+  const full = await noRoomFor(s, remote, statSync(local).size, o, (e as Error).message);
+  if (full) return full;
   if (e instanceof LockstepError) return e;
+  const where = o.host ?? hostId(s.target);
+  const dir = remote.replace(/\/[^/]*$/, '') || '/';
   return new LockstepError({
     code: 'upload-failed',
     message: `Copying ${remote} to ${where} failed: ${(e as Error).message}`,
-    fix: `Check that ${where} answers SSH and can write ${dir}${again}.`,
+    fix: `Check that ${where} answers SSH and can write ${dir}${o.again ? `, then: ${o.again}` : ', then run the same command again'}.`,
     host: hostId(s.target),
   });
 }

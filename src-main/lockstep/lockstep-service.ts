@@ -19,7 +19,8 @@ import { failedOverRecord, observedFailover } from './observed-failover.js';
 import { crossoverAddresses } from './crossover-addresses.js';
 import { servingWarning, waitServing, watchFlow } from './serving-check.js';
 import type { HostAgents } from './host-agents.js';
-import { inMaintenanceError, maintenanceStatus } from './maintenance.js';
+import type { DiskLayer } from './disk-layer.js';
+import { maintenanceStatus, notInMaintenance } from './maintenance.js';
 
 export interface LockstepDeps {
   store: Store;
@@ -30,6 +31,8 @@ export interface LockstepDeps {
   link?: LinkService;
   nativeDir: string;
   distDir: string;
+  /** the DRBD mirror under the pair, asked through this narrow interface (the core hands it in) */
+  disks: DiskLayer;
 }
 
 const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : null);
@@ -54,6 +57,13 @@ export class LockstepService {
       guestDir: join(deps.distDir, 'guest'),
       shimFile: join(deps.distDir, 'native', 'libcolo-tcg-shim.so'),
       log: (m) => deps.bus.log('info', 'lockstep', m),
+      disks: deps.disks,
+      relink: async () => {
+        const st = deps.link?.stored();
+        if (!st) return false;
+        await deps.link!.setup({ a: st.hosts.A, b: st.hosts.B, subnet: st.record.subnet, mtu: 'auto' });
+        return true;
+      },
     };
     deps.runner.register<ProtectParams>({
       kind: 'lockstep.protect',
@@ -94,8 +104,7 @@ export class LockstepService {
         fix: 'lockstep lockstep stop',
       });
     }
-    const prev = this.record();
-    if (prev?.state === 'maintenance') throw inMaintenanceError(this.side(prev.maintenance.host, 'none').name);
+    const prev = notInMaintenance(this.record(), (ref) => this.side(ref, 'none').name);
     if (prev?.state === 'failed-over') {
       const survivor = this.side(prev.primary, 'none').name;
       if (await this.survivorAlive(prev))
@@ -138,6 +147,8 @@ export class LockstepService {
       }).accel;
     const accel = (await facts(sa)) === 'kvm' && (await facts(sb)) === 'kvm' ? 'kvm' : 'tcg';
     const { xa, xb } = await crossoverAddresses(this.deps, i.a, i.b);
+    // the guest's disk lives on the DRBD device when a mirror joins these two hosts
+    const drbd = this.deps.disks.forPair(a, b);
     const rec: PairRecord = {
       state: 'starting',
       primary: a.hostId,
@@ -149,7 +160,8 @@ export class LockstepService {
       guestAddress: guestCidr.split('/')[0]!,
       guestCidr,
       since: Date.now(),
-      diskSync: 'full-copy',
+      diskSync: drbd ? 'drbd' : 'full-copy',
+      ...(drbd ? { disk: drbd } : {}),
       primaryVm: 'primary',
       generation: 0,
     };
@@ -199,7 +211,7 @@ export class LockstepService {
    * primary loss). Resumable: an interrupted re-protect continues at its step.
    */
   async reprotect(healing = false): Promise<PairStatus> {
-    let r = this.record();
+    let r = notInMaintenance(this.record(), (ref) => this.side(ref, 'none').name);
     if (r?.state === 'lockstep') {
       // the status notices a failover the host agents did without the app (the record follows it)
       const now = await this.status();
@@ -207,7 +219,6 @@ export class LockstepService {
       if (now.state === 'lockstep') return (await this.checkServing(20_000)) === 'stalled' ? this.replaceSecondary(false) : this.status();
       r = this.record();
     }
-    if (r?.state === 'maintenance') throw inMaintenanceError(this.side(r.maintenance.host, 'none').name);
     if (!r || (r.state !== 'failed-over' && r.state !== 'reprotecting'))
       throw new LockstepError({
         code: 'nothing-to-reprotect',
@@ -241,7 +252,7 @@ export class LockstepService {
     this.deps.bus.log(
       'info',
       'lockstep',
-      `Re-protected: primary on ${this.side(next.primary, 'none').name}, secondary in lockstep on ${this.side(next.secondary, 'none').name} (full disk copy, ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+      `Re-protected: primary on ${this.side(next.primary, 'none').name}, secondary in lockstep on ${this.side(next.secondary, 'none').name} (${this.record()?.disk ? 'DRBD resynced what changed' : 'full disk copy host to host'}, ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
     );
     return this.status();
   }
@@ -316,6 +327,8 @@ export class LockstepService {
       checkpointPauseMsP50: median(cp.pausesMs.slice(-50)),
       lastCheckpointAt: cp.times.at(-1) ?? null,
       diskSync: r.diskSync,
+      ...(r.disk ? { disk: r.disk } : {}),
+      ...(r.lastResync ? { lastResync: r.lastResync } : {}),
       guestAddress: r.guestAddress,
       secondaryOutput: sa ? await watchFlow(this.deps.store.kv, r, sa) : undefined,
     };

@@ -237,11 +237,16 @@ export class MaintenanceService {
 
   /** The existing re-protect, watched by a client (its join pauses the guest); records what it copied. */
   private async reprotect(report: MaintenanceReport): Promise<MaintenanceReport> {
-    const before = { ...this.lockstep.record()!, resyncBytes: undefined };
+    const before = { ...this.lockstep.record()!, lastResync: undefined };
     this.lockstep.pairs.set(before);
     const { seen, stepMs } = await this.watched(before.guestAddress, () => this.lockstep.reprotect());
     const after = this.lockstep.record()!;
-    report.resyncBytes += after.resyncBytes ?? 0;
+    const copied = after.lastResync;
+    report.resyncBytes += copied?.bytes ?? 0;
+    if (copied)
+      report.notes.push(
+        `Re-protect ${copied.how === 'drbd' ? 'resynced with DRBD (only what changed)' : 'copied the whole disk'}: ${(copied.bytes / 2 ** 20).toFixed(1)} MiB in ${copied.seconds.toFixed(1)} s.`,
+      );
     report.gaps.push({ what: 'reprotect', at: Date.now(), from: this.name(after.primary), to: this.name(after.primary), stepMs, ...seen });
     this.save(report);
     return report;

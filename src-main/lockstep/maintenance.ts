@@ -91,6 +91,12 @@ export function inMaintenanceError(host: string): LockstepError {
   });
 }
 
+/** The record, unless a host is in maintenance (then protect and re-protect refuse: exit re-protects). */
+export function notInMaintenance(r: PairRecord | undefined, name: (ref: string) => string): PairRecord | undefined {
+  if (r?.state === 'maintenance') throw inMaintenanceError(name(r.maintenance.host));
+  return r;
+}
+
 /** Pure: the longest ordinary-client gap at a switchover (re-protect pauses are listed, not counted). */
 export function switchoverGap(gaps: MaintenanceGap[]): number | null {
   const at = gaps.filter((g) => g.what !== 'reprotect' && g.ordinaryClientMs !== null).map((g) => g.ordinaryClientMs!);

@@ -31,8 +31,22 @@ interface PairBase {
   secondaryUsed?: boolean;
   /** how long the last protect / re-protect took */
   protectMs?: number;
-  /** what the last re-protect copied to the returned host (bytes): a full copy, or DRBD's resync */
-  resyncBytes?: number;
+  /** the DRBD device that holds the guest's disk on both hosts (diskSync 'drbd'); absent: a file on each host */
+  disk?: { resource: string; device: string };
+  /** what the last re-protect copied to the returned host */
+  lastResync?: ResyncFigure;
+}
+
+export interface ResyncFigure {
+  how: 'drbd' | 'full-copy';
+  bytes: number;
+  seconds: number;
+  /** DRBD: the survivor's bitmap (written while apart), the returned host's own bitmap, extents marked from its activity log */
+  sourceBitmapBytes?: number | null;
+  targetBitmapBytes?: number | null;
+  alMarkedBytes?: number;
+  verifiedOutOfSyncBytes?: number | null;
+  at: number;
 }
 
 /**
@@ -94,7 +108,8 @@ export const HOST_PATHS = {
   bridge: 'br0',
 } as const;
 
-export const GUEST = { memory: '131080k', mac: '52:54:00:4c:53:01' } as const;
+/** The demo guest: memory (8 KiB over 128 MiB: field-notes/colo.md), its NIC's MAC, its blank counter disk's size. */
+export const GUEST = { memory: '131080k', mac: '52:54:00:4c:53:01', diskMiB: 16 } as const;
 
 const hostRef = z.string().min(1);
 const pairBase = {
@@ -113,7 +128,19 @@ const pairBase = {
   generation: z.number().int().optional(),
   secondaryUsed: z.boolean().optional(),
   protectMs: z.number().optional(),
-  resyncBytes: z.number().optional(),
+  disk: z.object({ resource: z.string(), device: z.string() }).optional(),
+  lastResync: z
+    .object({
+      how: z.enum(['drbd', 'full-copy']),
+      bytes: z.number(),
+      seconds: z.number(),
+      sourceBitmapBytes: z.number().nullable().optional(),
+      targetBitmapBytes: z.number().nullable().optional(),
+      alMarkedBytes: z.number().optional(),
+      verifiedOutOfSyncBytes: z.number().nullable().optional(),
+      at: z.number(),
+    })
+    .optional(),
 };
 
 /** The pair's record as the store must hold it (validated on every read: store/record-repo.ts). */

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { LockstepError } from '../contract/index.js';
 import { readSshBanner } from '../hosts/banner.js';
 import type { Step } from '../tasks/step.js';
@@ -10,12 +9,13 @@ import {
   requirePair,
   secondaryStep,
   sessions,
+  blankDisk,
   stageHost,
   waitSecondaryMode,
   type ColoContext,
   type ProtectParams,
 } from './colo-steps.js';
-import { ensureFile, killQemu, remoteSha256 } from './host-ops.js';
+import { killQemu, remoteSha256 } from './host-ops.js';
 import { HOST_PATHS, vmFiles } from './pair-record.js';
 import { Qmp } from '../hosts/qmp.js';
 
@@ -57,18 +57,30 @@ export function reprotectSteps(ctx: ColoContext): Step<ProtectParams>[] {
         for (const role of ['primary', 'secondary'] as const) await killQemu(sb, paths(HOST_PATHS.run, role).pid, 1000);
         const forB = { host: b.name, again: 'lockstep lockstep reprotect' };
         await stageHost(ctx, sb, pair(), forB);
-        // its disk is overwritten block by block by the mirror: it only has to exist with the right size
+        // without DRBD its disk is overwritten block by block by the copy: it only has to exist with the right size
         const disk = `${HOST_PATHS.lib}/disk.img`;
-        if ((await remoteSha256(sb, disk)) === null) await ensureFile(sb, join(ctx.guestDir, 'disk.img'), disk, forB);
+        if (!pair().disk && (await remoteSha256(sb, disk)) === null) await blankDisk(sb, disk);
       },
       verify: async () => {},
     },
     networkStep(ctx, 'secondary'),
+    {
+      id: 'disk',
+      title: 'DRBD: the returned host discards its changes; only the blocks written on either side since the split are resynced',
+      // without DRBD the disk is copied in full below
+      probe: async () => !pair().disk,
+      apply: async (step) => {
+        const got = await ctx.disks.join(ctx.host(step.params.a), step);
+        ctx.save({ ...pair(), lastResync: { how: 'drbd', ...(got ?? { bytes: 0, seconds: 0 }), at: Date.now() } });
+      },
+      verify: async () => {},
+    },
     secondaryStep(ctx),
     {
       id: 'resync',
       title: 'Copy the survivor’s disk to the returned host while the guest keeps running (full copy over NBD)',
       probe: async ({ params }) => {
+        if (pair().disk) return true;
         const { sa } = await both(params);
         return (await coloMode(sa, vmFiles(pair(), 'primary'))) === 'primary';
       },
@@ -107,9 +119,8 @@ export function reprotectSteps(ctx: ColoContext): Step<ProtectParams>[] {
               rateUnit: 'B/s',
               ...(rate > 0 ? { etaSeconds: Math.max(0, (job.len - job.offset) / rate) } : {}),
             });
-            // what was copied to the returned host: the maintenance report's resync figure
             if (job.ready) {
-              ctx.save({ ...pair(), resyncBytes: job.offset });
+              ctx.save({ ...pair(), lastResync: { how: 'full-copy', bytes: job.len, seconds: secs, at: Date.now() } });
               break;
             }
             if (signal.aborted) {
@@ -136,16 +147,23 @@ export function reprotectSteps(ctx: ColoContext): Step<ProtectParams>[] {
         const { sb } = await both(params);
         const q = await primaryQmp(params);
         try {
+          // the proxies the secondary connects to (the full copy's step added them already)
+          if (r.disk) await ensureProxies(q, r.xa, signal);
           // the copy is in step with the disk only while the guest is paused; COLO resumes it
           await q.exec('stop');
-          await q.exec('block-job-cancel', { device: 'resync' });
-          const until = Date.now() + 10_000;
-          while ((await q.exec<{ device: string }[]>('query-block-jobs')).some((j) => j.device === 'resync')) {
-            if (Date.now() > until) throw new LockstepError({ code: 'resync-stuck', message: 'The disk copy did not end.' });
-            await sleep(20);
+          if (r.disk) {
+            // DRBD made the disks identical and the guest is paused: from here the secondary's follows through QEMU
+            await ctx.disks.split();
+          } else {
+            await q.exec('block-job-cancel', { device: 'resync' });
+            const until = Date.now() + 10_000;
+            while ((await q.exec<{ device: string }[]>('query-block-jobs')).some((j) => j.device === 'resync')) {
+              if (Date.now() > until) throw new LockstepError({ code: 'resync-stuck', message: 'The disk copy did not end.' });
+              await sleep(20);
+            }
           }
           await ensureObjects(q, r.primaryVm === 'secondary');
-          const { replNode } = await joinColo(q, { xb: r.xb, generation: r.generation ?? 1, signal });
+          const { replNode } = await joinColo(q, { xb: r.xb, generation: r.generation ?? 1, signal, resume: true });
           ctx.save({ ...pair(), replNode });
         } catch (e) {
           // never leave the only running copy of the guest paused

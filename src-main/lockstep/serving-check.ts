@@ -15,27 +15,28 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export type Serving = 'serving' | 'stalled' | 'silent';
 
 /**
- * Peeks the guest (its answers are the traffic the comparer needs) and reads the comparer's
- * inputs until both hold — `serving` — or the secondary is seen stalled, or the deadline passes
- * (`silent`: the guest has not answered, e.g. still booting).
+ * Peeks the guest every round (its answers are the traffic the comparer needs: a check that stops
+ * asking sees nothing move) and reads the comparer's inputs, until the pair is seen serving twice —
+ * a peek answered within 1.5 s while the secondary's output reached the comparer in the same round —
+ * or the secondary is seen stalled (the primary talked for STALL_AFTER_MS while nothing came from the
+ * secondary; its answers wait for checkpoints then, so the peeks mostly time out), or the deadline
+ * passes (`silent`: the guest has not answered, e.g. still booting).
  */
 export async function waitServing(sa: SshSession, guestAddress: string, deadlineMs: number): Promise<Serving> {
   let base: FlowSample = await readComparerInputs(sa);
-  let answered = false;
-  let flowing = false;
+  let served = 0;
   const until = Date.now() + deadlineMs;
   while (Date.now() < until) {
-    if (!answered)
-      answered = await peekGuest(guestAddress, 1500).then(
-        () => true,
-        () => false,
-      );
+    const answered = await peekGuest(guestAddress, 1500).then(
+      () => true,
+      () => false,
+    );
     const j = judgeFlow(base, await readComparerInputs(sa));
     base = j.base;
     if (j.flow === 'stalled') return 'stalled';
-    if (j.flow === 'flowing') flowing = true;
-    if (answered && flowing) return 'serving';
-    await sleep(answered ? 300 : 700);
+    if (answered && j.flow === 'flowing') served++;
+    if (served >= 2) return 'serving';
+    await sleep(answered ? 200 : 500);
   }
   return 'silent';
 }

@@ -45,6 +45,13 @@ export interface MirrorStored {
   /** resyncs begun per host (kernel log) when this app last brought the resource up: a higher count = a new resync */
   resyncMark?: Record<Side, number>;
   lastVerify?: { outOfSyncKiB: number; seconds: number; at: number };
+  /** the lockstep pair holds the guest's disk on this device */
+  underPair?: {
+    /** disconnected on purpose while the pair runs in lockstep (writes reach the secondary through QEMU) */
+    split: boolean;
+    /** the demo guest's blank counter disk was laid on the device */
+    seeded: boolean;
+  };
 }
 
 export interface MirrorSetupParams {

@@ -291,7 +291,7 @@ export class MirrorService implements MirrorContext {
     const main = busy ?? (configured(a.status) ? a.status : configured(b.status) ? b.status : null);
     const oos = (s: MirrorStatus | null) => (configured(s) ? s.outOfSyncKiB : null);
     const dto: MirrorStatusDTO = {
-      state: split ? 'split-brain' : main ? main.state : 'unconfigured',
+      state: split && !rec.underPair?.split ? 'split-brain' : main ? main.state : 'unconfigured',
       resource: rec.resource,
       device: rec.device,
       a: side(a),
@@ -301,7 +301,9 @@ export class MirrorService implements MirrorContext {
       etaSeconds: busy?.etaSeconds ?? null,
       outOfSyncKiB: main ? oos(main) : null,
     };
-    if (split) dto.splitBrain = { aOutOfSyncKiB: oos(a.status), bOutOfSyncKiB: oos(b.status) };
+    const apart = rec.underPair?.split === true && states.every((s) => s === null || s.state === 'standalone' || s.state === 'unconfigured');
+    if (split && !apart) dto.splitBrain = { aOutOfSyncKiB: oos(a.status), bOutOfSyncKiB: oos(b.status) };
+    if (apart) dto.underPair = 'split-in-lockstep';
     return dto;
   }
 

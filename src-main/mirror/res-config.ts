@@ -2,8 +2,8 @@
  * Pure: the drbd.conf text of one two-node resource, for DRBD 8.4 (in-kernel, driven by
  * drbd-utils 9.x) or DRBD 9. Every input is validated here; nothing reaches the file unchecked.
  *
- * Tuning follows docs/field-notes/drbd.md: protocol C, crc32c online verify, fast peer-loss
- * detection (ping-int), deep buffers, and a fixed resync rate sized from the measured link
+ * Tuning follows docs/field-notes/drbd.md: protocol C, crc32c online verify and resync checksums,
+ * fast peer-loss detection (ping-int, and timeout × ko-count for a peer lost mid-resync), deep buffers, and a fixed resync rate sized from the measured link
  * (8.4's default controller was ~10× slower). `after-sb-*` stay at `disconnect`: split brain is
  * never resolved automatically, a person picks the victim.
  */
@@ -217,7 +217,13 @@ export function renderResource(spec: ResourceSpec, flavour: DrbdFlavour): string
     `  net {`,
     `    protocol C;`,
     `    verify-alg crc32c;`,
+    // a resync skips blocks whose checksums already match (re-protect of a pair that was apart)
+    `    csums-alg crc32c;`,
     `    ping-int ${s.pingIntSeconds};`,
+    // a peer that vanishes mid-resync (its host lost) must not hold the survivor's writes for long:
+    // an unacknowledged request gives up after timeout (deciseconds, below ping-int) × ko-count
+    `    timeout ${Math.min(20, s.pingIntSeconds * 10 - 5)};`,
+    `    ko-count 2;`,
     `    max-buffers 8000;`,
     `    max-epoch-size 8000;`,
     `    sndbuf-size 0;`,

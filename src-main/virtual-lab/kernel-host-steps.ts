@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { LockstepError } from '../contract/index.js';
 import { mustLocal, runLocal } from '../hosts/local-exec.js';
 import type { Step } from '../tasks/step.js';
-import { kernelHostFiles, type KernelHostKind } from './kernel-kind.js';
+import { kernelHostFiles, labDataSize, type KernelHostKind } from './kernel-kind.js';
 import { clearLinks, hostDir, patchRecord, runAll, type LabDeps, type LabUpParams } from './lab-plan-common.js';
 import { pidAlive, sshBanner } from './observe.js';
 import { kernelHostTapCommands, type LabHostLayout } from './topology.js';
@@ -41,7 +41,7 @@ export function kernelHostStep(h: LabHostLayout, deps: LabDeps): Step<LabUpParam
       const common = [
         ...['--name', h.name, '--state-dir', state, '--netns', l.wireNs],
         ...['--nics', h.nics.map((n) => n.wirePeer).join(','), '--macs', h.nics.map((n) => n.mac).join(',')],
-        ...['--ip', `${h.address}/24`, '--keys-dir', hostDir(p.dir, h), '--umid', `${l.prefix}-${h.name}`, '--data-size', '256M'],
+        ...['--ip', `${h.address}/24`, '--keys-dir', hostDir(p.dir, h), '--umid', `${l.prefix}-${h.name}`, '--data-size', labDataSize()],
       ];
       const own = kind === 'uml' ? ['--mem', '768M'] : ['--mem', '1536M', '--kernel-dir', deps.labVmDir, '--accel', p.accel];
       log(`${h.name}: ${kind === 'uml' ? 'user-mode Linux kernel' : `QEMU virtual machine (${p.accel.toUpperCase()})`}`);

@@ -82,3 +82,20 @@ export function kernelHostFiles(kind: KernelHostKind): { scripts: string; stateS
     ? { scripts: 'lab/uml', stateSub: 'uml', pidFile: 'uml.pid', console: 'uml.log', dataDisk: '/dev/ubda' }
     : { scripts: 'lab/vm', stateSub: 'vm', pidFile: 'vm.pid', console: 'vm.log', dataDisk: '/dev/vda' };
 }
+
+/**
+ * The size of each kernel host's empty data disk (the DRBD backing disk): LOCKSTEP_LAB_DATA_SIZE,
+ * e.g. 1100M or 2G (default 256M). A sparse file, made once; a host that boots again keeps its disk.
+ */
+export function labDataSize(env: Record<string, string | undefined> = process.env): string {
+  const v = env.LOCKSTEP_LAB_DATA_SIZE ?? '256M';
+  const m = /^(\d{1,6})([MG])$/.exec(v);
+  const mib = m ? Number(m[1]) * (m[2] === 'G' ? 1024 : 1) : 0;
+  if (!m || mib < 64 || mib > 64 * 1024)
+    throw new LockstepError({
+      code: 'lab-bad-data-size',
+      message: `LOCKSTEP_LAB_DATA_SIZE must be a size from 64M to 64G like 256M or 2G (got ${JSON.stringify(v.slice(0, 40))}).`,
+      fix: 'unset LOCKSTEP_LAB_DATA_SIZE (256M), or e.g. LOCKSTEP_LAB_DATA_SIZE=2G',
+    });
+  return v;
+}

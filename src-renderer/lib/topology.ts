@@ -28,7 +28,7 @@ export function topologyModel(input: {
     headline = {
       tone: 'ok',
       text: 'Protected — a host can fail and the guest keeps running',
-      detail: `Primary on ${hostName(pair.primary.host)}, secondary in lockstep on ${hostName(pair.secondary.host)}.`,
+      detail: `Primary on ${hostName(pair.primary.host)}, secondary in lockstep on ${hostName(pair.secondary.host)}. ${diskLine(pair)}`,
     };
   } else if (pair?.state === 'failed-over') {
     for (const h of hosts) h.role = h.address === pair.survivor.host ? 'survivor' : h.address === pair.lost.host ? 'lost' : h.role;
@@ -81,8 +81,10 @@ export function topologyModel(input: {
             state: mirror.state,
             label:
               mirror.state === 'syncing'
-                ? `syncing ${mirror.percent?.toFixed(1) ?? '?'}%`
-                : `DRBD ${mirror.state} (${mirror.a.diskState}/${mirror.b.diskState})`,
+                ? `${pair?.state === 'lockstep' || pair?.state === 'failed-over' ? 're' : ''}syncing ${mirror.percent?.toFixed(1) ?? '?'}%`
+                : mirror.underPair === 'split-in-lockstep'
+                  ? 'DRBD apart in lockstep: each side records its writes'
+                  : `DRBD ${mirror.state} (${mirror.a.diskState}/${mirror.b.diskState})`,
             percent: mirror.percent,
           }
         : { state: 'none', label: 'no DRBD mirror', percent: null };
@@ -106,4 +108,11 @@ export function topologyModel(input: {
       }
     : { state: 'unprotected', label: 'no guest in lockstep' };
   return { headline, hosts, crossover, mirror: mirrorView, lockstep };
+}
+
+/** Where the guest's disk lives, and what the last re-protect copied. */
+function diskLine(pair: Extract<PairStatus, { state: 'lockstep' }>): string {
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(b < 2 ** 20 ? 2 : 0)} MiB`;
+  const last = pair.lastResync ? ` Last re-protect: ${pair.lastResync.how === 'drbd' ? 'DRBD resynced' : 'full copy of'} ${mib(pair.lastResync.bytes)}.` : '';
+  return pair.disk ? `Disk on DRBD ${pair.disk.resource} (${pair.disk.device}).${last}` : `Disk copied in full host to host.${last}`;
 }

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { lockstepBench } from './lockstep-bench.mjs';
 import { maintenanceBench } from './maintenance-bench.mjs';
+import { pairDiskBench } from './pair-disk-bench.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const cliBin = join(root, 'dist/main/transports/cli/bin.js');
@@ -286,13 +287,15 @@ if (want('app')) {
   await uiEventToScreen();
 }
 if (want('hosts')) await hostsBench();
-const kinds = want('lab') || want('mirror') ? kernelKinds() : [];
+const kinds = want('lab') || want('mirror') || want('pairdisk') ? kernelKinds() : [];
 if (want('lab')) {
   await labUp('namespaces');
   for (const k of kinds) await labUp('kernel', k);
 }
 // DRBD figures on each kind of kernel host (QEMU hosts on every machine)
 if (want('mirror')) for (const k of kinds) await mirrorBench(k);
+// the guest's disk under the pair: DRBD's seed and incremental re-protect (≥ 1 GiB), beside a full copy
+if (want('pairdisk')) for (const k of kinds) await pairDiskBench({ root, cliBin, report, kind: k });
 if (want('lockstep')) await lockstepBench({ cliBin, report, drills: Number(process.env.BENCH_DRILLS ?? 5) });
 if (want('maintenance')) await maintenanceBench({ cliBin, report, cycles: Number(process.env.BENCH_MAINTENANCE_CYCLES ?? 2) });
 

@@ -62,4 +62,37 @@ describe('topology picture', () => {
     expect(screen.getByTestId('headline').textContent).toContain('hostA failed');
     expect(screen.getAllByTestId('topology-host').map((h) => h.dataset.role)).toEqual(['lost', 'survivor']);
   });
+
+  it('lockstep on DRBD: the disk layer says apart in lockstep, and what the last re-protect resynced', () => {
+    const pair: PairStatus = {
+      state: 'lockstep',
+      primary: side(hosts[0]!.hostId, 'primary'),
+      secondary: side(hosts[1]!.hostId, 'secondary'),
+      since: 0,
+      checkpoints: 40,
+      checkpointsPerSecond: 0.5,
+      checkpointPauseMsP50: 120,
+      lastCheckpointAt: 0,
+      diskSync: 'drbd',
+      disk: { resource: 'r0', device: '/dev/drbd0' },
+      lastResync: { how: 'drbd', bytes: 4 * 2 ** 20, seconds: 0.06, verifiedOutOfSyncBytes: 0, at: 0 },
+      guestAddress: '198.18.77.50',
+    };
+    const drbdSide = (h: (typeof hosts)[number]) => ({ host: h.hostId, name: h.name, disk: '/dev/ubda', role: 'Primary', diskState: 'UpToDate' });
+    const mirror = {
+      state: 'standalone',
+      resource: 'r0',
+      device: '/dev/drbd0',
+      a: drbdSide(hosts[0]!),
+      b: drbdSide(hosts[1]!),
+      percent: null,
+      rateKiBps: null,
+      etaSeconds: null,
+      outOfSyncKiB: 4,
+      underPair: 'split-in-lockstep',
+    } as const;
+    render(Topology, { model: topologyModel({ hosts, link, mirror, pair }) });
+    expect(screen.getByRole('img').getAttribute('aria-label')).toContain('DRBD apart in lockstep: each side records its writes');
+    expect(screen.getByTestId('headline').textContent).toContain('Disk on DRBD r0 (/dev/drbd0). Last re-protect: DRBD resynced 4 MiB.');
+  });
 });

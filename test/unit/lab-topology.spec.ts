@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decideAccel, parseCpuFlags } from '../../src-main/hosts/accel.js';
 import { checkPrerequisites } from '../../src-main/virtual-lab/prerequisites.js';
-import { decideKernelKind, kernelHostFiles } from '../../src-main/virtual-lab/kernel-kind.js';
+import { decideKernelKind, kernelHostFiles, labDataSize } from '../../src-main/virtual-lab/kernel-kind.js';
 import { cidrTextsOverlap as cidrsOverlap, hostsOf, scanCidrFor } from '../../src-main/net/ipv4.js';
 import { sshdConfig } from '../../src-main/virtual-lab/sshd-config.js';
 import { nsHostCommands, ownedNames, planLayout, wireCommands } from '../../src-main/virtual-lab/topology.js';
@@ -123,5 +123,15 @@ describe('accelerator decision', () => {
     expect(decideAccel({ kvmDevice: true, cpuFlags: ['fpu'] })).toMatchObject({ accel: 'tcg', why: expect.stringContaining('paravirtual') });
     expect(decideAccel({ kvmDevice: false, cpuFlags: ['svm'] })).toMatchObject({ accel: 'tcg', why: expect.stringContaining('no /dev/kvm') });
     expect(parseCpuFlags('processor\t: 0\nflags\t\t: fpu vme svm\n')).toEqual(['fpu', 'vme', 'svm']);
+  });
+});
+
+describe('kernel host data disk size', () => {
+  it('defaults to 256M, takes M or G sizes from 64M to 64G, refuses anything else with the fix', () => {
+    expect(labDataSize({})).toBe('256M');
+    expect(labDataSize({ LOCKSTEP_LAB_DATA_SIZE: '1100M' })).toBe('1100M');
+    expect(labDataSize({ LOCKSTEP_LAB_DATA_SIZE: '2G' })).toBe('2G');
+    for (const bad of ['1T', '10M', '100G', '256', '2G; reboot', '-1G'])
+      expect(() => labDataSize({ LOCKSTEP_LAB_DATA_SIZE: bad }), bad).toThrow(/LOCKSTEP_LAB_DATA_SIZE must be a size/);
   });
 });

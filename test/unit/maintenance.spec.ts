@@ -5,6 +5,7 @@ import {
   maintenanceRecord,
   maintenanceStatus,
   maintenanceWords,
+  notInMaintenance,
   returnedRecord,
   roleOf,
   statusOf,
@@ -212,5 +213,25 @@ describe('maintenance: what the CLI prints', () => {
     expect(text).toContain('maintenance_switchover_gap_ms: 1016');
     expect(text).toContain('maintenance_unprotected_seconds: 12.5');
     expect(text).toContain('maintenance_resync_bytes: 0');
+  });
+});
+
+describe('maintenance: protect and re-protect refuse while a host is out', () => {
+  it('throws in-maintenance naming the host and the exit command; any other record passes through', () => {
+    const m = maintenanceRecord(failedOverRecord(pair, 'primary-alone', 5) as never, {
+      enteredAt: 5,
+      hostRole: 'secondary',
+      preferredPrimary: A.hostId,
+      agentsArmed: false,
+    });
+    const name = (ref: string) => side(ref).name;
+    expect(() => notInMaintenance(m, name)).toThrow(/hostB is in maintenance/);
+    try {
+      notInMaintenance(m, name);
+    } catch (e) {
+      expect((e as { fix?: string }).fix).toBe('lockstep host maintenance exit hostB');
+    }
+    expect(notInMaintenance(pair, name)).toBe(pair);
+    expect(notInMaintenance(undefined, name)).toBeUndefined();
   });
 });

@@ -137,7 +137,7 @@ describe('drbdadm -d: the exact kernel commands (DRBD 8.4 tools)', () => {
         'drbdsetup-84 new-minor r0 0 0',
         'drbdmeta 0 v08 /dev/vdb internal apply-al',
         'drbdsetup-84 attach 0 /dev/vdb /dev/vdb internal --resync-rate=115200K --c-plan-ahead=0',
-        'drbdsetup-84 connect r0 ipv4:10.99.0.1:7789 ipv4:10.99.0.2:7789 --protocol=C --verify-alg=crc32c --ping-int=3 --max-buffers=8000 --max-epoch-size=8000 --sndbuf-size=0 --rcvbuf-size=0 --after-sb-0pri=disconnect --after-sb-1pri=disconnect --after-sb-2pri=disconnect --rr-conflict=disconnect',
+        'drbdsetup-84 connect r0 ipv4:10.99.0.1:7789 ipv4:10.99.0.2:7789 --protocol=C --verify-alg=crc32c --csums-alg=crc32c --ping-int=3 --timeout=20 --ko-count=2 --max-buffers=8000 --max-epoch-size=8000 --sndbuf-size=0 --rcvbuf-size=0 --after-sb-0pri=disconnect --after-sb-1pri=disconnect --after-sb-2pri=disconnect --rr-conflict=disconnect',
       ].join('\n'),
     );
   });
@@ -158,7 +158,7 @@ describe('drbdadm -d: the exact kernel commands (DRBD 8.4 tools)', () => {
 
   it('split-brain victim, blank-disk shortcut, promotion, verify, stop', () => {
     expect(dry((o) => drbd.connect('r0', { ...o, discardMyData: true }), file, V84)).toBe(
-      'drbdsetup-84 connect r0 ipv4:10.99.0.1:7789 ipv4:10.99.0.2:7789 --protocol=C --verify-alg=crc32c --ping-int=3 --max-buffers=8000 --max-epoch-size=8000 --sndbuf-size=0 --rcvbuf-size=0 --after-sb-0pri=disconnect --after-sb-1pri=disconnect --after-sb-2pri=disconnect --rr-conflict=disconnect --discard-my-data',
+      'drbdsetup-84 connect r0 ipv4:10.99.0.1:7789 ipv4:10.99.0.2:7789 --protocol=C --verify-alg=crc32c --csums-alg=crc32c --ping-int=3 --timeout=20 --ko-count=2 --max-buffers=8000 --max-epoch-size=8000 --sndbuf-size=0 --rcvbuf-size=0 --after-sb-0pri=disconnect --after-sb-1pri=disconnect --after-sb-2pri=disconnect --rr-conflict=disconnect --discard-my-data',
     );
     expect(dry((o) => drbd.newCurrentUuidClearBitmap('r0', o), file, V84)).toBe('drbdsetup-84 new-current-uuid 0 --clear-bitmap');
     expect(dry((o) => drbd.primary('r0', { ...o, force: true }), file, V84)).toBe('drbdsetup-84 primary 0 --force');
@@ -181,7 +181,7 @@ describe('drbdadm -d: the exact kernel commands (DRBD 9 tools)', () => {
       [
         'drbdsetup new-resource r0 0 --auto-promote=no',
         'drbdsetup new-minor r0 0 0',
-        'drbdsetup new-peer r0 1 --_name=hostB --rr-conflict=disconnect --after-sb-2pri=disconnect --after-sb-1pri=disconnect --after-sb-0pri=disconnect --rcvbuf-size=0 --sndbuf-size=0 --max-epoch-size=8000 --max-buffers=8000 --ping-int=3 --verify-alg=crc32c --protocol=C',
+        'drbdsetup new-peer r0 1 --_name=hostB --rr-conflict=disconnect --after-sb-2pri=disconnect --after-sb-1pri=disconnect --after-sb-0pri=disconnect --rcvbuf-size=0 --sndbuf-size=0 --max-epoch-size=8000 --max-buffers=8000 --ko-count=2 --timeout=20 --ping-int=3 --csums-alg=crc32c --verify-alg=crc32c --protocol=C',
         'drbdsetup new-path r0 1 ipv4:10.99.0.1:7789 ipv4:10.99.0.2:7789',
         'drbdsetup peer-device-options r0 1 0 --c-plan-ahead=0 --resync-rate=115200K',
         'drbdmeta 0 v09 /dev/vdb internal apply-al',
