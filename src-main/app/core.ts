@@ -22,6 +22,8 @@ import { HostsService } from '../hosts/hosts-service.js';
 import { AgentActions } from '../agent/agent-actions.js';
 import { AgentService } from '../agent/agent-service.js';
 import { VmService } from '../vm/vm-service.js';
+import { MaintenanceService } from '../lockstep/maintenance-service.js';
+import { watchClients } from '../drill/client-watch.js';
 
 export interface CoreOptions {
   door: 'web' | 'electron' | 'cli';
@@ -49,6 +51,7 @@ export class Core {
   readonly mirror: MirrorService;
   readonly agent: AgentService;
   readonly vm: VmService;
+  readonly maintenance: MaintenanceService;
   readonly startedAt = Date.now();
   private readonly handlers: Handlers;
   private tail?: NodeJS.Timeout;
@@ -106,6 +109,8 @@ export class Core {
     });
     this.lockstep.beforeVmStop = () => this.agent.holdAll();
     this.lockstep.agents = new AgentActions(this.agent);
+    this.maintenance = new MaintenanceService(this.lockstep);
+    this.maintenance.watchClients = (address) => watchClients(this.lockstep, address);
     this.handlers = makeHandlers(this);
     this.pairWatcher = new PairWatcher(
       {

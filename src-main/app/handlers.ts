@@ -40,6 +40,16 @@ export function makeHandlers(core: Core): Handlers {
     'lockstep.reprotect': async () => core.lockstep.reprotect(),
     'lockstep.failover': async () => core.lockstep.failover(),
     'lockstep.stop': async () => core.lockstep.stop(),
+    'host.maintenance': async (i) => {
+      if (i.action === 'status') return core.maintenance.status();
+      if (!i.host)
+        throw new LockstepError({
+          code: 'no-host',
+          message: `Which host? maintenance ${i.action} needs one.`,
+          fix: `lockstep host maintenance ${i.action} HOST`,
+        });
+      return i.action === 'enter' ? core.maintenance.enter(i.host) : core.maintenance.exit(i.host, i.failback);
+    },
     'agent.deploy': async (i) => core.agent.deploy(i),
     'agent.status': async () => core.agent.status(),
     'agent.stop': async () => core.agent.stop(),

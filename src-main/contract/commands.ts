@@ -12,41 +12,16 @@ import type { LinkStatus, MirrorStatusDTO } from './link.js';
 import type { ConsoleDTO } from './console.js';
 import type { AgentStatus } from './agent.js';
 import type { VmInspection, VmListing } from './vm.js';
+import type { MaintenanceStatus } from './maintenance.js';
 
 /** A name that is safe everywhere: files, shells, SQL, DOM. */
-export const SafeName = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'use 1–63 letters, digits, dot, dash or underscore, starting with a letter or digit');
+import { SafeName, HostAddress, HostRef, StreamId, PlanId } from './command-inputs.js';
+import { vmCommands } from './commands-vm.js';
 
-/** An IPv4 address or a DNS name; never anything a shell could read as syntax. */
-export const HostAddress = z
-  .string()
-  .regex(/^(\d{1,3}(\.\d{1,3}){3}|[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*)$/, 'an IPv4 address or a host name');
-
-/** A host as the user names it: address[:port] or its name. */
-export const HostRef = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,253}(:\d{1,5})?$/, 'a host as address[:port] or its name');
-
-export const StreamId = z.string().regex(/^[0-9a-f-]{36}$/, 'a console stream id');
-
-export const PlanId = z.string().regex(/^[a-z0-9-]{8,64}$/, 'not a plan id (see `lockstep tasks list`)');
+export { SafeName, HostAddress, HostRef, StreamId, PlanId } from './command-inputs.js';
+export { VmDomainName, VmDiskPath, VmConnect } from './commands-vm.js';
 
 const empty = z.object({}).strict();
-
-/** libvirt's name of a VM: never read as an option (no leading dash), never shell syntax. */
-export const VmDomainName = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._+:@-]{0,127}$/, 'a libvirt domain name: letters, digits and . _ + : @ -, starting with a letter or digit');
-
-/** A disk image on a host: absolute, no `..`, no spaces, commas, quotes or shell syntax. */
-export const VmDiskPath = z
-  .string()
-  .regex(
-    /^(?!.*\/\.\.(?:\/|$))\/[A-Za-z0-9._+@:=/-]{1,4095}$/,
-    'an absolute path of letters, digits and . _ + @ : = / - (no spaces, commas, quotes or ..), like /var/lib/libvirt/images/NAME.qcow2',
-  );
-
-/** Which libvirt to ask (test:///default is libvirt's own in-memory driver: it needs no daemon). */
-export const VmConnect = z.enum(['qemu:///system', 'qemu:///session', 'test:///default']).default('qemu:///system');
 
 export interface CommandSpec {
   input: z.ZodObject;
@@ -175,6 +150,19 @@ export const commands = {
   },
   'lockstep.failover': { input: empty, summary: 'Fail over now (what the host agent does when the primary dies)' },
   'lockstep.stop': { input: empty, summary: 'Stop both VMs of the pair (quit → SIGTERM → SIGKILL)', long: true },
+  'host.maintenance': {
+    input: z
+      .object({
+        action: z.enum(['enter', 'exit', 'status']),
+        host: HostRef.optional(),
+        failback: z.boolean().default(false).describe('exit: move the primary back to the host it ran on before (a second planned switchover)'),
+      })
+      .strict(),
+    summary:
+      'Maintenance: enter HOST (a planned switchover if it runs the primary, its VM stopped, the agents held: reboot it), exit HOST (re-protect, --failback), status',
+    positional: ['action', 'host'],
+    long: true,
+  },
   'agent.deploy': {
     input: z
       .object({
@@ -301,36 +289,7 @@ export const commands = {
   },
   'console.close': { input: z.object({ streamId: StreamId }).strict(), summary: 'Close a console' },
   'console.list': { input: empty, summary: 'List open consoles' },
-  'vm.list': {
-    input: z.object({ host: HostRef, connect: VmConnect }).strict(),
-    summary: 'List the VMs libvirt has on a host (to choose one to protect)',
-    positional: ['host'],
-  },
-  'vm.inspect': {
-    input: z
-      .object({
-        host: HostRef,
-        peer: HostRef.optional().describe('the other host of the pair: its QEMU, machine types, OVMF and memory are checked too'),
-        domain: VmDomainName.optional(),
-        disk: VmDiskPath.optional(),
-        memory: z.number().int().min(32).max(4_194_304).optional().describe('MiB (with --disk)'),
-        cpus: z.number().int().min(1).max(256).optional(),
-        mac: z
-          .string()
-          .regex(/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/, 'a MAC like 52:54:00:12:34:56')
-          .optional(),
-        boot: z.enum(['bios', 'uefi']).optional(),
-        bridge: z
-          .string()
-          .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/, 'a Linux bridge name like br0')
-          .optional(),
-        connect: VmConnect,
-      })
-      .strict(),
-    summary:
-      'Read a VM (--domain NAME from libvirt, or --disk PATH --memory MIB --cpus N) and say what COLO can carry of it, each finding with its fix; changes nothing',
-    positional: ['host'],
-  },
+  ...vmCommands,
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof commands;
@@ -358,6 +317,7 @@ export interface Outputs {
   'lockstep.reprotect': PairStatus;
   'lockstep.failover': PairStatus;
   'lockstep.stop': PairStatus;
+  'host.maintenance': MaintenanceStatus;
   'agent.deploy': AgentStatus;
   'agent.status': AgentStatus;
   'agent.stop': AgentStatus;

@@ -13,3 +13,4 @@ export * from './console.js';
 export * from './agent.js';
 export * from './booth.js';
 export * from './vm.js';
+export * from './maintenance.js';

@@ -55,6 +55,8 @@ export interface ClientProbeResult {
   failures: number;
   /** longest time without a good answer (http) or a line (stream), ms */
   longestGapMs: number;
+  /** when that longest gap ended (ms since epoch; http): to line it up with the event log */
+  longestGapEndedAt?: number;
   first?: unknown;
   last?: unknown;
   /** counter values went backwards at some point */

@@ -44,6 +44,8 @@ export type PairStatus =
     }
   | { state: 'failed-over'; survivor: VmSide; lost: VmSide; at: number; guestAddress: string }
   | { state: 'degraded'; primary: VmSide; why: string; guestAddress: string }
+  /** a host taken out on purpose (host maintenance): the guest runs unprotected on the survivor */
+  | { state: 'maintenance'; survivor: VmSide; host: VmSide; since: number; guestAddress: string }
   | { state: 'error'; why: string; fix?: string };
 
 export type DrillMode = 'kill-primary-vm' | 'power-off-host' | 'cut-public-link' | 'cut-crossover' | 'kill-secondary';

@@ -45,7 +45,7 @@ const METER_CAP_EXTRA_SECONDS = 45;
 const BASELINE_MS = 3000;
 
 /** Runs the meter where a client sits: the lab's client namespace, else this desktop. */
-async function startMeter(svc: LockstepService, address: string, seconds: number): Promise<{ done: Promise<MeterResult>; endIn(ms: number): void }> {
+export async function startMeter(svc: LockstepService, address: string, seconds: number): Promise<{ done: Promise<MeterResult>; endIn(ms: number): void }> {
   const lab = await svc.deps.lab.status();
   if (lab.state !== 'up') {
     const control: MeterControl = {};

@@ -20,6 +20,7 @@ import { crossoverAddresses } from './crossover-addresses.js';
 import { servingWarning, waitServing, watchFlow } from './serving-check.js';
 import type { HostAgents } from './host-agents.js';
 import type { DiskLayer } from './disk-layer.js';
+import { maintenanceStatus, notInMaintenance } from './maintenance.js';
 
 export interface LockstepDeps {
   store: Store;
@@ -103,7 +104,7 @@ export class LockstepService {
         fix: 'lockstep lockstep stop',
       });
     }
-    const prev = this.record();
+    const prev = notInMaintenance(this.record(), (ref) => this.side(ref, 'none').name);
     if (prev?.state === 'failed-over') {
       const survivor = this.side(prev.primary, 'none').name;
       if (await this.survivorAlive(prev))
@@ -210,7 +211,7 @@ export class LockstepService {
    * primary loss). Resumable: an interrupted re-protect continues at its step.
    */
   async reprotect(healing = false): Promise<PairStatus> {
-    let r = this.record();
+    let r = notInMaintenance(this.record(), (ref) => this.side(ref, 'none').name);
     if (r?.state === 'lockstep') {
       // the status notices a failover the host agents did without the app (the record follows it)
       const now = await this.status();
@@ -273,6 +274,7 @@ export class LockstepService {
         at: r.failedAt,
         guestAddress: r.guestAddress,
       };
+    if (r.state === 'maintenance') return maintenanceStatus(r, (ref) => this.side(ref, 'none'), await this.survivorAlive(r));
     if (r.state === 'starting' || r.state === 'reprotecting')
       return { state: 'starting', primary: this.side(r.primary, 'none'), secondary: this.side(r.secondary, 'none'), step: r.state };
     const sa = await this.deps.hosts.session(r.primary).catch(() => null);
@@ -388,7 +390,7 @@ export class LockstepService {
     const r = this.record();
     if (!r || r.state === 'stopped')
       throw new LockstepError({ code: 'no-vm', message: 'No guest is running.', fix: 'Protect the guest first (Setup → Protect).' });
-    const host = side === 'primary' ? r.primary : r.state === 'failed-over' ? null : r.secondary;
+    const host = side === 'primary' ? r.primary : r.state === 'failed-over' || r.state === 'maintenance' ? null : r.secondary;
     if (!host) throw new LockstepError({ code: 'no-secondary', message: 'The guest runs on one host only (failed over): there is no secondary console.' });
     // after a failover the survivor still runs the QEMU that was started as the secondary
     const role = vmFiles(r, side);

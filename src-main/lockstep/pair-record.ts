@@ -60,7 +60,25 @@ export type PairRecord =
       failedAt: number;
       /** the host that was lost (address:port) */
       lost: string;
+    })
+  | (PairBase & {
+      /** one host taken out on purpose (lockstep/maintenance.ts): `primary` runs the guest alone, `secondary` is the host in maintenance */
+      state: 'maintenance';
+      maintenance: MaintenanceMark;
     });
+
+/** Why and since when a host is in maintenance. */
+export interface MaintenanceMark {
+  /** the host in maintenance (address:port), the same as the record's `secondary` */
+  host: string;
+  enteredAt: number;
+  /** what it ran when maintenance began */
+  hostRole: 'primary' | 'secondary';
+  /** the primary before maintenance: where --failback moves the guest back to */
+  preferredPrimary: string;
+  /** were the host agents armed before (then exit arms them again) */
+  agentsArmed: boolean;
+}
 
 export type VmFiles = 'primary' | 'secondary';
 
@@ -129,4 +147,15 @@ const pairBase = {
 export const pairRecordSchema: z.ZodType<PairRecord> = z.discriminatedUnion('state', [
   z.object({ ...pairBase, state: z.enum(['starting', 'lockstep', 'reprotecting', 'stopped']) }),
   z.object({ ...pairBase, state: z.literal('failed-over'), failedAt: z.number(), lost: hostRef }),
+  z.object({
+    ...pairBase,
+    state: z.literal('maintenance'),
+    maintenance: z.object({
+      host: hostRef,
+      enteredAt: z.number(),
+      hostRole: z.enum(['primary', 'secondary']),
+      preferredPrimary: hostRef,
+      agentsArmed: z.boolean(),
+    }),
+  }),
 ]);

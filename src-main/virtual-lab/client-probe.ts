@@ -29,7 +29,10 @@ export async function probeHttp(host: string, port: number, path: string, second
       const seen = { count: a.count, boot: a.boot, host: a.host };
       r.first ??= seen;
       r.last = seen;
-      r.longestGapMs = Math.max(r.longestGapMs, Date.now() - lastGood);
+      if (Date.now() - lastGood >= r.longestGapMs) {
+        r.longestGapMs = Date.now() - lastGood;
+        r.longestGapEndedAt = Date.now();
+      }
       lastGood = Date.now();
     } else {
       r.failures++;
@@ -38,7 +41,10 @@ export async function probeHttp(host: string, port: number, path: string, second
     const wait = intervalMs - (Date.now() - t0);
     if (wait > 0) await new Promise((res) => setTimeout(res, wait));
   } while (Date.now() < end);
-  r.longestGapMs = Math.max(r.longestGapMs, Date.now() - lastGood);
+  if (Date.now() - lastGood > r.longestGapMs) {
+    r.longestGapMs = Date.now() - lastGood;
+    r.longestGapEndedAt = Date.now();
+  }
   if (r.answers > 0 && r.failures === 0) delete r.error;
   return r;
 }

@@ -13,6 +13,8 @@ export function vmHosts(pair: PairStatus | null): { host: string; name: string; 
       ];
     case 'failed-over':
       return [{ host: pair.survivor.host, name: pair.survivor.name, role: 'only VM (the survivor)' }];
+    case 'maintenance':
+      return [{ host: pair.survivor.host, name: pair.survivor.name, role: 'only VM (the other host is in maintenance)' }];
     case 'degraded':
       return [{ host: pair.primary.host, name: pair.primary.name, role: 'primary VM' }];
     default:

@@ -37,6 +37,13 @@ export function topologyModel(input: {
       text: 'Running on one host — not protected',
       detail: `${hostName(pair.lost.host)} failed; the guest runs on ${hostName(pair.survivor.host)}. Re-protect when it is back.`,
     };
+  } else if (pair?.state === 'maintenance') {
+    for (const h of hosts) h.role = h.address === pair.survivor.host ? 'survivor' : h.address === pair.host.host ? 'lost' : h.role;
+    headline = {
+      tone: 'warn',
+      text: `${hostName(pair.host.host)} in maintenance — not protected`,
+      detail: `${hostName(pair.host.host)} can be rebooted now; the guest runs unprotected on ${hostName(pair.survivor.host)}.`,
+    };
   } else if (pair?.state === 'degraded') {
     for (const h of hosts) if (h.address === pair.primary.host) h.role = 'primary';
     headline = { tone: 'warn', text: 'Running, not protected', detail: pair.why };
@@ -91,11 +98,13 @@ export function topologyModel(input: {
               ? 'no guest in lockstep'
               : pair.state === 'failed-over'
                 ? 'not protected: the guest runs on one host'
-                : pair.state === 'degraded'
-                  ? 'not protected'
-                  : pair.state === 'starting'
-                    ? 'starting lockstep…'
-                    : 'lockstep error',
+                : pair.state === 'maintenance'
+                  ? `not protected: ${pair.host.name} is in maintenance`
+                  : pair.state === 'degraded'
+                    ? 'not protected'
+                    : pair.state === 'starting'
+                      ? 'starting lockstep…'
+                      : 'lockstep error',
       }
     : { state: 'unprotected', label: 'no guest in lockstep' };
   return { headline, hosts, crossover, mirror: mirrorView, lockstep };

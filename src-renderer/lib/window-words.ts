@@ -17,6 +17,7 @@ const ACTIONS: Record<string, string> = {
   'lockstep.protect': 'Protect the guest',
   'lockstep.reprotect': 'Re-protect',
   'lockstep.stop': 'Stop the guest',
+  'host.maintenance': 'Maintenance on …',
   'agent.deploy': 'Deploy the agents',
   'agent.stop': 'Stop the agents',
   'drill.run': 'Pull the plug',
@@ -54,7 +55,7 @@ export interface WindowError {
   host?: string;
 }
 
-const COMMAND_ID = /\b(lab|hosts|preflight|link|mirror|lockstep|agent|drill|guest|console|vm|events|tasks|app)\.[a-z][A-Za-z]*\b/g;
+const COMMAND_ID = /\b(lab|hosts|host|preflight|link|mirror|lockstep|agent|drill|guest|console|vm|events|tasks|app)\.[a-z][A-Za-z]*\b/g;
 const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 
 /** Puts a command id, a step id or a CLI flag in the window's words. */

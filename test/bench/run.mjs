@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { lockstepBench } from './lockstep-bench.mjs';
+import { maintenanceBench } from './maintenance-bench.mjs';
 import { pairDiskBench } from './pair-disk-bench.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -299,6 +300,7 @@ if (want('mirror')) for (const k of kinds) await mirrorBench(k);
 // the guest's disk under the pair: DRBD's seed and incremental re-protect (≥ 1 GiB), beside a full copy
 if (want('pairdisk')) for (const k of kinds) await pairDiskBench({ root, cliBin, report, kind: k });
 if (want('lockstep')) await lockstepBench({ cliBin, report, drills: Number(process.env.BENCH_DRILLS ?? 5) });
+if (want('maintenance')) await maintenanceBench({ cliBin, report, cycles: Number(process.env.BENCH_MAINTENANCE_CYCLES ?? 2) });
 
 writeFileSync(join(root, 'bench-results.json'), JSON.stringify(results, null, 2) + '\n');
 const table = ['| figure | value |', '|---|---|', ...Object.entries(results).map(([k, v]) => `| ${k} | ${v} |`)].join('\n');

@@ -1,5 +1,6 @@
-import type { CommandName, ErrorDTO, EventRecord, PlanDTO, PreflightReport, VmInspection, VmListing } from '../../contract/index.js';
+import type { CommandName, ErrorDTO, EventRecord, MaintenanceStatus, PlanDTO, PreflightReport, VmInspection, VmListing } from '../../contract/index.js';
 import { formatVmInspection, formatVmList } from './format-vm.js';
+import { formatMaintenance } from './format-maintenance.js';
 
 const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 
@@ -37,6 +38,8 @@ export function formatValue(name: CommandName, value: unknown): string {
       return (value as { html: string }).html;
     case 'preflight.run':
       return formatPreflight(value as PreflightReport);
+    case 'host.maintenance':
+      return formatMaintenance(value as MaintenanceStatus);
     case 'preflight.last': {
       const last = value as { at: number; report: PreflightReport } | null;
       return last ? `Checked ${new Date(last.at).toISOString()}\n${formatPreflight(last.report)}` : '(no preflight has run yet)';
