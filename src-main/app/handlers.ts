@@ -37,7 +37,7 @@ export function makeHandlers(core: Core): Handlers {
     'hosts.forget': async (i) => core.hosts.forget(i.host),
     'lockstep.protect': async (i) => core.lockstep.protect(i),
     'lockstep.status': async () => core.lockstep.status(),
-    'lockstep.reprotect': async () => core.lockstep.reprotect(),
+    'lockstep.reprotect': async (i) => core.lockstep.reprotect(false, { verify: i.verify }),
     'lockstep.failover': async () => core.lockstep.failover(),
     'lockstep.stop': async () => core.lockstep.stop(),
     'host.maintenance': async (i) => {

@@ -144,8 +144,16 @@ export const commands = {
   },
   'lockstep.status': { input: empty, summary: 'Show the pair: COLO mode per side, checkpoints, pause time' },
   'lockstep.reprotect': {
-    input: empty,
-    summary: 'After a failover (or when the secondary stalled): a fresh secondary on the other host, a full disk copy, lockstep again',
+    input: z
+      .object({
+        verify: z
+          .boolean()
+          .default(false)
+          .describe('on DRBD: after the resync, compare both disks online (drbdadm verify; reads both disks whole, slows the guest meanwhile)'),
+      })
+      .strict(),
+    summary:
+      'After a failover (or when the secondary stalled): a fresh secondary on the other host, its disk made identical (DRBD: only what changed; else a full copy host to host), lockstep again',
     long: true,
   },
   'lockstep.failover': { input: empty, summary: 'Fail over now (what the host agent does when the primary dies)' },

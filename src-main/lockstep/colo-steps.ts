@@ -14,6 +14,8 @@ import { copyDiskHostToHost } from './disk-copy.js';
 export interface ProtectParams {
   a: string;
   b: string;
+  /** re-protect on DRBD: verify both disks online after the resync */
+  verify?: boolean;
 }
 
 export interface ColoContext {

@@ -22,7 +22,7 @@ export interface ResyncReport {
   targetBitmapBytes: number | null;
   /** extents marked out of sync from the activity log at attach */
   alMarkedBytes: number;
-  /** drbdadm verify right after the resync (0 = identical) */
+  /** drbdadm verify right after the resync when asked (0 = identical; null: not verified) */
   verifiedOutOfSyncBytes: number | null;
 }
 
@@ -42,7 +42,7 @@ export interface DiskLayer {
    * and DRBD resyncs only those blocks. Progress through `w`. Returns the resync, or null when
    * nothing had to be copied.
    */
-  join(keep: HostDTO, w: WaitContext): Promise<ResyncReport | null>;
+  join(keep: HostDTO, w: WaitContext, o?: { verify?: boolean }): Promise<ResyncReport | null>;
   /** Both sides Primary while still connected (dual-primary, for the join only): `h`'s QEMU may open the device. */
   openOn(h: HostDTO): Promise<void>;
   /**

@@ -210,7 +210,7 @@ export class LockstepService {
    * secondary and a full copy of the disk, then both run in lockstep again (roles swapped after a
    * primary loss). Resumable: an interrupted re-protect continues at its step.
    */
-  async reprotect(healing = false): Promise<PairStatus> {
+  async reprotect(healing = false, o: { verify?: boolean } = {}): Promise<PairStatus> {
     let r = notInMaintenance(this.record(), (ref) => this.side(ref, 'none').name);
     if (r?.state === 'lockstep') {
       // the status notices a failover the host agents did without the app (the record follows it)
@@ -229,7 +229,9 @@ export class LockstepService {
     this.pairs.set(next);
     const t0 = Date.now();
     const interrupted = r.state === 'reprotecting' ? this.deps.runner.resumeInterrupted('lockstep.reprotect')[0] : undefined;
-    const plan = interrupted ? await interrupted.done : await this.deps.runner.run<ProtectParams>('lockstep.reprotect', { a: next.primary, b: next.secondary });
+    const plan = interrupted
+      ? await interrupted.done
+      : await this.deps.runner.run<ProtectParams>('lockstep.reprotect', { a: next.primary, b: next.secondary, ...(o.verify ? { verify: true } : {}) });
     if (plan.state !== 'done') {
       // the survivor keeps serving alone; the next re-protect starts over from its first step
       this.pairs.set({

@@ -70,7 +70,7 @@ export function reprotectSteps(ctx: ColoContext): Step<ProtectParams>[] {
       // without DRBD the disk is copied in full below
       probe: async () => !pair().disk,
       apply: async (step) => {
-        const got = await ctx.disks.join(ctx.host(step.params.a), step);
+        const got = await ctx.disks.join(ctx.host(step.params.a), step, { verify: step.params.verify === true });
         ctx.save({ ...pair(), lastResync: { how: 'drbd', ...(got ?? { bytes: 0, seconds: 0 }), at: Date.now() } });
       },
       verify: async () => {},

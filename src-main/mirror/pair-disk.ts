@@ -17,7 +17,7 @@ import { runVerify } from './verify-steps.js';
 
 export interface PairDiskOps {
   forPair(a: HostDTO, b: HostDTO): { resource: string; device: string } | null;
-  join(keep: HostDTO, w: Omit<StepContext<unknown>, 'params'>): Promise<PairResync | null>;
+  join(keep: HostDTO, w: Omit<StepContext<unknown>, 'params'>, o?: { verify?: boolean }): Promise<PairResync | null>;
   openOn(h: HostDTO): Promise<void>;
   split(): Promise<void>;
   seeded(): boolean;
@@ -87,7 +87,7 @@ export function pairDisk(svc: MirrorContext): PairDiskOps {
       return { resource: rec.resource, device: rec.device };
     },
 
-    async join(keep, w) {
+    async join(keep, w, opts = {}) {
       const { rec, pair } = ctx();
       const k = sideOf(pair, keep);
       const o = other(k);
@@ -117,8 +117,8 @@ export function pairDisk(svc: MirrorContext): PairDiskOps {
       const ws = await watchSync(svc, { ...w, params: null }, pair, rec, `Resync ${pair.name(k)} → ${pair.name(o)}`, 1_800_000);
       // only a resync this join started counts (the mark is set right before reconnecting)
       const f = svc.stored()?.resyncMark ? await recordResync(svc, pair, rec, 'Re-protect resync', ws.seconds) : null;
-      // DRBD's online verify after every join: the disks the pair starts from are identical, checked
-      const oos = f ? await runVerify(svc, { ...w, params: null }, pair, rec, 'mirror-join') : null;
+      // DRBD's online verify when asked: it reads both disks whole (for a big disk, long, and the guest's I/O waits behind it)
+      const oos = f && opts.verify ? await runVerify(svc, { ...w, params: null }, pair, rec, 'mirror-join') : null;
       if (oos) svc.log('warn', `Online verify after the resync found ${oos} KiB out of sync on ${rec.resource}`);
       if (f)
         report = {
