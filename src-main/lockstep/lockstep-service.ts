@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import type { EventBus } from '../events/event-bus.js';
 import { LockstepError } from '../contract/index.js';
 import type { PairStatus, VmSide } from '../contract/lockstep.js';
-import { decideAccel, parseCpuFlags } from '../hosts/accel.js';
 import type { HostsService } from '../hosts/hosts-service.js';
 import type { LinkService } from '../link/link-service.js';
 import type { Store } from '../store/store.js';
@@ -11,7 +10,8 @@ import type { TaskRunner } from '../tasks/runner.js';
 import type { Environment } from '../hosts/environment.js';
 import { coloMode, protectSteps, type ColoContext, type ProtectParams } from './colo-steps.js';
 import { reprotectSteps } from './reprotect-steps.js';
-import { killQemu, pidOf, qemuMajor, stopGuestVms } from './host-ops.js';
+import { killQemu, pidOf, stopGuestVms } from './host-ops.js';
+import { pairFacts } from './pair-facts.js';
 import { HOST_PATHS, inLockstepRecord, PAIR_KEY, pairRecordSchema, reprotectingRecord, vmFiles, type PairRecord } from './pair-record.js';
 import { RecordRepo } from '../store/record-repo.js';
 import { paths, parseCheckpoints } from './colo-args.js';
@@ -58,12 +58,7 @@ export class LockstepService {
       shimFile: join(deps.distDir, 'native', 'libcolo-tcg-shim.so'),
       log: (m) => deps.bus.log('info', 'lockstep', m),
       disks: deps.disks,
-      relink: async () => {
-        const st = deps.link?.stored();
-        if (!st) return false;
-        await deps.link!.setup({ a: st.hosts.A, b: st.hosts.B, subnet: st.record.subnet, mtu: 'auto' });
-        return true;
-      },
+      relink: () => relink(deps.link),
     };
     deps.runner.register<ProtectParams>({
       kind: 'lockstep.protect',
@@ -131,21 +126,7 @@ export class LockstepService {
         message: "The guest needs an address on the hosts' public network.",
         fix: `lockstep lockstep protect ${a.hostId} ${b.hostId} --guest-ip 192.168.1.50/24`,
       });
-    const sa = await this.deps.hosts.session(a);
-    const sb = await this.deps.hosts.session(b);
-    const [ma, mb] = [await qemuMajor(sa), await qemuMajor(sb)];
-    if (ma !== mb)
-      throw new LockstepError({
-        code: 'qemu-differs',
-        message: `QEMU ${ma}.x on ${a.name} but ${mb}.x on ${b.name}: COLO needs the same version on both.`,
-        fix: 'lockstep preflight run A B',
-      });
-    const facts = async (s: typeof sa) =>
-      decideAccel({
-        kvmDevice: (await s.exec(['test', '-e', '/dev/kvm'])).code === 0,
-        cpuFlags: parseCpuFlags((await s.exec(['cat', '/proc/cpuinfo'])).stdout),
-      }).accel;
-    const accel = (await facts(sa)) === 'kvm' && (await facts(sb)) === 'kvm' ? 'kvm' : 'tcg';
+    const { qemuMajor: ma, accel } = await pairFacts(await this.deps.hosts.session(a), await this.deps.hosts.session(b), a.name, b.name);
     const { xa, xb } = await crossoverAddresses(this.deps, i.a, i.b);
     // the guest's disk lives on the DRBD device when a mirror joins these two hosts
     const drbd = this.deps.disks.forPair(a, b);
@@ -398,4 +379,12 @@ export class LockstepService {
     const role = vmFiles(r, side);
     return { host, argv: ['socat', '-', `UNIX-CONNECT:${paths(HOST_PATHS.run, role).serial}`], title: `${this.side(host, 'none').name} — ${side} VM` };
   }
+}
+
+/** The replication link set up again as it was stored (a host back from a power cut lost its address); false: no link. */
+async function relink(link: LinkService | undefined): Promise<boolean> {
+  const st = link?.stored();
+  if (!st) return false;
+  await link!.setup({ a: st.hosts.A, b: st.hosts.B, subnet: st.record.subnet, mtu: 'auto' });
+  return true;
 }
