@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { lockstepBench } from './lockstep-bench.mjs';
 import { maintenanceBench } from './maintenance-bench.mjs';
-import { pairDiskBench } from './pair-disk-bench.mjs';
+import { fullCopyBench, pairDiskBench } from './pair-disk-bench.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const cliBin = join(root, 'dist/main/transports/cli/bin.js');
@@ -299,6 +299,8 @@ if (want('lab')) {
 if (want('mirror')) for (const k of kinds) await mirrorBench(k);
 // the guest's disk under the pair: DRBD's seed and incremental re-protect (≥ 1 GiB), beside a full copy
 if (want('pairdisk')) for (const k of kinds) await pairDiskBench({ root, cliBin, report, kind: k });
+// only the full-copy half (namespace hosts): `node test/bench/run.mjs fullcopy`
+if (want('fullcopy')) await fullCopyBench({ cliBin, report });
 if (want('lockstep')) await lockstepBench({ cliBin, report, drills: Number(process.env.BENCH_DRILLS ?? 5) });
 if (want('maintenance')) await maintenanceBench({ cliBin, report, cycles: Number(process.env.BENCH_MAINTENANCE_CYCLES ?? 2) });
 
