@@ -6,6 +6,7 @@ import { TaskRunner } from '../tasks/runner.js';
 import { EventBus } from '../events/event-bus.js';
 import { PairWatcher } from './pair-watcher.js';
 import { DrillService } from '../drill/drill-service.js';
+import { drillContext } from './drill-context.js';
 import { makeHandlers, type Handlers } from './handlers.js';
 import { version } from './version.js';
 import type { Stray } from './process-guard.js';
@@ -87,7 +88,7 @@ export class Core {
       nativeDir: nativeDir(),
       distDir: distDir(),
     });
-    this.drills = new DrillService({ store: this.store, lockstep: this.lockstep });
+    this.drills = new DrillService({ store: this.store, context: drillContext(this.lockstep) });
     this.consoles.vmLocator = (side) => this.lockstep.consoleOf(side);
     this.agent = new AgentService({
       store: this.store,

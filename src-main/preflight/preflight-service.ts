@@ -7,11 +7,11 @@ import type { HostsService } from '../hosts/hosts-service.js';
 import type { KeyValueRepo } from '../store/kv-repo.js';
 import { RecordRepo } from '../store/record-repo.js';
 import { lastPreflightSchema, PREFLIGHT_KEY } from './preflight-record.js';
-import type { HostFacts } from './facts.js';
+import type { HostFacts } from '../hosts/facts/facts.js';
 import { hostFindings } from './findings.js';
 import { pairFindings } from './pair-findings.js';
-import { GATHER_SCRIPT } from './gather-script.js';
-import { parseGatherOutput } from './parse.js';
+import { GATHER_SCRIPT } from '../hosts/facts/gather-script.js';
+import { parseGatherOutput } from '../hosts/facts/parse.js';
 import { installFixAnyDistro } from '../hosts/distro.js';
 
 const MiB = 1024 * 1024;
