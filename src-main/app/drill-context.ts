@@ -16,7 +16,7 @@ function drillPair(lockstep: LockstepService, r: PairRecord): DrillPair {
       const p = paths(HOST_PATHS.run, vmFiles(r, role));
       return { pid: p.pid, qmp: p.qmp };
     },
-    armAgents: () => {
+    armAgents: async () => {
       if (!lockstep.agents) throw new LockstepError({ code: 'no-agents', message: 'No host agent tools: drills let the host agents act.' });
       return lockstep.agents.ensureArmed(r);
     },
