@@ -5,6 +5,7 @@ import { resolveHome } from '../store/paths.js';
 import { TaskRunner } from '../tasks/runner.js';
 import { EventBus } from '../events/event-bus.js';
 import { PairWatcher } from './pair-watcher.js';
+import { GuestWatcher } from './guest-watcher.js';
 import { DrillService } from '../drill/drill-service.js';
 import { drillContext } from './drill-context.js';
 import { makeHandlers, type Handlers } from './handlers.js';
@@ -52,6 +53,8 @@ export class Core {
   private tail?: NodeJS.Timeout;
   /** one watcher of the pair for every window (windows subscribe to `pair-observed` instead of polling) */
   readonly pairWatcher: PairWatcher;
+  /** one reader of the guest's counter for every booth window (`guest.watch` leases; `guest-peeked` pushes) */
+  readonly guestWatcher: GuestWatcher;
 
   constructor(readonly options: CoreOptions) {
     this.home = options.home ?? resolveHome(process.env, options.electronUserData);
@@ -112,6 +115,10 @@ export class Core {
       },
       (e) => this.bus.emit(e),
     );
+    this.guestWatcher = new GuestWatcher(
+      () => this.call('guest.peek', {}),
+      (e) => this.bus.emit(e),
+    );
   }
 
   get database(): string {
@@ -167,6 +174,7 @@ export class Core {
 
   async close(): Promise<void> {
     if (this.tail) clearInterval(this.tail);
+    this.guestWatcher.stop();
     this.consoles.closeAll();
     this.pool.closeAll();
     this.store.close();
