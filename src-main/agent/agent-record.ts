@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { VmFiles } from '../lockstep/pair-record.js';
 import type { InitKind } from './remote-agent.js';
 
@@ -35,3 +36,30 @@ export interface DeployParams {
   primary: string;
   secondary: string;
 }
+
+const agentHostSchema: z.ZodType<AgentHostRecord> = z.object({
+  host: z.string().min(1),
+  name: z.string(),
+  role: z.enum(['primary', 'secondary']),
+  how: z.enum(['systemd', 'direct']),
+  publicIp: z.string(),
+  witness: z.string(),
+  crossover: z.string(),
+  vmFiles: z.enum(['primary', 'secondary']),
+  replNode: z.string().optional(),
+});
+
+/** The agents' record as the store must hold it (validated on every read: store/record-repo.ts). */
+export const agentRecordSchema: z.ZodType<AgentRecord> = z.object({
+  state: z.enum(['deploying', 'deployed', 'stopped']),
+  cluster: z.string(),
+  timeoutMs: z.number(),
+  pairSince: z.number(),
+  hosts: z.array(agentHostSchema),
+  witness: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('local'), listen: z.string(), netns: z.string().optional() }),
+    z.object({ kind: z.literal('external'), address: z.string() }),
+  ]),
+  deployedAt: z.number().optional(),
+  stoppedAt: z.number().optional(),
+});

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventBus } from '../events/event-bus.js';
@@ -10,29 +10,14 @@ import type { SshSession } from '../hosts/ssh-session.js';
 import { vmFiles, type PairRecord } from '../lockstep/pair-record.js';
 import type { Store } from '../store/store.js';
 import type { TaskRunner } from '../tasks/runner.js';
-import type { Step } from '../tasks/step.js';
 import type { Environment } from '../hosts/environment.js';
 import { AGENT_PATHS, WITNESS_PORT, clusterId, parseHostPort, renderAgentConfig, secretText } from './agent-config.js';
-import { AGENT_KEY, type AgentHostRecord, type AgentRecord, type DeployParams } from './agent-record.js';
+import { RecordRepo } from '../store/record-repo.js';
+import { AGENT_KEY, agentRecordSchema, type AgentHostRecord, type AgentRecord, type DeployParams } from './agent-record.js';
 import { agentHostStatus, summarize, witnessHeard } from './agent-status.js';
-import {
-  agentAnswers,
-  agentLogTail,
-  agentStatusJson,
-  checkConfig,
-  connectionAddresses,
-  holdAgent,
-  initKind,
-  installBinary,
-  localSha256,
-  markStarted,
-  remoteShas,
-  startAgent,
-  startedWith,
-  stopAgent,
-  writeRemoteFile,
-} from './remote-agent.js';
-import { secretFile, startLocalWitness, stopLocalWitness, witnessPid, witnessStatusJson } from './witness.js';
+import { deploySteps } from './deploy-steps.js';
+import { agentAnswers, agentLogTail, agentStatusJson, connectionAddresses, holdAgent, initKind, stopAgent } from './remote-agent.js';
+import { secretFile, stopLocalWitness, witnessPid, witnessStatusJson } from './witness.js';
 
 export interface AgentDeps {
   store: Store;
@@ -48,16 +33,25 @@ export interface AgentDeps {
   home: string;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const sha = (text: string) => createHash('sha256').update(text).digest('hex');
-
 /** The host agents of the COLO pair and their witness: deploy over SSH, status, stop. */
 export class AgentService {
+  /** the agents' record: owned here, validated on every read */
+  private readonly records: RecordRepo<AgentRecord>;
+
   constructor(readonly deps: AgentDeps) {
+    this.records = new RecordRepo(deps.store.kv, AGENT_KEY, agentRecordSchema, { redo: 'lockstep agent deploy' });
     deps.runner.register<DeployParams>({
       kind: 'agent.deploy',
       title: (p) => `Deploy the host agents on ${p.primary} (primary) + ${p.secondary} (secondary) and their witness`,
-      steps: () => this.deploySteps(),
+      steps: () =>
+        deploySteps({
+          requireRecord: () => this.requireRecord(),
+          session: (h) => this.sessionOf(h),
+          configFor: (r, h) => this.configFor(r, h),
+          secret: () => this.secret(),
+          bins: this.bins,
+          dir: this.dir,
+        }),
     });
   }
 
@@ -70,11 +64,11 @@ export class AgentService {
   }
 
   record(): AgentRecord | undefined {
-    return this.deps.store.kv.get<AgentRecord>(AGENT_KEY);
+    return this.records.get();
   }
 
   private save(r: AgentRecord): void {
-    this.deps.store.kv.set(AGENT_KEY, r);
+    this.records.set(r);
   }
 
   private secret(): string {
@@ -203,118 +197,6 @@ export class AgentService {
 
   private sessionOf(h: AgentHostRecord): Promise<SshSession> {
     return this.deps.hosts.session(h.host);
-  }
-
-  private deploySteps(): Step<DeployParams>[] {
-    const rec = () => this.requireRecord();
-    const files = (r: AgentRecord, h: AgentHostRecord) => {
-      const config = this.configFor(r, h);
-      return { config, configSha: sha(config), keySha: sha(this.secret()), mark: sha(`${config}\n${localSha256(this.bins.agent)}`) };
-    };
-    // both hosts at once (each SSH round trip is slow on a loaded host)
-    const both = async <T>(fn: (s: SshSession, h: AgentHostRecord, r: AgentRecord) => Promise<T>): Promise<T[]> => {
-      const r = rec();
-      return Promise.all(r.hosts.map(async (h) => fn(await this.sessionOf(h), h, r)));
-    };
-    const witnessUp = async (): Promise<boolean> => {
-      const r = rec();
-      if (r.witness.kind !== 'local') return true;
-      const j = await witnessStatusJson(this.bins.agent, this.dir, r.cluster);
-      return j?.mode === 'witness' && j.cluster === r.cluster && j.listen === r.witness.listen;
-    };
-    const armed = async (): Promise<AgentHostStatus[]> =>
-      both(async (s, h) => agentHostStatus({ host: h.host, name: h.name, role: h.role, how: h.how }, await agentStatusJson(s), []));
-    return [
-      {
-        id: 'witness',
-        title: 'Start the witness (the third vote) on this machine',
-        probe: witnessUp,
-        apply: async () => {
-          const r = rec();
-          if (r.witness.kind !== 'local') return;
-          await startLocalWitness({ bin: this.bins.agent, dir: this.dir, cluster: r.cluster, listen: r.witness.listen, netns: r.witness.netns }, this.secret());
-        },
-        verify: async () => {
-          if (!(await witnessUp())) throw new LockstepError({ code: 'witness-not-serving', message: 'The witness does not answer on its status socket.' });
-        },
-      },
-      {
-        id: 'install',
-        title: 'Upload lockstep-agent and colo-failover; write each host’s config and the pair’s secret',
-        probe: async () =>
-          (
-            await both(async (s, h, r) => {
-              const f = files(r, h);
-              const have = await remoteShas(s, [AGENT_PATHS.agent, AGENT_PATHS.failover, AGENT_PATHS.key, AGENT_PATHS.config]);
-              return (
-                have.get(AGENT_PATHS.agent) === localSha256(this.bins.agent) &&
-                have.get(AGENT_PATHS.failover) === localSha256(this.bins.failover) &&
-                have.get(AGENT_PATHS.key) === f.keySha &&
-                have.get(AGENT_PATHS.config) === f.configSha
-              );
-            })
-          ).every(Boolean),
-        apply: async () => {
-          await both(async (s, h, r) => {
-            const f = files(r, h);
-            const have = await remoteShas(s, [AGENT_PATHS.agent, AGENT_PATHS.failover, AGENT_PATHS.key, AGENT_PATHS.config]);
-            await installBinary(s, this.bins.agent, AGENT_PATHS.agent, have.get(AGENT_PATHS.agent) ?? '');
-            await installBinary(s, this.bins.failover, AGENT_PATHS.failover, have.get(AGENT_PATHS.failover) ?? '');
-            if (have.get(AGENT_PATHS.key) !== f.keySha) await writeRemoteFile(s, AGENT_PATHS.key, this.secret(), '0600');
-            if (have.get(AGENT_PATHS.config) !== f.configSha) await writeRemoteFile(s, AGENT_PATHS.config, f.config, '0644');
-          });
-        },
-        verify: async () => {
-          await both(async (s) => checkConfig(s));
-        },
-      },
-      {
-        id: 'start',
-        title: 'Start the agents (systemd where it runs the host, else a supervisor started over SSH)',
-        // running the config and binary deploy wrote, and not held (held agents never re-arm: a restart does)
-        probe: async () =>
-          (
-            await both(async (s, h, r) => {
-              const j = await agentStatusJson(s);
-              return j?.mode === 'peer' && j.held !== true && (await startedWith(s)) === files(r, h).mark;
-            })
-          ).every(Boolean),
-        apply: async () => {
-          // never one agent quiet while the other is armed: hold both, then restart both
-          await both(async (s) => holdAgent(s).catch(() => false));
-          await both(async (s, h) => stopAgent(s, h.how));
-          await both(async (s, h, r) => {
-            await startAgent(s, h.how);
-            await markStarted(s, files(r, h).mark);
-          });
-        },
-        verify: async () => {
-          if (!(await both(async (s) => agentAnswers(s))).every(Boolean))
-            throw new LockstepError({ code: 'agent-not-running', message: 'An agent stopped right after it started.', fix: 'lockstep agent status' });
-        },
-      },
-      {
-        id: 'armed',
-        title: 'Wait until both agents hear each other on both paths and arm',
-        probe: async () => (await armed()).every((h) => h.armed),
-        apply: async ({ signal }) => {
-          const until = Date.now() + 20_000;
-          while (Date.now() < until && !signal.aborted) {
-            if ((await armed()).every((h) => h.armed)) return;
-            await sleep(250);
-          }
-        },
-        verify: async () => {
-          const st = await armed();
-          if (!st.every((h) => h.armed))
-            throw new LockstepError({
-              code: 'agent-not-armed',
-              message: `The agents did not arm: ${st.map((h) => `${h.name} ${h.state}${h.reason ? ` (${h.reason})` : ''}`).join('; ')}.`,
-              fix: 'Both VMs must run in lockstep and the hosts must reach each other on the crossover and the public network (UDP 7788) and the witness (UDP 7790): lockstep agent status',
-            });
-        },
-      },
-    ];
   }
 
   async status(): Promise<AgentStatus> {

@@ -6,7 +6,9 @@ import { resolveHome } from '../store/paths.js';
 import { TaskRunner } from '../tasks/runner.js';
 import { EventBus } from '../events/event-bus.js';
 import { PairWatcher } from './pair-watcher.js';
+import { GuestWatcher } from './guest-watcher.js';
 import { DrillService } from '../drill/drill-service.js';
+import { drillContext } from './drill-context.js';
 import { makeHandlers, type Handlers } from './handlers.js';
 import { version } from './version.js';
 import type { Stray } from './process-guard.js';
@@ -57,6 +59,8 @@ export class Core {
   private tail?: NodeJS.Timeout;
   /** one watcher of the pair for every window (windows subscribe to `pair-observed` instead of polling) */
   readonly pairWatcher: PairWatcher;
+  /** one reader of the guest's counter for every booth window (`guest.watch` leases; `guest-peeked` pushes) */
+  readonly guestWatcher: GuestWatcher;
 
   constructor(readonly options: CoreOptions) {
     this.home = options.home ?? resolveHome(process.env, options.electronUserData);
@@ -95,7 +99,8 @@ export class Core {
       distDir: distDir(),
       disks: pairDisk(this.mirror),
     });
-    this.drills = new DrillService({ store: this.store, lockstep: this.lockstep });
+    const drillCtx = drillContext(this.lockstep);
+    this.drills = new DrillService({ store: this.store, context: drillCtx });
     this.consoles.vmLocator = (side) => this.lockstep.consoleOf(side);
     this.agent = new AgentService({
       store: this.store,
@@ -110,7 +115,7 @@ export class Core {
     this.lockstep.beforeVmStop = () => this.agent.holdAll();
     this.lockstep.agents = new AgentActions(this.agent);
     this.maintenance = new MaintenanceService(this.lockstep);
-    this.maintenance.watchClients = (address) => watchClients(this.lockstep, address);
+    this.maintenance.watchClients = (address) => watchClients(drillCtx, address);
     this.handlers = makeHandlers(this);
     this.pairWatcher = new PairWatcher(
       {
@@ -119,6 +124,10 @@ export class Core {
         pair: () => this.call('lockstep.status', {}),
         agents: () => this.call('agent.status', {}),
       },
+      (e) => this.bus.emit(e),
+    );
+    this.guestWatcher = new GuestWatcher(
+      () => this.call('guest.peek', {}),
       (e) => this.bus.emit(e),
     );
   }
@@ -176,6 +185,7 @@ export class Core {
 
   async close(): Promise<void> {
     if (this.tail) clearInterval(this.tail);
+    this.guestWatcher.stop();
     this.consoles.closeAll();
     this.pool.closeAll();
     this.store.close();

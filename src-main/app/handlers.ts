@@ -62,6 +62,7 @@ export function makeHandlers(core: Core): Handlers {
       if (!address) throw new LockstepError({ code: 'no-guest', message: 'No guest is running.', fix: 'Protect the guest first (Setup → Protect).' });
       return peekGuest(address);
     },
+    'guest.watch': async (i) => ({ until: core.guestWatcher.lease(i.seconds * 1000) }),
     'drill.export': async (i) => {
       const r = core.drills.list().find((d) => d.id === i.id);
       if (!r) throw new LockstepError({ code: 'not-found', message: `No drill ${i.id}.`, fix: 'lockstep drill list' });

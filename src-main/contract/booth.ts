@@ -29,3 +29,17 @@ export function boothLoopInterval(raw: unknown): { ok: true; minutes: number; ms
     },
   };
 }
+
+/** The guest's counter as a visitor reads it (one HTTP GET, no SSH). */
+export interface GuestPeekDTO {
+  count: number;
+  /** the guest's boot id: a new one means the guest restarted */
+  boot: string;
+  /** which host's VM answered */
+  host: string;
+  ms: number;
+  address: string;
+}
+
+/** How long one `guest.watch` keeps the core pushing `guest-peeked` (a booth window renews it well before). */
+export const GUEST_WATCH_SECONDS = 25;

@@ -13,6 +13,7 @@ import type { ConsoleDTO } from './console.js';
 import type { AgentStatus } from './agent.js';
 import type { VmInspection, VmListing } from './vm.js';
 import type { MaintenanceStatus } from './maintenance.js';
+import { GUEST_WATCH_SECONDS, type GuestPeekDTO } from './booth.js';
 
 /** A name that is safe everywhere: files, shells, SQL, DOM. */
 import { SafeName, HostAddress, HostRef, StreamId, PlanId } from './command-inputs.js';
@@ -202,6 +203,10 @@ export const commands = {
     long: true,
   },
   'guest.peek': { input: empty, summary: "Read the protected guest's counter once (what a visitor sees)" },
+  'guest.watch': {
+    input: z.object({ seconds: z.number().int().min(1).max(120).default(GUEST_WATCH_SECONDS) }).strict(),
+    summary: "Push the guest's counter as guest-peeked events, twice a second, for the next SECONDS (a booth window renews it)",
+  },
   'drill.list': { input: empty, summary: 'List past drills with their downtime figures' },
   'drill.export': {
     input: z.object({ id: z.number().int().min(1) }).strict(),
@@ -331,7 +336,8 @@ export interface Outputs {
   'agent.stop': AgentStatus;
   'drill.run': DrillReport;
   'drill.list': DrillReport[];
-  'guest.peek': { count: number; boot: string; host: string; ms: number; address: string };
+  'guest.peek': GuestPeekDTO;
+  'guest.watch': { until: number };
   'drill.export': { filename: string; html: string };
   'preflight.run': PreflightReport;
   'preflight.last': LastPreflight | null;

@@ -4,6 +4,8 @@ import type { LabStatus } from './lab.js';
 import type { LinkStatus, MirrorStatusDTO } from './link.js';
 import type { PairStatus } from './lockstep.js';
 import type { AgentStatus } from './agent.js';
+import type { GuestPeekDTO } from './booth.js';
+import type { ErrorDTO } from './errors.js';
 
 export type AppEvent =
   | { type: 'event-logged'; record: EventRecord }
@@ -20,6 +22,8 @@ export type AppEvent =
       mirror: MirrorStatusDTO | null;
       pair: PairStatus | null;
       agents: AgentStatus | null;
-    };
+    }
+  /** the core read the guest's counter (twice a second while a booth window watches: `guest.watch`) */
+  | { type: 'guest-peeked'; at: number; peek: GuestPeekDTO | null; error: ErrorDTO | null };
 
 export type AppEventType = AppEvent['type'];

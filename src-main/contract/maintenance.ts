@@ -80,3 +80,16 @@ export const MAINTENANCE_FIGURES = {
   unprotectedSeconds: { bench: 'maintenance_unprotected_seconds', label: 'time the guest ran unprotected' },
   resyncBytes: { bench: 'maintenance_resync_bytes', label: 'bytes copied to the returned host' },
 } as const;
+
+/** What a client of the guest saw across one moment the app causes on purpose (a switchover, a re-protect's join). */
+export type ClientSeen = Pick<MaintenanceGap, 'ordinaryClientMs' | 'streamMs' | 'streamSurvived' | 'wentBackwards'>;
+
+/** A client of the guest watching while the app acts (the core hands the drill's meter in). */
+export interface ClientWatch {
+  /** the client-visible moment starts now */
+  fault(): void;
+  /** the app's step for it has finished */
+  handled(): void;
+  /** keeps watching afterMs more, then what the client saw across the moment */
+  stop(afterMs: number): Promise<ClientSeen>;
+}

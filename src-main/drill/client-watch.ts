@@ -4,8 +4,8 @@
  * client, a hedged poller and a TCP stream, in the lab's client namespace), read across the moment
  * the same way a drill reads across its fault.
  */
-import type { LockstepService } from '../lockstep/lockstep-service.js';
-import type { ClientWatch } from '../lockstep/maintenance-service.js';
+import type { ClientWatch } from '../contract/maintenance.js';
+import type { DrillContext } from './drill-context.js';
 import { analyseSamples } from './analyse.js';
 import { startMeter } from './drill-runner.js';
 import { streamFaultGap } from './figures.js';
@@ -14,8 +14,8 @@ import { gapAcross } from './moment-gap.js';
 /** the meter never runs longer than this (a re-protect with a full copy under TCG takes a minute or two) */
 const CAP_SECONDS = 600;
 
-export async function watchClients(lockstep: LockstepService, address: string): Promise<ClientWatch> {
-  const meter = await startMeter(lockstep, address, CAP_SECONDS);
+export async function watchClients(svc: DrillContext, address: string): Promise<ClientWatch> {
+  const meter = await startMeter(svc, address, CAP_SECONDS);
   let fault = 0;
   let handled = 0;
   return {

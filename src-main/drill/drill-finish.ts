@@ -1,37 +1,34 @@
 /** The end of a drill: figures, invariants, what each host agent did (event history), the stored report. */
 import type { LabStatus } from '../contract/lab.js';
 import type { DrillAgentAct, DrillMode, DrillReport, PairStatus } from '../contract/lockstep.js';
-import { paths } from '../lockstep/colo-args.js';
-import { pidOf } from '../lockstep/host-ops.js';
-import type { LockstepService } from '../lockstep/lockstep-service.js';
+import type { DrillContext, DrillPair } from './drill-context.js';
 import type { DrillsRepo } from './drills-repo.js';
-import { HOST_PATHS, type PairRecord } from '../lockstep/pair-record.js';
 import { analyseSamples } from './analyse.js';
 import { drillFigures } from './figures.js';
 import type { MeterResult } from './meter.js';
 
 /** Never two primaries: after a drill exactly one guest VM runs on the pair (lab: seen from the machine; else over SSH). */
-async function vmsRunning(svc: LockstepService, lab: LabStatus, hosts: string[]): Promise<number> {
+async function vmsRunning(svc: DrillContext, lab: LabStatus, hosts: string[]): Promise<number> {
   // the power of each host now (a drill may have powered one off since it began)
-  if (lab.state === 'up' && lab.kernelHosts) lab = await svc.deps.lab.status();
+  if (lab.state === 'up' && lab.kernelHosts) lab = await svc.lab.status();
   let n = 0;
   for (const ref of hosts) {
     const h = lab.state === 'up' ? lab.hosts.find((x) => `${x.address}:${x.port}` === ref) : undefined;
     // a namespace host is seen from the machine; a kernel host that is off runs nothing, one that is on is asked over SSH
     if (h && lab.state === 'up' && !lab.kernelHosts) {
-      n += await svc.deps.lab.vmsRunning(h.name);
+      n += await svc.lab.vmsRunning(h.name);
       continue;
     }
     if (h?.power === 'off') continue;
-    const s = await svc.deps.hosts.session(ref);
-    for (const role of ['primary', 'secondary'] as const) if ((await pidOf(s, paths(HOST_PATHS.run, role).pid)) !== null) n++;
+    const s = await svc.hosts.session(ref);
+    for (const pidFile of svc.vmPidFiles) if ((await svc.pidOf(s, pidFile)) !== null) n++;
   }
   return n;
 }
 
 export interface DrillRun {
   mode: DrillMode;
-  r: PairRecord;
+  r: DrillPair;
   lab: LabStatus;
   startedAt: number;
   /** wall clock of the fault */
@@ -56,7 +53,7 @@ function agentLine(a: DrillAgentAct, since: number): string {
   return `${a.name}'s agent (${a.role}) ran ${a.action}: ${a.reason || a.state}; colo-failover ${ms}, exit ${a.rc ?? '—'}`;
 }
 
-export async function finishDrill(svc: LockstepService, drills: DrillsRepo, d: DrillRun): Promise<DrillReport> {
+export async function finishDrill(svc: DrillContext, drills: DrillsRepo, d: DrillRun): Promise<DrillReport> {
   const { m, reasons, startedAt } = d;
   const shift = m.startedAt - startedAt;
   const move = <T extends { t: number }>(xs: T[] | undefined): T[] => (xs ?? []).map((x) => ({ ...x, t: x.t + shift }));
@@ -87,7 +84,7 @@ export async function finishDrill(svc: LockstepService, drills: DrillsRepo, d: D
   if (others.length) reasons.push(`Another agent acted too: ${others.map((a) => `${a.name} ran ${a.action}`).join(', ')}.`);
   const reported = d.act ? [d.act, ...acts.filter((a) => a.host !== d.act!.host)] : acts;
   for (const a of reported)
-    svc.deps.bus.log(a.action && (a.startedAt ?? 0) >= d.tFault - 1000 ? 'warn' : 'info', 'agent', `Drill ${d.mode}: ${agentLine(a, d.tFault)}`);
+    svc.bus.log(a.action && (a.startedAt ?? 0) >= d.tFault - 1000 ? 'warn' : 'info', 'agent', `Drill ${d.mode}: ${agentLine(a, d.tFault)}`);
   if (http.wentBackwards) reasons.push('The counter went backwards.');
   if (!m.stream.survived) reasons.push(`The client's TCP session did not survive (${m.stream.error ?? 'closed'}).`);
   if (http.answersAfterLastFailure === 0) reasons.push('The guest did not answer again after the fault.');
@@ -121,7 +118,7 @@ export async function finishDrill(svc: LockstepService, drills: DrillsRepo, d: D
     after: d.after,
   });
   const g = fig.gaps;
-  svc.deps.bus.log(
+  svc.bus.log(
     report.verdict === 'passed' ? 'info' : 'error',
     'drill',
     `Drill ${d.mode}: ${report.verdict}; gap ${g.headlineMs} ms (ordinary client ${g.ordinaryClientMs ?? '—'} ms, TCP stream ${g.streamMs} ms; hedged service ${g.hedgedMs ?? '—'} ms), detection ${fig.breakdown.detectionMs ?? '—'} ms by ${d.actorName}'s agent, TCP ${m.stream.survived ? 'kept' : 'lost'}${fig.breakdown.note ? ` — ${fig.breakdown.note}` : ''}${reasons.length ? ` — ${reasons.join(' ')}` : ''}`,

@@ -4,14 +4,9 @@ import { LockstepError } from '../contract/index.js';
 import type { SshSession } from '../hosts/ssh-session.js';
 import type { DrillMode, DrillReport, PairStatus } from '../contract/lockstep.js';
 import type { LabHostDTO, LabStatus } from '../contract/lab.js';
-import type { LockstepService } from '../lockstep/lockstep-service.js';
-import { paths } from '../lockstep/colo-args.js';
 import { Qmp } from '../hosts/qmp.js';
-import { killQemu } from '../lockstep/host-ops.js';
-import { failedOverRecord } from '../lockstep/observed-failover.js';
-import { HOST_PATHS, vmFiles, type PairRecord } from '../lockstep/pair-record.js';
-import type { HostAgents } from '../lockstep/host-agents.js';
 import type { DrillAgentAct } from '../contract/lockstep.js';
+import type { DrillAgents, DrillContext, DrillPair } from './drill-context.js';
 import { finishDrill as finish } from './drill-finish.js';
 import type { DrillsRepo } from './drills-repo.js';
 import { runMeter, type MeterControl, type MeterResult } from './meter.js';
@@ -45,13 +40,13 @@ const METER_CAP_EXTRA_SECONDS = 45;
 const BASELINE_MS = 3000;
 
 /** Runs the meter where a client sits: the lab's client namespace, else this desktop. */
-export async function startMeter(svc: LockstepService, address: string, seconds: number): Promise<{ done: Promise<MeterResult>; endIn(ms: number): void }> {
-  const lab = await svc.deps.lab.status();
+export async function startMeter(svc: DrillContext, address: string, seconds: number): Promise<{ done: Promise<MeterResult>; endIn(ms: number): void }> {
+  const lab = await svc.lab.status();
   if (lab.state !== 'up') {
     const control: MeterControl = {};
     return { done: runMeter(address, seconds, 10, control), endIn: (ms) => (control.endAt = Date.now() + ms) };
   }
-  const script = join(svc.deps.distDir, 'main/drill/meter.js');
+  const script = join(svc.distDir, 'main/drill/meter.js');
   let endIn = (_ms: number) => {};
   const done = new Promise<MeterResult>((resolve, reject) => {
     const child = spawn('ip', ['netns', 'exec', lab.clientNetns, process.execPath, script, address, String(seconds)], {
@@ -90,9 +85,9 @@ function labHostOf(lab: LabStatus, hostId: string, mode: DrillMode): LabHostDTO 
 }
 
 /** Refuses a drill that would be unsafe or would not measure the production path, with the fix. */
-async function preconditions(svc: LockstepService): Promise<{ before: PairStatus; r: PairRecord; agents: HostAgents }> {
+async function preconditions(svc: DrillContext): Promise<{ before: PairStatus; r: DrillPair; agents: DrillAgents }> {
   const before: PairStatus = await svc.status();
-  const r = svc.record();
+  const r = svc.pair();
   if (before.state !== 'lockstep' || !r)
     throw new LockstepError({
       code: 'not-in-lockstep',
@@ -102,7 +97,7 @@ async function preconditions(svc: LockstepService): Promise<{ before: PairStatus
   const agents = svc.agents;
   if (!agents) throw new LockstepError({ code: 'no-agents', message: 'No host agent tools: drills let the host agents act.' });
   // the drill measures the path that runs at 3 am: the agents must be armed (deployed now if not)
-  const armed = await agents.ensureArmed(r).catch((e: unknown) => {
+  const armed = await r.armAgents().catch((e: unknown) => {
     throw new LockstepError({
       code: 'agents-not-armed',
       message: 'A drill pulls the plug and lets the host agents fail over, as they would at 3 am; they could not be armed.',
@@ -110,7 +105,7 @@ async function preconditions(svc: LockstepService): Promise<{ before: PairStatus
       fix: 'lockstep agent deploy (then lockstep agent status)',
     });
   });
-  if (armed === 'deployed') svc.deps.bus.log('info', 'drill', 'Host agents armed for the drill (lockstep agent deploy)');
+  if (armed === 'deployed') svc.bus.log('info', 'drill', 'Host agents armed for the drill (lockstep agent deploy)');
   return { before, r, agents };
 }
 
@@ -121,13 +116,13 @@ async function faultOnHost(s: SshSession, line: string, arg: string): Promise<nu
   return Number.isFinite(at) && at > 0 ? at : Date.now();
 }
 
-export async function runDrill(svc: LockstepService, drills: DrillsRepo, mode: DrillMode, seconds = METER_SECONDS): Promise<DrillReport> {
+export async function runDrill(svc: DrillContext, drills: DrillsRepo, mode: DrillMode, seconds = METER_SECONDS): Promise<DrillReport> {
   const { before, r, agents } = await preconditions(svc);
-  const lab = await svc.deps.lab.status();
+  const lab = await svc.lab.status();
   if (mode === 'power-off-host' || mode === 'cut-public-link') labHostOf(lab, r.primary, mode);
   const actorRef = ACTOR[mode] === 'secondary' ? r.secondary : r.primary;
-  const actorName = svc.deps.hosts.resolve(actorRef).name;
-  svc.deps.bus.log('warn', 'drill', `Drill ${mode}: ${EXPECTED[mode]}`);
+  const actorName = svc.hosts.resolve(actorRef).name;
+  svc.bus.log('warn', 'drill', `Drill ${mode}: ${EXPECTED[mode]}`);
   const startedAt = Date.now();
   const meter = await startMeter(svc, r.guestAddress, seconds + METER_CAP_EXTRA_SECONDS);
   const plannedEnd = Date.now() + seconds * 1000;
@@ -140,22 +135,22 @@ export async function runDrill(svc: LockstepService, drills: DrillsRepo, mode: D
   // pull the plug, then only watch: the armed agents act (the app acts only as a fence, and to retire a stale secondary)
   const inject = async (): Promise<void> => {
     await sleep(BASELINE_MS);
-    const sa = await svc.deps.hosts.session(r.primary);
-    const sb = await svc.deps.hosts.session(r.secondary);
-    const primaryPid = paths(HOST_PATHS.run, vmFiles(r, 'primary')).pid;
+    const sa = await svc.hosts.session(r.primary);
+    const sb = await svc.hosts.session(r.secondary);
+    const primaryPid = r.vm('primary').pid;
     const kill = 'kill -9 "$(cat "$1")"';
     if (mode === 'kill-primary-vm') {
       tFault = await faultOnHost(sa, kill, primaryPid);
       mark('primary QEMU killed (kill -9)', tFault);
     } else if (mode === 'power-off-host') {
       tFault = Date.now();
-      await svc.deps.lab.powerOff(labHostOf(lab, r.primary, mode).name);
+      await svc.lab.powerOff(labHostOf(lab, r.primary, mode).name);
       mark('primary host powered off', tFault);
     } else if (mode === 'cut-public-link') {
       // the app watches the primary over the public network (SSH + QMP): the agents hold while the crossover is heard
-      const watch = await Qmp.open(sa, paths(HOST_PATHS.run, vmFiles(r, 'primary')).qmp, { timeoutMs: 10_000 });
+      const watch = await Qmp.open(sa, r.vm('primary').qmp, { timeoutMs: 10_000 });
       tFault = Date.now();
-      const nics = await svc.deps.lab.setLinks(labHostOf(lab, r.primary, mode).name, 'public', false);
+      const nics = await svc.lab.setLinks(labHostOf(lab, r.primary, mode).name, 'public', false);
       mark(`primary's public link cut (${nics.join(', ')})`, tFault);
       for (const until = Date.now() + 10_000; Date.now() < until && !watch.closed; await sleep(20))
         if (
@@ -167,14 +162,14 @@ export async function runDrill(svc: LockstepService, drills: DrillsRepo, mode: D
           break;
       watch.close();
       mark('app: primary unreachable on the public network (the agents hold: crossover still heard)');
-      await svc.deps.lab.powerOff(labHostOf(lab, r.primary, mode).name);
+      await svc.lab.powerOff(labHostOf(lab, r.primary, mode).name);
       mark('app fenced the isolated primary: powered off (as IPMI would)');
     } else if (mode === 'kill-secondary') {
-      tFault = await faultOnHost(sb, kill, paths(HOST_PATHS.run, 'secondary').pid);
+      tFault = await faultOnHost(sb, kill, r.vm('secondary').pid);
       mark('secondary QEMU killed (kill -9)', tFault);
     } else {
       const h = lab.state === 'up' ? lab.hosts.find((x) => `${x.address}:${x.port}` === r.primary) : undefined;
-      const link = svc.deps.link ? await svc.deps.link.status().catch(() => null) : null;
+      const link = svc.link ? await svc.link.status().catch(() => null) : null;
       const nic = link?.state === 'up' ? (link.a.host === r.primary ? link.a.nic : link.b.nic) : h?.nics.find((n) => n.role === 'crossover')?.name;
       if (!nic) throw new LockstepError({ code: 'no-link', message: 'No crossover NIC is known for the primary.', fix: 'lockstep link setup A B' });
       crossoverNic = nic;
@@ -184,10 +179,10 @@ export async function runDrill(svc: LockstepService, drills: DrillsRepo, mode: D
     act = await agents.waitAction(actorRef, tFault, ACT_LIMIT_MS);
     if (act?.startedAt) mark(`${actorName}'s agent decided: ${act.action} (${act.reason})`, act.startedAt);
     if (act?.finishedAt) mark(`${actorName}'s agent: colo-failover ${act.rc === 0 ? 'done' : `failed (exit ${act.rc})`}`, act.finishedAt);
-    if (act?.rc === 0) svc.pairs.set(failedOverRecord(r, ACTOR[mode] === 'secondary' ? 'secondary-took-over' : 'primary-alone', act.finishedAt ?? Date.now()));
+    if (act?.rc === 0) r.failedOver(ACTOR[mode] === 'secondary' ? 'secondary-took-over' : 'primary-alone', act.finishedAt ?? Date.now());
     if (mode === 'cut-crossover') {
       // the secondary's agent disarmed (degraded); its stale VM is retired so that one VM runs, then the link returns
-      await killQemu(sb, paths(HOST_PATHS.run, 'secondary').pid, 1000);
+      await svc.killVm(sb, r.vm('secondary').pid, 1000);
       mark('app retired the stale secondary VM: never two primaries');
       await sa.check(['ip', 'link', 'set', crossoverNic, 'up']);
       mark('crossover restored');

@@ -1,5 +1,5 @@
 import type { DrillMode, DrillReport } from '../contract/lockstep.js';
-import type { LockstepService } from '../lockstep/lockstep-service.js';
+import type { DrillContext } from './drill-context.js';
 import type { Store } from '../store/store.js';
 import { runDrill } from './drill-runner.js';
 import { DrillsRepo } from './drills-repo.js';
@@ -8,12 +8,12 @@ import { DrillsRepo } from './drills-repo.js';
 export class DrillService {
   private readonly drills: DrillsRepo;
 
-  constructor(private readonly deps: { store: Store; lockstep: LockstepService }) {
+  constructor(private readonly deps: { store: Store; context: DrillContext }) {
     this.drills = new DrillsRepo(deps.store.db);
   }
 
   run(i: { mode: DrillMode; seconds?: number }): Promise<DrillReport> {
-    return runDrill(this.deps.lockstep, this.drills, i.mode, i.seconds);
+    return runDrill(this.deps.context, this.drills, i.mode, i.seconds);
   }
 
   list(): DrillReport[] {

@@ -15,12 +15,11 @@ import {
   type DfProbeResult,
 } from './addressing.js';
 import { pollUntil, err } from '../hosts/pair-exec.js';
-import type { LinkService } from './link-service.js';
-import type { LinkSetupParams } from './link-record.js';
+import type { LinkSetupParams, LinkContext } from './link-record.js';
 import { endState, linkEndsOf, pingPeer } from './observe.js';
 
 /** 5. The /30 on both ends (`ip addr replace`: a rerun changes nothing). */
-export function addressStep(svc: LinkService): Step<LinkSetupParams> {
+export function addressStep(svc: LinkContext): Step<LinkSetupParams> {
   return {
     id: 'link-address',
     title: 'Address both ends of the cable',
@@ -64,7 +63,7 @@ function noDfPing(host: string, mtu: number, probe: DfProbeResult, stderr: strin
 }
 
 /** 6. MTU 9000 where both NICs take it and a don't-fragment probe crosses, else 1500. */
-export function mtuStep(svc: LinkService): Step<LinkSetupParams> {
+export function mtuStep(svc: LinkContext): Step<LinkSetupParams> {
   const decide = async (ctx: StepContext<LinkSetupParams>, act: boolean): Promise<{ mtu: number; why: string } | null> => {
     const p = ctx.params;
     const pair = svc.pair(p);

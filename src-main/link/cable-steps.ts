@@ -26,12 +26,11 @@ import {} from './measure.js';
 
 import {} from './persist.js';
 import { bothSides, pollUntil, SIDES, err } from '../hosts/pair-exec.js';
-import type { LinkService } from './link-service.js';
-import { type LinkSetupParams, type LinkWork } from './link-record.js';
+import { type LinkSetupParams, type LinkWork, type LinkContext } from './link-record.js';
 import { observeNics } from './observe.js';
 
 /** A link set up before (same hosts, same subnet, NICs still carrying its addresses): the cable is known. */
-export function previousCable(svc: LinkService, p: LinkSetupParams, w: LinkWork): { cable: CableMatch; priors: Record<Side, NicPriorState> } | null {
+export function previousCable(svc: LinkContext, p: LinkSetupParams, w: LinkWork): { cable: CableMatch; priors: Record<Side, NicPriorState> } | null {
   const st = svc.stored();
   if (!st || st.hosts.A !== p.a || st.hosts.B !== p.b || st.record.subnet !== p.subnet) return null;
   const [ea, eb] = st.record.ends;
@@ -41,7 +40,7 @@ export function previousCable(svc: LinkService, p: LinkSetupParams, w: LinkWork)
 }
 
 /** 3. Which NIC on A is cabled to which on B: IPv6 link-local neighbour discovery (the decoy answers nothing). */
-export function probeStep(svc: LinkService): Step<LinkSetupParams> {
+export function probeStep(svc: LinkContext): Step<LinkSetupParams> {
   return {
     id: 'link-probe',
     title: 'Find the cable (IPv6 link-local neighbour discovery)',
@@ -151,7 +150,7 @@ export function probeStep(svc: LinkService): Step<LinkSetupParams> {
 }
 
 /** 4. Every candidate that is not the cable goes back to how it was. */
-export function restoreStep(svc: LinkService): Step<LinkSetupParams> {
+export function restoreStep(svc: LinkContext): Step<LinkSetupParams> {
   const commands = (w: LinkWork): HostCommand[] =>
     SIDES.flatMap((side) => probeRestoreCommands(side, w.priors?.[side] ?? [], side === 'A' ? w.cable!.aNic : w.cable!.bNic));
   return {

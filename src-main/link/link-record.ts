@@ -1,15 +1,19 @@
 /** What the link service remembers (store.kv 'link' and the work of a running setup), and its small shared pieces. */
+import { z } from 'zod';
 import type { EventBus } from '../events/event-bus.js';
 
+import type { Level } from '../contract/index.js';
 import type { LinkEndDTO, LinkStatus } from '../contract/link.js';
+import type { HostPair } from '../hosts/pair-exec.js';
 import type { HostsService } from '../hosts/hosts-service.js';
 import type { Store } from '../store/store.js';
 import type { TaskRunner } from '../tasks/runner.js';
 
 import { STANDARD_MTU } from './addressing.js';
 import { type CableMatch, type NicPriorState } from './cable-probe.js';
+import type { LinkEnd } from './addressing.js';
 import type { Side } from '../hosts/command.js';
-import {} from './measure.js';
+import { bySide, hostCommandSchema, hostReport, sideSchema } from '../hosts/record-schemas.js';
 import { type IpAddr, type IpLink, type IpRoute, type NicCandidate, type NicSurvey } from './nic-candidates.js';
 import { type LinkRecord, type PersistenceKind, type PersistPlan } from './persist.js';
 
@@ -23,6 +27,21 @@ export interface LinkDeps {
 }
 
 export type LinkUp = Extract<LinkStatus, { state: 'up' }>;
+
+/**
+ * What the link's steps may read and write: the link's records, the pair of hosts, the event log.
+ * Steps get this, not the service (LinkService implements it).
+ */
+export interface LinkContext {
+  stored(): LinkStored | undefined;
+  /** remembers a finished setup and drops its working notes */
+  remember(st: LinkStored): void;
+  /** the working notes of this plan (fresh ones when another plan wrote them) */
+  work(planId: string): LinkWork;
+  saveWork(w: LinkWork): void;
+  pair(p: LinkSetupParams): HostPair;
+  log(level: Level, message: string, extra?: { host?: string; data?: Record<string, unknown> }): void;
+}
 
 /** What `link setup` leaves in store.kv('link'): the status it showed, and everything `link remove` needs. */
 export interface LinkStored {
@@ -94,3 +113,74 @@ export const DTO_PERSISTENCE: Record<PersistenceKind, LinkEndDTO['persistence']>
   ifupdown: 'ifupdown',
   none: 'none',
 };
+
+// ── the records as the store must hold them (validated on every read: store/record-repo.ts) ──
+
+const priorSchema: z.ZodType<NicPriorState> = z.object({
+  name: z.string(),
+  up: z.boolean(),
+  mtu: z.number().int(),
+  ipv6WasDisabled: z.boolean(),
+  addrGenModeWas: z.string().nullable(),
+});
+
+const endSchema: z.ZodType<LinkEnd> = z.object({ side: sideSchema, nic: z.string(), mac: z.string(), address: z.string(), prior: priorSchema });
+
+const endDtoSchema: z.ZodType<LinkEndDTO> = z.object({
+  host: z.string(),
+  name: z.string(),
+  nic: z.string(),
+  mac: z.string(),
+  address: z.string(),
+  mtu: z.number(),
+  persistence: z.enum(['networkd', 'networkmanager', 'ifupdown', 'none']),
+});
+
+const measuredSchema = z.object({ rttP50Ms: z.number(), rttP99Ms: z.number(), mibPerSec: z.number().nullable(), tool: z.string() }).nullable();
+
+const linkUpSchema: z.ZodType<LinkUp> = z.object({
+  state: z.literal('up'),
+  a: endDtoSchema,
+  b: endDtoSchema,
+  subnet: z.string(),
+  mtu: z.number(),
+  picture: z.string(),
+  measured: measuredSchema,
+  notes: z.array(z.string()),
+});
+
+const linkRecordSchema: z.ZodType<LinkRecord> = z.object({
+  version: z.literal(1),
+  subnet: z.string(),
+  mtu: z.number().int(),
+  ends: z.tuple([endSchema, endSchema]),
+  persisted: z.array(
+    z.object({
+      side: sideSchema,
+      kind: z.enum(['systemd-networkd', 'NetworkManager', 'ifupdown', 'none']),
+      paths: z.array(z.string()),
+      remove: z.array(hostCommandSchema),
+    }),
+  ),
+});
+
+export const linkStoredSchema: z.ZodType<LinkStored> = z.object({
+  version: z.literal(1),
+  hosts: bySide(z.string().min(1)),
+  names: bySide(z.string()),
+  record: linkRecordSchema,
+  status: linkUpSchema,
+  setupAt: z.number(),
+});
+
+export const linkWorkSchema: z.ZodType<LinkWork> = z.object({
+  planId: z.string(),
+  survey: bySide(hostReport<SideSurvey>('a NIC survey')).optional(),
+  priors: bySide(z.array(priorSchema)).optional(),
+  cable: hostReport<CableMatch>('the cable found').optional(),
+  heard: z.array(z.string()).optional(),
+  mtu: z.object({ mtu: z.number().int(), why: z.string() }).optional(),
+  persist: bySide(z.object({ plan: hostReport<PersistPlan>('a persistence plan'), why: z.string() })).optional(),
+  measured: measuredSchema.optional(),
+  notes: z.array(z.string()),
+});

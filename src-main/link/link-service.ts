@@ -9,20 +9,48 @@ import { rttArgv } from './measure.js';
 import { parseIpAddrs } from './nic-candidates.js';
 import { parseExisting, type LinkRecord } from './persist.js';
 import { HostPair, readFileExact, resolvePair, SIDES, err } from '../hosts/pair-exec.js';
-import { type LinkDeps, type LinkStored, type LinkSetupParams, type LinkWork, LINK_KEY, WORK_KEY } from './link-record.js';
+import type { Level } from '../contract/index.js';
+import { RecordRepo } from '../store/record-repo.js';
+import {
+  type LinkContext,
+  type LinkDeps,
+  type LinkStored,
+  type LinkSetupParams,
+  type LinkWork,
+  LINK_KEY,
+  linkStoredSchema,
+  linkWorkSchema,
+  WORK_KEY,
+} from './link-record.js';
 import { setupKind } from './setup-steps.js';
 import { observeNics } from './observe.js';
 
 /** The crossover replication link: find the cable, address, MTU, persist, measure (wires src-main/link/* to SSH). */
-export class LinkService {
+export class LinkService implements LinkContext {
+  /** the link's records: owned here, validated on every read */
+  private readonly links: RecordRepo<LinkStored>;
+  private readonly works: RecordRepo<LinkWork>;
+
   constructor(readonly deps: LinkDeps) {
+    const redo = { redo: 'lockstep link setup A B' };
+    this.links = new RecordRepo(deps.store.kv, LINK_KEY, linkStoredSchema, redo);
+    this.works = new RecordRepo(deps.store.kv, WORK_KEY, linkWorkSchema, redo);
     deps.runner.register(setupKind(this));
     deps.runner.register(this.removeKind());
   }
 
   /** The stored link (addresses, hosts, measured figures) for the mirror; undefined when there is none. */
   stored(): LinkStored | undefined {
-    return this.deps.store.kv.get<LinkStored>(LINK_KEY);
+    return this.links.get();
+  }
+
+  remember(st: LinkStored): void {
+    this.links.set(st);
+    this.works.delete();
+  }
+
+  log(level: Level, message: string, extra?: { host?: string; data?: Record<string, unknown> }): void {
+    this.deps.bus.log(level, 'link', message, extra);
   }
 
   async setup(i: { a: string; b: string; subnet: string; mtu: 'auto' | '1500' | '9000' }): Promise<LinkStatus> {
@@ -83,12 +111,12 @@ export class LinkService {
   // ── link.setup ──────────────────────────────────────────────────────────────────────
 
   work(planId: string): LinkWork {
-    const w = this.deps.store.kv.get<LinkWork>(WORK_KEY);
+    const w = this.works.get();
     return w && w.planId === planId ? w : { planId, notes: [] };
   }
 
   saveWork(w: LinkWork): void {
-    this.deps.store.kv.set(WORK_KEY, w);
+    this.works.set(w);
   }
 
   pair(p: LinkSetupParams): HostPair {
@@ -169,8 +197,8 @@ export class LinkService {
             probe: async () => this.stored() === undefined,
             apply: async () => {
               const st = this.stored()!;
-              this.deps.store.kv.delete(LINK_KEY);
-              this.deps.bus.log('info', 'link', `Link removed: ${st.status.picture} (${st.record.subnet})`);
+              this.links.delete();
+              this.log('info', `Link removed: ${st.status.picture} (${st.record.subnet})`);
             },
             verify: async () => {},
           },

@@ -18,8 +18,7 @@ import {
   type RttSummary,
 } from './measure.js';
 import { pollUntil, err } from '../hosts/pair-exec.js';
-import type { LinkService } from './link-service.js';
-import type { LinkSetupParams } from './link-record.js';
+import type { LinkSetupParams, LinkContext } from './link-record.js';
 
 type Settled = { ok: true; r: ExecResult } | { ok: false; e: unknown };
 
@@ -37,7 +36,7 @@ function serverCause(s: Settled): string {
 }
 
 /** 8. RTT p50/p99 (ping) and throughput (iperf3 where both have it, else a timed stream). */
-export function measureStep(svc: LinkService): Step<LinkSetupParams> {
+export function measureStep(svc: LinkContext): Step<LinkSetupParams> {
   return {
     id: 'link-measure',
     title: 'Measure the link: round trip (p50/p99) and throughput',

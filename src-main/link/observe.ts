@@ -9,11 +9,10 @@ import { err, HostPair, SECTION } from '../hosts/pair-exec.js';
 import { installFixAnyDistro } from '../hosts/distro.js';
 import { hostArgv } from '../hosts/host-command.js';
 import { shellCommand } from '../hosts/shell-quote.js';
-import type { LinkService } from './link-service.js';
-import type { LinkSetupParams, LinkWork } from './link-record.js';
+import type { LinkSetupParams, LinkWork, LinkContext } from './link-record.js';
 
 /** The three `ip -j` listings of one host in one round trip (an exec costs ~150 ms on a UML host). */
-export async function observeNics(svc: LinkService, pair: HostPair, side: Side): Promise<{ links: IpLink[]; addrs: IpAddr[]; routes: IpRoute[] }> {
+export async function observeNics(svc: LinkContext, pair: HostPair, side: Side): Promise<{ links: IpLink[]; addrs: IpAddr[]; routes: IpRoute[] }> {
   const c = surveyCommands();
   // each listing through env, like every host command: a busybox sh would otherwise run its own `ip` (no -j)
   const line = (argv: string[]) => shellCommand(hostArgv(argv));
@@ -33,7 +32,7 @@ export async function observeNics(svc: LinkService, pair: HostPair, side: Side):
   return { links: parseIpLinks(link), addrs: parseIpAddrs(addr), routes: parseIpRoutes(route) };
 }
 
-export function linkEndsOf(svc: LinkService, p: LinkSetupParams, w: LinkWork): [LinkEnd, LinkEnd] {
+export function linkEndsOf(svc: LinkContext, p: LinkSetupParams, w: LinkWork): [LinkEnd, LinkEnd] {
   const subnet: LinkSubnet = planSubnet(p.subnet);
   const prior = (side: Side, nic: string): NicPriorState => {
     const found = w.priors?.[side]?.find((x) => x.name === nic);
@@ -44,14 +43,14 @@ export function linkEndsOf(svc: LinkService, p: LinkSetupParams, w: LinkWork): [
   return linkEnds(w.cable!, subnet, { A: prior('A', w.cable!.aNic), B: prior('B', w.cable!.bNic) });
 }
 
-export async function endState(svc: LinkService, pair: HostPair, e: LinkEnd): Promise<{ applied: boolean; mtu: number | null; maxMtu: number | null }> {
+export async function endState(svc: LinkContext, pair: HostPair, e: LinkEnd): Promise<{ applied: boolean; mtu: number | null; maxMtu: number | null }> {
   const o = await observeNics(svc, pair, e.side);
   const l = o.links.find((x) => (x.address ?? '').toLowerCase() === e.mac);
   const mtu = l?.mtu ?? null;
   return { applied: mtu !== null && endApplied(e, mtu, o), mtu, maxMtu: typeof l?.max_mtu === 'number' && l.max_mtu > 0 ? l.max_mtu : null };
 }
 
-export async function pingPeer(svc: LinkService, pair: HostPair, peer: string, count = 3): Promise<boolean> {
+export async function pingPeer(svc: LinkContext, pair: HostPair, peer: string, count = 3): Promise<boolean> {
   const r = await pair.exec('A', rttArgv(peer, { count, intervalS: 0.2 }), { timeoutMs: 20_000 });
   return /\b[1-9]\d* (?:packets )?received/.test(r.stdout);
 }

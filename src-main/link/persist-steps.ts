@@ -15,12 +15,11 @@ import {
   type PersistPlan,
 } from './persist.js';
 import { HostPair, other, readFileExact, SIDES, err } from '../hosts/pair-exec.js';
-import type { LinkService } from './link-service.js';
-import type { LinkSetupParams, LinkWork } from './link-record.js';
+import type { LinkSetupParams, LinkWork, LinkContext } from './link-record.js';
 import { endState, linkEndsOf } from './observe.js';
 
 /** What each host would need to keep the link after a reboot, from what it runs. Read-only. */
-export async function persistencePlans(svc: LinkService, p: LinkSetupParams, w: LinkWork): Promise<Record<Side, { plan: PersistPlan; why: string }>> {
+export async function persistencePlans(svc: LinkContext, p: LinkSetupParams, w: LinkWork): Promise<Record<Side, { plan: PersistPlan; why: string }>> {
   const pair = svc.pair(p);
   const ends = linkEndsOf(svc, p, w);
   const out = {} as Record<Side, { plan: PersistPlan; why: string }>;
@@ -48,7 +47,7 @@ export async function persistencePlans(svc: LinkService, p: LinkSetupParams, w: 
 }
 
 /** 7. Make the link survive a reboot with what each host uses (or say that it will not). */
-export function persistStep(svc: LinkService): Step<LinkSetupParams> {
+export function persistStep(svc: LinkContext): Step<LinkSetupParams> {
   const pending = async (pair: HostPair, plans: Record<Side, { plan: PersistPlan }>) => {
     const out: { side: Side; files: PersistPlan['files']; activate: HostCommand[] }[] = [];
     for (const side of SIDES) {

@@ -9,15 +9,14 @@ import type { Side } from '../hosts/command.js';
 import { surveyNics } from './nic-candidates.js';
 import { linkRecord } from './persist.js';
 import { bothSides, SIDES, err } from '../hosts/pair-exec.js';
-import type { LinkService } from './link-service.js';
-import { type LinkUp, type LinkStored, type LinkSetupParams, type SideSurvey, linkedAsCandidates, LINK_KEY, WORK_KEY, DTO_PERSISTENCE } from './link-record.js';
+import { type LinkUp, type LinkStored, type LinkSetupParams, type SideSurvey, linkedAsCandidates, DTO_PERSISTENCE, type LinkContext } from './link-record.js';
 import { probeStep, restoreStep } from './cable-steps.js';
 import { addressStep, mtuStep } from './address-steps.js';
 import { measureStep } from './measure-step.js';
 import { observeNics, linkEndsOf } from './observe.js';
 import { persistStep } from './persist-steps.js';
 
-export function setupKind(svc: LinkService): PlanKind<LinkSetupParams> {
+export function setupKind(svc: LinkContext): PlanKind<LinkSetupParams> {
   return {
     kind: 'link.setup',
     title: (p) => `Set up the replication link ${p.a} ⇄ ${p.b} (${p.subnet})`,
@@ -38,7 +37,7 @@ export function setupKind(svc: LinkService): PlanKind<LinkSetupParams> {
 }
 
 /** 1. Every NIC of both hosts: candidates for the cable, and why the others are not. Read-only. */
-export function surveyStep(svc: LinkService): Step<LinkSetupParams> {
+export function surveyStep(svc: LinkContext): Step<LinkSetupParams> {
   return {
     id: 'link-survey',
     title: 'Survey the NICs of both hosts',
@@ -77,7 +76,7 @@ export function surveyStep(svc: LinkService): Step<LinkSetupParams> {
 }
 
 /** 2. Refuse a subnet that overlaps a route on either host — before anything is touched. */
-export function subnetStep(svc: LinkService): Step<LinkSetupParams> {
+export function subnetStep(svc: LinkContext): Step<LinkSetupParams> {
   const check = (ctx: StepContext<LinkSetupParams>) => {
     const p = ctx.params;
     const w = svc.work(ctx.planId);
@@ -107,8 +106,8 @@ export function subnetStep(svc: LinkService): Step<LinkSetupParams> {
   };
 }
 
-/** 9. Remember the link (store.kv 'link'): what `link status` shows and what `link remove` undoes. */
-export function recordStep(svc: LinkService): Step<LinkSetupParams> {
+/** 9. Remember the link (the link record): what `link status` shows and what `link remove` undoes. */
+export function recordStep(svc: LinkContext): Step<LinkSetupParams> {
   return {
     id: 'link-record',
     title: 'Remember the link',
@@ -148,12 +147,10 @@ export function recordStep(svc: LinkService): Step<LinkSetupParams> {
         notes,
       };
       const stored: LinkStored = { version: 1, hosts: { A: p.a, B: p.b }, names: pair.names, record, status, setupAt: Date.now() };
-      svc.deps.store.kv.set(LINK_KEY, stored);
-      svc.deps.store.kv.delete(WORK_KEY);
+      svc.remember(stored);
       const m = status.measured;
-      svc.deps.bus.log(
+      svc.log(
         'info',
-        'link',
         `Link up: ${status.picture}, ${p.subnet}, MTU ${mtu}${m ? `, RTT p50 ${m.rttP50Ms} ms / p99 ${m.rttP99Ms} ms, ${m.mibPerSec === null ? 'throughput not measured' : `${m.mibPerSec} MiB/s (${m.tool})`}` : ''}`,
         { data: { link_rtt_p50_ms: m?.rttP50Ms, link_rtt_p99_ms: m?.rttP99Ms, link_mib_s: m?.mibPerSec, tool: m?.tool } },
       );

@@ -8,7 +8,7 @@
  * Pure decisions and words: maintenance.ts; the client's view of each moment: the core's watch.
  */
 import { LockstepError } from '../contract/index.js';
-import type { MaintenanceGap, MaintenanceReport, MaintenanceStatus } from '../contract/maintenance.js';
+import type { MaintenanceReport, MaintenanceStatus } from '../contract/maintenance.js';
 import { readSshBanner } from '../hosts/banner.js';
 import { RecordRepo } from '../store/record-repo.js';
 import { paths } from './colo-args.js';
@@ -19,17 +19,8 @@ import { KEEP_REPORTS, MAINTENANCE_KEY, maintenanceLogSchema, type MaintenanceLo
 import { HOST_PATHS, vmFiles, type PairRecord } from './pair-record.js';
 
 /** What an ordinary client saw across one moment (null fields: not measured). */
-export type ClientSeen = Pick<MaintenanceGap, 'ordinaryClientMs' | 'streamMs' | 'streamSurvived' | 'wentBackwards'>;
-
-/** A client of the guest watching while the app acts (the core hands the drill's meter in). */
-export interface ClientWatch {
-  /** the client-visible moment starts now */
-  fault(): void;
-  /** the app's step for it has finished */
-  handled(): void;
-  /** keeps watching afterMs more, then what the client saw across the moment */
-  stop(afterMs: number): Promise<ClientSeen>;
-}
+export type { ClientSeen, ClientWatch } from '../contract/maintenance.js';
+import type { ClientSeen, ClientWatch } from '../contract/maintenance.js';
 
 const NOT_MEASURED: ClientSeen = { ordinaryClientMs: null, streamMs: null, streamSurvived: null, wentBackwards: null };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

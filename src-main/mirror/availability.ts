@@ -1,5 +1,6 @@
 /** Pure: can this pair have a DRBD mirror at all? Judged from its last preflight report. No I/O. */
 
+import { z } from 'zod';
 import type { MirrorUnavailableDTO } from '../contract/link.js';
 import type { LastPreflight } from '../contract/preflight.js';
 
@@ -13,6 +14,9 @@ export interface MirrorSkip {
 }
 
 export const MIRROR_SKIP_KEY = 'mirror-skip';
+
+/** The skip as the store must hold it (validated on every read). */
+export const mirrorSkipSchema: z.ZodType<MirrorSkip> = z.object({ hosts: z.array(z.string().min(1)), at: z.number() });
 
 /** The preflight rules whose failure makes a DRBD mirror impossible. */
 const DRBD_RULES = new Set(['drbd-module', 'drbd-utils']);

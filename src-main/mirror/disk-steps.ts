@@ -3,9 +3,9 @@
 import type { Side } from '../hosts/command.js';
 
 import { bothSides, HostPair, SIDES, err } from '../hosts/pair-exec.js';
-import { candidateDisks } from '../preflight/findings.js';
-import { GATHER_SCRIPT } from '../preflight/gather-script.js';
-import { parseGatherOutput } from '../preflight/parse.js';
+import { candidateDisks } from '../hosts/facts/candidate-disks.js';
+import { GATHER_SCRIPT } from '../hosts/facts/gather-script.js';
+import { parseGatherOutput } from '../hosts/facts/parse.js';
 
 import type { Step } from '../tasks/step.js';
 import { diskCheckArgv, diskProblems, diskRefusal, parseDiskCheck, wipeConfirmed, type DiskUse } from './disk-check.js';

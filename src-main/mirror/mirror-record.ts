@@ -1,8 +1,10 @@
 /** What the mirror remembers (store.kv 'mirror') and the small shared pieces of the mirror service and its setup steps. */
 
+import { z } from 'zod';
 import type { HostDTO, Level } from '../contract/index.js';
 import type { Side } from '../hosts/command.js';
 import type { HostPair } from '../hosts/pair-exec.js';
+import { bySide, sideSchema } from '../hosts/record-schemas.js';
 import type { ResyncFigures } from './kernel-log.js';
 import type { DrbdFlavour, MirrorStatus } from './status.js';
 
@@ -93,3 +95,45 @@ export interface MirrorContext {
   isLabHost(h: Pick<HostDTO, 'address' | 'port'>): Promise<boolean>;
   log(level: Level, message: string, extra?: { host?: string; data?: Record<string, unknown> }): void;
 }
+
+// ── the record as the store must hold it (validated on every read: store/record-repo.ts) ──
+
+const num = z.number();
+const resyncFigures = {
+  as: z.string(),
+  resyncKiB: num,
+  bitsSet: num,
+  sourceBitmapKiB: num.nullable(),
+  targetBitmapKiB: num.nullable(),
+  alMarkedKiB: num,
+  beganAt: num.nullable(),
+  doneAt: num.nullable(),
+  doneSeconds: num.nullable(),
+  doneKiBps: num.nullable(),
+};
+
+export const mirrorStoredSchema: z.ZodType<MirrorStored> = z.object({
+  version: z.literal(1),
+  resource: z.string().min(1),
+  minor: z.number().int(),
+  device: z.string(),
+  port: z.number().int(),
+  hosts: bySide(z.string().min(1)),
+  names: bySide(z.string()),
+  unames: z.object({ A: z.string().optional(), B: z.string().optional() }),
+  addresses: bySide(z.string()),
+  disks: bySide(z.string()),
+  wiped: z.array(sideSchema),
+  initialized: z.array(sideSchema),
+  flavour: z.enum(['8.4', '9']).nullable(),
+  linkMiBps: num,
+  resyncRateKiB: num,
+  complete: z.boolean(),
+  primary: sideSchema.nullable(),
+  sizeKiB: num.optional(),
+  initialSync: z.object({ mode: z.enum(['full', 'blank']), kib: num, seconds: num, mibPerSec: num.nullable(), at: num }).optional(),
+  lastResync: z.object({ ...resyncFigures, seconds: num, at: num }).optional(),
+  resyncMark: bySide(num).optional(),
+  lastVerify: z.object({ outOfSyncKiB: num, seconds: num, at: num }).optional(),
+  underPair: z.object({ split: z.boolean(), seeded: z.boolean() }).optional(),
+});

@@ -8,7 +8,8 @@ import { bothSides, HostPair, other, pollUntil, SECTION, err } from '../hosts/pa
 
 import type { Store } from '../store/store.js';
 import type { TaskRunner } from '../tasks/runner.js';
-import { drbdAvailability, MIRROR_SKIP_KEY, unavailableStatus, type MirrorSkip, type StoredPreflight } from './availability.js';
+import { RecordRepo } from '../store/record-repo.js';
+import { drbdAvailability, MIRROR_SKIP_KEY, mirrorSkipSchema, unavailableStatus, type MirrorSkip, type StoredPreflight } from './availability.js';
 import { parseWipe } from './disk-check.js';
 import * as drbd from './drbd-commands.js';
 import { kernelLogShowsSplitBrain, parseEvents2, parseProcDrbd } from './parse.js';
@@ -16,6 +17,7 @@ import { kernelLogShowsSplitBrain, parseEvents2, parseProcDrbd } from './parse.j
 import type { MirrorStatus } from './status.js';
 import {
   MIRROR_KEY,
+  mirrorStoredSchema,
   DEFAULT_LINK_MIBPS,
   type MirrorStored,
   type MirrorContext,
@@ -39,14 +41,20 @@ export interface MirrorDeps {
 
 /** The DRBD mirror over the link (wires src-main/mirror/* to SSH). */
 export class MirrorService implements MirrorContext {
+  /** the mirror's records: owned here, validated on every read */
+  private readonly mirrors: RecordRepo<MirrorStored>;
+  private readonly skips: RecordRepo<MirrorSkip>;
+
   constructor(readonly deps: MirrorDeps) {
+    this.mirrors = new RecordRepo(deps.store.kv, MIRROR_KEY, mirrorStoredSchema, { redo: 'lockstep mirror setup' });
+    this.skips = new RecordRepo(deps.store.kv, MIRROR_SKIP_KEY, mirrorSkipSchema, { redo: 'lockstep mirror skip', overwrites: true });
     deps.runner.register(setupKind(this));
     deps.runner.register(verifyKind(this));
     deps.runner.register(resolveKind(this));
   }
 
   stored(): MirrorStored | undefined {
-    return this.deps.store.kv.get<MirrorStored>(MIRROR_KEY);
+    return this.mirrors.get();
   }
 
   log(level: Level, message: string, extra?: { host?: string; data?: Record<string, unknown> }): void {
@@ -63,7 +71,7 @@ export class MirrorService implements MirrorContext {
   }
 
   save(rec: MirrorStored): void {
-    this.deps.store.kv.set(MIRROR_KEY, rec);
+    this.mirrors.set(rec);
   }
 
   patch(f: (r: MirrorStored) => void): MirrorStored {
@@ -221,7 +229,7 @@ export class MirrorService implements MirrorContext {
     const link = this.deps.link.stored();
     if (!link) return { state: 'none' };
     const a = drbdAvailability(this.deps.lastPreflight() ?? undefined, [link.hosts.A, link.hosts.B]);
-    return a.state === 'unavailable' ? unavailableStatus(a, this.deps.store.kv.get<MirrorSkip>(MIRROR_SKIP_KEY)) : { state: 'none' };
+    return a.state === 'unavailable' ? unavailableStatus(a, this.skips.get()) : { state: 'none' };
   }
 
   /** A pair without DRBD: record that the user goes on without a mirror (Protect then copies the guest's disk in full). */
@@ -236,7 +244,7 @@ export class MirrorService implements MirrorContext {
     if (a.state === 'available')
       throw err('mirror-available', 'Both hosts can run DRBD: mirror the disks rather than copying them in full.', { fix: 'lockstep mirror setup' });
     const skip: MirrorSkip = { hosts, at: Date.now() };
-    this.deps.store.kv.set(MIRROR_SKIP_KEY, skip);
+    this.skips.set(skip);
     this.deps.bus.log('info', 'mirror', `No DRBD on ${link.names.A} + ${link.names.B} (${a.why}): Protect will make a full copy of the guest's disk.`);
     return this.status();
   }

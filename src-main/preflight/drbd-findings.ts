@@ -1,5 +1,6 @@
 /** Pure: findings about the DRBD mirror: the kernel module and drbd-utils, the host name DRBD tells the ends apart by, and a free backing disk. */
-import type { DiskFacts, HostFacts } from './facts.js';
+import { candidateDisks } from '../hosts/facts/candidate-disks.js';
+import type { HostFacts } from '../hosts/facts/facts.js';
 import { installFix, upgradeCommand, type OsInfo } from '../hosts/distro.js';
 import { hostProgram, packageFor } from '../hosts/inventory.js';
 import { LAB_DRBD_FIX, q, shown, size, type Emit, type HostCheckOptions } from './findings-common.js';
@@ -30,23 +31,6 @@ export function drbdModuleFix(facts: { os: OsInfo; kernel: string | null }, lab?
 }
 
 export const HOSTNAME_RE = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-
-/** DRBD backing-disk candidates: a block device nothing uses and nothing is written on. */
-export function candidateDisks(facts: HostFacts, minBytes = 1): DiskFacts[] {
-  return facts.disks.filter(
-    (d) =>
-      (['disk', 'part', 'lvm', 'loop', 'crypt'].includes(d.type) || d.type.startsWith('raid')) &&
-      !/^(zram|ram|drbd|nbd|sr|fd)\d/.test(d.kname) &&
-      !(d.onRootDisk && (d.type === 'disk' || d.type === 'part')) &&
-      !d.mounted &&
-      d.holders.length === 0 &&
-      d.partitions.length === 0 &&
-      d.fstype === null &&
-      d.pttype === null &&
-      !d.readOnly &&
-      d.sizeBytes >= Math.max(1, minBytes),
-  );
-}
 
 function drbdUtilsUpgradeFix(os: OsInfo): string {
   const pkg = packageFor(hostProgram('drbdadm')!, os.family);

@@ -5,7 +5,7 @@
  */
 import { quoteArg } from '../hosts/shell-quote.js';
 import { installCommand, UNKNOWN_OS, type OsInfo } from '../hosts/distro.js';
-import type { Version } from './facts.js';
+import type { Version } from '../hosts/facts/facts.js';
 
 export type FindingLevel = 'ok' | 'warn' | 'fail';
 

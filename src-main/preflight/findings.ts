@@ -6,7 +6,7 @@
  * The rules are in system-findings, qemu-findings, drbd-findings and network-findings; what they share is in findings-common.
  */
 import { diskFinding, drbdFindings, hostnameFinding } from './drbd-findings.js';
-import type { HostFacts } from './facts.js';
+import type { HostFacts } from '../hosts/facts/facts.js';
 import type { Emit, Finding, HostCheckOptions } from './findings-common.js';
 import { crossoverFinding, firewallFinding, iperf3Finding } from './network-findings.js';
 import { accelFinding, qemuFindings } from './qemu-findings.js';
@@ -15,7 +15,8 @@ import { toolsFindings } from './tools-findings.js';
 
 export { cmp, DEFAULT_OVERHEAD_BYTES, DEFAULT_PORTS, GiB, MiB, q, shown, size, sudoersFix, vstr } from './findings-common.js';
 export type { Finding, FindingLevel, HostCheckOptions, PairCheckOptions, PortUse, Tier, Verdict } from './findings-common.js';
-export { candidateDisks, HOSTNAME_RE } from './drbd-findings.js';
+export { HOSTNAME_RE } from './drbd-findings.js';
+export { candidateDisks } from '../hosts/facts/candidate-disks.js';
 export { crossoverCandidates } from './network-findings.js';
 export { accelFix, COLO_BROKEN_QEMU, INSTALL_QEMU, isColoBroken, qemuUpgradeFix } from './qemu-findings.js';
 export { drbdModuleFix } from './drbd-findings.js';

@@ -1,6 +1,6 @@
 /** Pure: findings about the replication network: a free NIC for the crossover cable, the firewall in front of the replication ports, iperf3 to measure the link. */
 import { installFix } from '../hosts/distro.js';
-import type { HostFacts, NicFacts } from './facts.js';
+import type { HostFacts, NicFacts } from '../hosts/facts/facts.js';
 import { DEFAULT_PORTS, q, sudoersFix, type Emit, type HostCheckOptions } from './findings-common.js';
 
 /** NICs that could carry the crossover cable: link up, no address, not the default-route NIC, not in a bridge/bond. */

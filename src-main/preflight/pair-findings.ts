@@ -16,7 +16,7 @@ import {
 import { installCommand } from '../hosts/distro.js';
 import { decideAccel } from '../hosts/accel.js';
 
-import type { HostFacts } from './facts.js';
+import type { HostFacts } from '../hosts/facts/facts.js';
 
 function labelsFor(a: HostFacts, b: HostFacts, opts: PairCheckOptions): [string, string] {
   if (opts.labels) return [opts.labels[0], opts.labels[1]];

@@ -5,18 +5,25 @@ import type { LastPreflight, PreflightHostSummary, PreflightReport } from '../co
 import { decideAccel } from '../hosts/accel.js';
 import type { HostsService } from '../hosts/hosts-service.js';
 import type { KeyValueRepo } from '../store/kv-repo.js';
-import type { HostFacts } from './facts.js';
+import { RecordRepo } from '../store/record-repo.js';
+import { lastPreflightSchema, PREFLIGHT_KEY } from './preflight-record.js';
+import type { HostFacts } from '../hosts/facts/facts.js';
 import { hostFindings } from './findings.js';
 import { pairFindings } from './pair-findings.js';
-import { GATHER_SCRIPT } from './gather-script.js';
-import { parseGatherOutput } from './parse.js';
+import { GATHER_SCRIPT } from '../hosts/facts/gather-script.js';
+import { parseGatherOutput } from '../hosts/facts/parse.js';
 import { installFixAnyDistro } from '../hosts/distro.js';
 
 const MiB = 1024 * 1024;
 
 /** Runs the gather script on each host (one round trip each, in parallel) and judges the pair. */
 export class PreflightService {
-  constructor(private readonly deps: { hosts: HostsService; bus: EventBus; kv: KeyValueRepo }) {}
+  /** the last report: owned here, validated on every read */
+  private readonly reports: RecordRepo<LastPreflight>;
+
+  constructor(private readonly deps: { hosts: HostsService; bus: EventBus; kv: KeyValueRepo }) {
+    this.reports = new RecordRepo(deps.kv, PREFLIGHT_KEY, lastPreflightSchema, { redo: 'lockstep preflight run HOST_A HOST_B', overwrites: true });
+  }
 
   async gather(h: HostDTO): Promise<{ facts: HostFacts; offsetSeconds: number | null; ms: number }> {
     const s = await this.deps.hosts.session(h);
@@ -46,9 +53,9 @@ export class PreflightService {
     return { facts, offsetSeconds, ms: t1 - t0 };
   }
 
-  /** The last report (kept in store.kv 'preflight'), or null before the first preflight. */
+  /** The last report (its record), or null before the first preflight. */
   last(): LastPreflight | null {
-    return this.deps.kv.get<LastPreflight>('preflight') ?? null;
+    return this.reports.get() ?? null;
   }
 
   async run(i: { a: string; b?: string; guestRamMiB: number }): Promise<PreflightReport> {
@@ -98,7 +105,7 @@ export class PreflightService {
       report = { hosts: summaries, findings, verdict, clockOffsetSeconds: clock, seconds: 0 };
     }
     report.seconds = (Date.now() - started) / 1000;
-    this.deps.kv.set('preflight', { at: Date.now(), refs, report });
+    this.reports.set({ at: Date.now(), refs, report });
     const fails = report.findings.filter((f) => f.level === 'fail').length;
     this.deps.bus.log(
       fails ? 'warn' : 'info',

@@ -2,7 +2,7 @@
 import { decideAccel } from '../hosts/accel.js';
 import { installFix, upgradeCommand } from '../hosts/distro.js';
 import { hostProgram, packageFor } from '../hosts/inventory.js';
-import type { HostFacts, Version } from './facts.js';
+import type { HostFacts, Version } from '../hosts/facts/facts.js';
 import { cmp, vstr, type Emit } from './findings-common.js';
 
 export type Accel = ReturnType<typeof decideAccel>;

@@ -1,5 +1,5 @@
 /** Pure: findings about the host itself: complete facts, root access, the architecture, memory for the guest and a COLO secondary, the init system. */
-import type { HostFacts } from './facts.js';
+import type { HostFacts } from '../hosts/facts/facts.js';
 import { DEFAULT_OVERHEAD_BYTES, size, sudoersFix, type Emit, type HostCheckOptions } from './findings-common.js';
 
 export function completeFinding(facts: HostFacts, { add }: Emit): void {

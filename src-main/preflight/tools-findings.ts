@@ -5,7 +5,7 @@
  */
 import { installFix } from '../hosts/distro.js';
 import { HOST_PROGRAMS, type HostProgram, type Use } from '../hosts/inventory.js';
-import type { HostFacts, ProbeFacts } from './facts.js';
+import type { HostFacts, ProbeFacts } from '../hosts/facts/facts.js';
 import type { Emit, Finding } from './findings-common.js';
 
 /** Which probe shows a program's capability. */

@@ -4,6 +4,11 @@ import type { DB } from './database.js';
 export class KeyValueRepo {
   constructor(private readonly db: DB) {}
 
+  /** the database file (for a fix a person can type) */
+  get file(): string {
+    return this.db.name;
+  }
+
   get<T>(key: string): T | undefined {
     const r = this.db.prepare('SELECT value FROM kv WHERE key = ?').get(key) as { value: string } | undefined;
     return r ? (JSON.parse(r.value) as T) : undefined;

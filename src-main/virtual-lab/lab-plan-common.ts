@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import type { KeyValueRepo } from '../store/kv-repo.js';
+import type { RecordRepo } from '../store/record-repo.js';
 import { mustLocal, runLocal } from '../hosts/local-exec.js';
-import { LAB_KEY, type LabRecord } from './lab-state.js';
+import type { LabRecord } from './lab-state.js';
 import { linkExists, waitFor } from './observe.js';
 import type { KernelHostKind } from './kernel-kind.js';
 import type { LabHostLayout, LabLayout } from './topology.js';
@@ -17,7 +17,8 @@ export interface LabUpParams {
 }
 
 export interface LabDeps {
-  kv: KeyValueRepo;
+  /** the lab's record (validated on every read) */
+  labs: RecordRepo<LabRecord>;
   nativeDir: string;
   /** what native/lab/vm/build.sh made (dist/labvm): the QEMU kernel hosts' kernel, initrd, modules */
   labVmDir: string;
@@ -43,12 +44,12 @@ export async function clearLinks(names: string[], netns?: string): Promise<void>
 }
 
 export function record(deps: LabDeps): LabRecord | undefined {
-  return deps.kv.get<LabRecord>(LAB_KEY);
+  return deps.labs.get();
 }
 
 export function patchRecord(deps: LabDeps, f: (r: LabRecord) => void): void {
   const r = record(deps);
   if (!r) return;
   f(r);
-  deps.kv.set(LAB_KEY, r);
+  deps.labs.set(r);
 }

@@ -5,7 +5,6 @@ import { LockstepError } from '../contract/index.js';
 import { fingerprintOfPublicKeyLine } from '../hosts/fingerprint.js';
 import { SshSession } from '../hosts/ssh-session.js';
 import type { PlanKind, Step } from '../tasks/step.js';
-import { LAB_KEY } from './lab-state.js';
 import { clearLinks, hostDir, hostKey, keyFile, patchRecord, record, runAll, type LabDeps, type LabUpParams } from './lab-plan-common.js';
 import { kernelHostStep, kernelReadyStep, kernelStateDir } from './kernel-host-steps.js';
 import { mustLocal, runLocal } from '../hosts/local-exec.js';
@@ -279,7 +278,7 @@ export function labDownKind(deps: LabDeps): PlanKind<LabDownParams> {
         id: 'forget',
         title: 'Forget the lab',
         probe: async () => record(deps) === undefined,
-        apply: async () => deps.kv.delete(LAB_KEY),
+        apply: async () => deps.labs.delete(),
         verify: async () => {},
       },
     ],

@@ -7,7 +7,8 @@ import { LockstepError, type LabStatus } from '../contract/index.js';
 import type { KeyValueRepo } from '../store/kv-repo.js';
 import type { TaskRunner } from '../tasks/runner.js';
 import type { EventBus } from '../events/event-bus.js';
-import { LAB_KEY, type LabRecord } from './lab-state.js';
+import { labRecords, type LabRecord } from './lab-state.js';
+import type { RecordRepo } from '../store/record-repo.js';
 import { kernelStateDir, labDownKind, labUpKind, type LabDownParams, type LabUpParams } from './lab-plans.js';
 import { leftovers, pidAlive } from './observe.js';
 import { checkPrerequisites } from './prerequisites.js';
@@ -28,6 +29,8 @@ function localAccel(): ReturnType<typeof decideAccel> {
 export class VirtualLab implements Environment {
   readonly prefix: string;
   readonly net: string;
+  /** the lab's record: owned here, validated on every read */
+  private readonly labs: RecordRepo<LabRecord>;
 
   constructor(
     private readonly deps: { kv: KeyValueRepo; runner: TaskRunner; bus: EventBus; home: string; nativeDir: string; distDir: string },
@@ -48,7 +51,8 @@ export class VirtualLab implements Environment {
         fix: 'unset LOCKSTEP_LAB_PREFIX',
       });
     this.prefix = prefix;
-    const labDeps = { kv: deps.kv, nativeDir: deps.nativeDir, labVmDir: join(deps.distDir, 'labvm') };
+    this.labs = labRecords(deps.kv);
+    const labDeps = { labs: this.labs, nativeDir: deps.nativeDir, labVmDir: join(deps.distDir, 'labvm') };
     deps.runner.register(labUpKind(labDeps));
     deps.runner.register(labDownKind(labDeps));
   }
@@ -63,7 +67,7 @@ export class VirtualLab implements Environment {
   }
 
   record(): LabRecord | undefined {
-    return this.deps.kv.get<LabRecord>(LAB_KEY);
+    return this.labs.get();
   }
 
   async status(): Promise<LabStatus> {
@@ -167,7 +171,7 @@ export class VirtualLab implements Environment {
             hosts: {},
             startedAt: Date.now(),
           };
-    this.deps.kv.set(LAB_KEY, rec);
+    this.labs.set(rec);
     const params = upParams(rec);
     // an `up` killed halfway left its plan journaled as running: resume that one (each step is
     // probed again, so what was done is skipped) instead of starting a second plan beside it
@@ -220,7 +224,7 @@ export class VirtualLab implements Environment {
   private markPower(name: string, off: boolean): void {
     const rec = this.record()!;
     rec.hosts[name] = { ...(rec.hosts[name] ?? { fingerprint: '' }), off };
-    this.deps.kv.set(LAB_KEY, rec);
+    this.labs.set(rec);
   }
 
   /**

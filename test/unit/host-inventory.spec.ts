@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { LockstepError } from '../../src-main/contract/index.js';
 import { ENV, hostArgv, hostCommandLine } from '../../src-main/hosts/host-command.js';
 import { HOST_PROGRAMS, hostProgram, isListedProgram } from '../../src-main/hosts/inventory.js';
-import { GATHER_SCRIPT } from '../../src-main/preflight/gather-script.js';
+import { GATHER_SCRIPT } from '../../src-main/hosts/facts/gather-script.js';
 
 const SRC = new URL('../../src-main/', import.meta.url).pathname;
 /** Files that run commands on THIS machine (child_process), not on a host. */

@@ -24,9 +24,6 @@ const CROSS_CAPABILITY_DEBT = [
   'agent/agent-service.ts → lockstep',
   'agent/host-failover.ts → lockstep',
   'agent/remote-agent.ts → lockstep',
-  'drill/drill-finish.ts → lockstep',
-  'drill/drill-runner.ts → lockstep',
-  'mirror/disk-steps.ts → preflight',
 ];
 const CYCLE_DEBT: string[] = [];
 const LONG_FILE_DEBT: string[] = [];

@@ -8,10 +8,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { familyOf, installFix, installFixAnyDistro, parseOsRelease } from '../../src-main/hosts/distro.js';
 import { HOST_PROGRAMS } from '../../src-main/hosts/inventory.js';
-import type { HostFacts } from '../../src-main/preflight/facts.js';
+import type { HostFacts } from '../../src-main/hosts/facts/facts.js';
 import { hostFindings, type Finding } from '../../src-main/preflight/findings.js';
 import { pairFindings } from '../../src-main/preflight/pair-findings.js';
-import { parseGatherOutput } from '../../src-main/preflight/parse.js';
+import { parseGatherOutput } from '../../src-main/hosts/facts/parse.js';
 
 const fixture = (name: string) => parseGatherOutput(readFileSync(new URL(`../fixtures/preflight/${name}.txt`, import.meta.url), 'utf8'));
 const fixOf = (fs: Finding[], id: string) => {

@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { hostname, release } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { GATHER_SCRIPT } from '../../src-main/preflight/gather-script.js';
-import { parseGatherOutput } from '../../src-main/preflight/parse.js';
-import { splitSections } from '../../src-main/preflight/parse-sections.js';
+import { GATHER_SCRIPT } from '../../src-main/hosts/facts/gather-script.js';
+import { parseGatherOutput } from '../../src-main/hosts/facts/parse.js';
+import { splitSections } from '../../src-main/hosts/facts/parse-sections.js';
 
 const SECTIONS = [
   'gather',

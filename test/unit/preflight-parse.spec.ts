@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseGatherOutput } from '../../src-main/preflight/parse.js';
-import { nftInputChains } from '../../src-main/preflight/parse-firewall.js';
-import { splitSections } from '../../src-main/preflight/parse-sections.js';
+import { parseGatherOutput } from '../../src-main/hosts/facts/parse.js';
+import { nftInputChains } from '../../src-main/hosts/facts/parse-firewall.js';
+import { splitSections } from '../../src-main/hosts/facts/parse-sections.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/preflight/${name}.txt`, import.meta.url), 'utf8');
 

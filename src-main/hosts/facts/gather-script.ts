@@ -24,7 +24,7 @@
  * Block drivers come from `-drive format=help` (replication), objects from `-object help` (never
  * `qom-list-properties` on colo-compare: it aborts QEMU 7.2).
  */
-import { HOST_PROGRAMS } from '../hosts/inventory.js';
+import { HOST_PROGRAMS } from '../inventory.js';
 
 export const GATHER_FORMAT_VERSION = 1;
 

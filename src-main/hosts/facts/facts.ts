@@ -3,7 +3,7 @@
  * Plain data: every string here came from the host and is never trusted as code.
  * Unknown (a section missing, a tool absent, output unreadable) is `null` / `false` / `[]`.
  */
-import type { OsInfo } from '../hosts/distro.js';
+import type { OsInfo } from '../distro.js';
 
 export interface Version {
   major: number;

@@ -3,8 +3,8 @@
  * failed or garbled section yields "unknown" (null / false / []) and never throws.
  * The sources are read by parse-sections, parse-qemu, parse-drbd, parse-network, parse-disks and parse-firewall.
  */
-import { parseCpuFlags } from '../hosts/accel.js';
-import { parseOsRelease, UNKNOWN_OS } from '../hosts/distro.js';
+import { parseCpuFlags } from '../accel.js';
+import { parseOsRelease, UNKNOWN_OS } from '../distro.js';
 import type { HostFacts, MemoryFacts, ProbeFacts } from './facts.js';
 import { parseDisks } from './parse-disks.js';
 import { parseDrbd } from './parse-drbd.js';
