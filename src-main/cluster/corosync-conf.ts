@@ -55,7 +55,10 @@ export interface ValidCorosyncSpec {
 export function validateCorosyncSpec(spec: CorosyncSpec): ValidCorosyncSpec {
   const clusterName = assertClusterName(spec?.clusterName);
   if (!Array.isArray(spec.nodes) || spec.nodes.length < 2 || spec.nodes.length > 16)
-    throw bad(`A cluster needs 2 to 16 nodes, not ${Array.isArray(spec.nodes) ? spec.nodes.length : 'none'}.`, 'Name both hosts of the pair (and any third host).');
+    throw bad(
+      `A cluster needs 2 to 16 nodes, not ${Array.isArray(spec.nodes) ? spec.nodes.length : 'none'}.`,
+      'Name both hosts of the pair (and any third host).',
+    );
   const nodes = spec.nodes.map((n) => ({
     name: assertNodeName(n?.name),
     publicAddress: assertNodeAddress(n?.publicAddress, 'public address'),
@@ -68,7 +71,10 @@ export function validateCorosyncSpec(spec: CorosyncSpec): ValidCorosyncSpec {
       seen.add(key);
     }
     if (n.publicAddress === n.crossAddress)
-      throw bad(`${n.name} has the same address on both links (${n.publicAddress}).`, 'Link 0 is the public network, link 1 the crossover cable: two different addresses.');
+      throw bad(
+        `${n.name} has the same address on both links (${n.publicAddress}).`,
+        'Link 0 is the public network, link 1 the crossover cable: two different addresses.',
+      );
   }
   const tokenMs = assertIntIn(spec.tokenMs ?? DEFAULT_TOKEN_MS, 300, 60_000, 'token timeout (ms)', 'Use 1000–10000 ms; 3000 is Corosync’s default.');
   const witness = spec.witness
@@ -111,7 +117,14 @@ export function renderCorosyncConf(spec: CorosyncSpec): string {
     'nodelist {',
   ];
   s.nodes.forEach((n, i) => {
-    L.push('    node {', `        name: ${n.name}`, `        nodeid: ${i + 1}`, `        ring0_addr: ${n.publicAddress}`, `        ring1_addr: ${n.crossAddress}`, '    }');
+    L.push(
+      '    node {',
+      `        name: ${n.name}`,
+      `        nodeid: ${i + 1}`,
+      `        ring0_addr: ${n.publicAddress}`,
+      `        ring1_addr: ${n.crossAddress}`,
+      '    }',
+    );
   });
   L.push('}', '', 'quorum {', '    provider: corosync_votequorum');
   if (s.witness) {

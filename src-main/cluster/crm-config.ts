@@ -62,7 +62,8 @@ function bad(message: string, fix: string): LockstepError {
 }
 
 export function renderCrmConfig(spec: CrmSpec): CrmConfig {
-  if (!Array.isArray(spec?.resources) || spec.resources.length === 0) throw bad('No DRBD resource to put under Pacemaker.', 'Set up the mirror first: lockstep mirror setup');
+  if (!Array.isArray(spec?.resources) || spec.resources.length === 0)
+    throw bad('No DRBD resource to put under Pacemaker.', 'Set up the mirror first: lockstep mirror setup');
   const stickiness = assertIntIn(spec.stickiness ?? 100, 0, 1_000_000, 'stickiness', 'Use 0–1000000; 100 keeps a resource where it runs.');
   const fencing = spec.fencing === true;
   const L: string[] = ['# Lockstep Lab: the Mirror tier. Generated; `lockstep cluster setup` loads it again.'];
@@ -102,7 +103,11 @@ export function renderCrmConfig(spec: CrmSpec): CrmConfig {
     );
     resourceIds.push(id.clone, id.drbd);
     ex.push(
-      { id: id.drbd, kind: 'primitive', text: `DRBD resource ${drbd}, run by LINBIT’s agent: Pacemaker starts it on both hosts and watches its disk and connection state.` },
+      {
+        id: id.drbd,
+        kind: 'primitive',
+        text: `DRBD resource ${drbd}, run by LINBIT’s agent: Pacemaker starts it on both hosts and watches its disk and connection state.`,
+      },
       {
         id: id.clone,
         kind: 'clone',
@@ -120,7 +125,11 @@ export function renderCrmConfig(spec: CrmSpec): CrmConfig {
       resourceIds.unshift(id.vm);
       constraintIds.push(id.col!, id.ord!);
       ex.push(
-        { id: id.vm, kind: 'primitive', text: `The VM ${guest}: its QEMU, started by the app’s agent with the disk on /dev/drbd of the promoted host, watched every 5 s.` },
+        {
+          id: id.vm,
+          kind: 'primitive',
+          text: `The VM ${guest}: its QEMU, started by the app’s agent with the disk on /dev/drbd of the promoted host, watched every 5 s.`,
+        },
         {
           id: id.col!,
           kind: 'colocation',
@@ -136,7 +145,11 @@ export function renderCrmConfig(spec: CrmSpec): CrmConfig {
         const node = assertNodeName(r.preferredNode);
         L.push(`location ${id.loc} ${id.vm} 50: ${node}`);
         constraintIds.push(id.loc!);
-        ex.push({ id: id.loc!, kind: 'location', text: `${guest} prefers ${node} when both hosts are up (a preference: it runs elsewhere when ${node} cannot).` });
+        ex.push({
+          id: id.loc!,
+          kind: 'location',
+          text: `${guest} prefers ${node} when both hosts are up (a preference: it runs elsewhere when ${node} cannot).`,
+        });
       }
     }
   }

@@ -123,8 +123,16 @@ export function renderGuestArgs(argv: readonly string[], drbdDevice: string): st
     });
   for (const a of argv)
     if (/[\n\r\0]/.test(a))
-      throw new LockstepError({ code: 'bad-guest', message: `A QEMU argument holds a line break: ${JSON.stringify(a.slice(0, 40))}.`, fix: 'Remove line breaks from the guest definition.' });
+      throw new LockstepError({
+        code: 'bad-guest',
+        message: `A QEMU argument holds a line break: ${JSON.stringify(a.slice(0, 40))}.`,
+        fix: 'Remove line breaks from the guest definition.',
+      });
   if (argv.includes('-pidfile') || argv.includes('-daemonize'))
-    throw new LockstepError({ code: 'bad-guest', message: 'The guest command line sets -pidfile or -daemonize itself.', fix: 'Leave both out: the agent sets the pid file and keeps QEMU in the foreground.' });
+    throw new LockstepError({
+      code: 'bad-guest',
+      message: 'The guest command line sets -pidfile or -daemonize itself.',
+      fix: 'Leave both out: the agent sets the pid file and keeps QEMU in the foreground.',
+    });
   return argv.join('\n') + '\n';
 }

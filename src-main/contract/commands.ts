@@ -11,6 +11,7 @@ import type { LastPreflight, PreflightReport } from './preflight.js';
 import type { LinkStatus, MirrorStatusDTO } from './link.js';
 import type { ConsoleDTO } from './console.js';
 import type { AgentStatus } from './agent.js';
+import type { ClusterStatusDTO } from './cluster.js';
 
 /** A name that is safe everywhere: files, shells, SQL, DOM. */
 export const SafeName = z
@@ -261,6 +262,28 @@ export const commands = {
     positional: ['survivor'],
     long: true,
   },
+  'cluster.setup': {
+    input: z
+      .object({
+        tokenMs: z.number().int().min(300).max(60_000).optional(),
+        witness: z
+          .string()
+          .regex(/^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/, 'the IPv4 address of corosync-qnetd')
+          .optional(),
+      })
+      .strict(),
+    summary: 'Run the mirror under Pacemaker + Corosync (the Mirror tier): two Corosync links, DRBD as a promotable clone, DRBD resource-level fencing',
+    long: true,
+  },
+  'cluster.status': {
+    input: empty,
+    summary: 'Show the cluster as crm_mon reports it (nodes, quorum, resources, failed actions) and what each constraint does',
+  },
+  'cluster.remove': {
+    input: z.object({ confirm: z.string().max(64).optional() }).strict(),
+    summary: 'Stop Pacemaker and Corosync and remove what cluster setup made (asks for --confirm NAME; DRBD keeps running)',
+    long: true,
+  },
   'console.open': {
     input: z
       .object({
@@ -329,6 +352,9 @@ export interface Outputs {
   'mirror.verify': MirrorStatusDTO;
   'mirror.switch': MirrorStatusDTO;
   'mirror.resolve': MirrorStatusDTO;
+  'cluster.setup': ClusterStatusDTO;
+  'cluster.status': ClusterStatusDTO;
+  'cluster.remove': ClusterStatusDTO;
   'console.open': ConsoleDTO;
   'console.input': { ok: true };
   'console.resize': { ok: true };

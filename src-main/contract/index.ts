@@ -12,3 +12,4 @@ export * from './link.js';
 export * from './console.js';
 export * from './agent.js';
 export * from './booth.js';
+export * from './cluster.js';

@@ -196,7 +196,15 @@ export function validateResourceSpec(spec: ResourceSpec): ValidResourceSpec {
       'Use whole seconds from 1 to 120 (3 notices a lost peer in about 3 s).',
     );
   }
-  return { name, minor, device: `/dev/drbd${minor}`, hosts, resyncRate: resyncRateFor(spec.linkMiBps), pingIntSeconds, clusterFencing: spec.clusterFencing === true };
+  return {
+    name,
+    minor,
+    device: `/dev/drbd${minor}`,
+    hosts,
+    resyncRate: resyncRateFor(spec.linkMiBps),
+    pingIntSeconds,
+    clusterFencing: spec.clusterFencing === true,
+  };
 }
 
 /**

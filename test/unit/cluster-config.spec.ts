@@ -115,7 +115,9 @@ describe('Pacemaker configuration (crm shell)', () => {
   });
 
   it('a guest: colocated with the promoted side, started after promotion, optional preference', () => {
-    const c = renderCrmConfig({ resources: [{ drbdResource: 'r0', guest: { name: 'demo', argsFile: '/etc/lockstep/guests/demo.args' }, preferredNode: 'hosta' }] });
+    const c = renderCrmConfig({
+      resources: [{ drbdResource: 'r0', guest: { name: 'demo', argsFile: '/etc/lockstep/guests/demo.args' }, preferredNode: 'hosta' }],
+    });
     expect(c.script).toContain('colocation col_vm_demo inf: p_vm_demo ms_drbd_r0:Master');
     expect(c.script).toContain('order ord_vm_demo Mandatory: ms_drbd_r0:promote p_vm_demo:start');
     expect(c.script).toContain('location loc_vm_demo p_vm_demo 50: hosta');
@@ -136,7 +138,8 @@ describe('Pacemaker configuration (crm shell)', () => {
   });
 
   it('refuses ids that are not ids, and the same resource twice', () => {
-    for (const drbdResource of ['r 0', 'r0;rm', '', '0r', 'x'.repeat(70)]) expect(refusal(() => renderCrmConfig({ resources: [{ drbdResource }] })).code).toBe('bad-resource-id');
+    for (const drbdResource of ['r 0', 'r0;rm', '', '0r', 'x'.repeat(70)])
+      expect(refusal(() => renderCrmConfig({ resources: [{ drbdResource }] })).code).toBe('bad-resource-id');
     expect(refusal(() => renderCrmConfig({ resources: [{ drbdResource: 'r0' }, { drbdResource: 'r0' }] })).code).toBe('bad-cluster-spec');
     expect(refusal(() => renderCrmConfig({ resources: [{ drbdResource: 'r0', guest: { name: 'g', argsFile: '/etc/x y' } }] })).code).toBe('bad-path');
     expect(refusal(() => renderCrmConfig({ resources: [] })).code).toBe('bad-cluster-spec');
@@ -200,12 +203,27 @@ describe('DRBD resource-level fencing (drbdadm reads it)', () => {
     ] as const,
   };
   it.each([
-    ['8.4', '8.4.11', /disk \{[^}]*fencing\s+resource-only;/, /fence-peer\s+"?\/usr\/lib\/drbd\/crm-fence-peer\.sh/, /after-resync-target\s+"?\/usr\/lib\/drbd\/crm-unfence-peer\.sh/],
-    ['9', '9.2.12', /net \{[^}]*fencing\s+resource-only;/, /fence-peer\s+"?\/usr\/lib\/drbd\/crm-fence-peer\.9\.sh/, /unfence-peer\s+"?\/usr\/lib\/drbd\/crm-unfence-peer\.9\.sh/],
+    [
+      '8.4',
+      '8.4.11',
+      /disk \{[^}]*fencing\s+resource-only;/,
+      /fence-peer\s+"?\/usr\/lib\/drbd\/crm-fence-peer\.sh/,
+      /after-resync-target\s+"?\/usr\/lib\/drbd\/crm-unfence-peer\.sh/,
+    ],
+    [
+      '9',
+      '9.2.12',
+      /net \{[^}]*fencing\s+resource-only;/,
+      /fence-peer\s+"?\/usr\/lib\/drbd\/crm-fence-peer\.9\.sh/,
+      /unfence-peer\s+"?\/usr\/lib\/drbd\/crm-unfence-peer\.9\.sh/,
+    ],
   ] as const)('%s: fencing resource-only + crm-fence-peer handlers', (flavour, driver, fencing, fence, unfence) => {
     const file = join(dir, `r0-${flavour}.res`);
     writeFileSync(file, renderResource(spec, flavour));
-    const r = spawnSync('drbdadm', ['-c', file, 'dump', 'r0'], { encoding: 'utf8', env: { ...process.env, __DRBD_NODE__: 'hostA', DRBD_DRIVER_VERSION_OVERRIDE: driver, LANG: 'C' } });
+    const r = spawnSync('drbdadm', ['-c', file, 'dump', 'r0'], {
+      encoding: 'utf8',
+      env: { ...process.env, __DRBD_NODE__: 'hostA', DRBD_DRIVER_VERSION_OVERRIDE: driver, LANG: 'C' },
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(fencing);
     expect(r.stdout).toMatch(fence);
