@@ -29,7 +29,7 @@ export interface ClusterStored {
   version: 1;
   clusterName: string;
   hosts: Record<Side, string>;
-  /** Pacemaker node names (lowercased uname -n) */
+  /** Pacemaker node names (= uname -n, as DRBD’s crm-fence-peer names them) */
   nodes: Record<Side, string>;
   publicAddresses: Record<Side, string>;
   crossAddresses: Record<Side, string>;

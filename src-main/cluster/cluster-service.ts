@@ -12,7 +12,7 @@ import * as cmd from './cluster-commands.js';
 import { CLUSTER_KEY, CLUSTER_NAME, type ClusterContext, type ClusterSetupParams, type ClusterStored, type MirrorForCluster } from './cluster-record.js';
 import { DEFAULT_TOKEN_MS } from './corosync-conf.js';
 import { parseCrmMon } from './crm-mon.js';
-import { assertNodeAddress, nodeNameOf } from './names.js';
+import { assertNodeAddress, hasCapitals, nodeNameOf } from './names.js';
 import { crmText, setupKind } from './setup-steps.js';
 
 export interface ClusterDeps {
@@ -99,6 +99,12 @@ export class ClusterService implements ClusterContext {
       ...(old?.setupSeconds !== undefined ? { setupSeconds: old.setupSeconds } : {}),
     };
     this.deps.store.kv.set(CLUSTER_KEY, rec);
+    for (const s of SIDES)
+      if (hasCapitals(rec.nodes[s]))
+        this.log(
+          'warn',
+          `${pair.name(s)} is called ${rec.nodes[s]} (uname -n): Pacemaker warns about capitals in node names; the node keeps that name because DRBD's crm-fence-peer names nodes by uname -n.`,
+        );
     const started = Date.now();
     const params: ClusterSetupParams = { hosts: m.hosts, tokenMs: rec.tokenMs, witness };
     const plan = await this.deps.runner.resumeOrRun('cluster.setup', params);

@@ -2,8 +2,8 @@
  * Pure: /etc/corosync/corosync.conf of a Lockstep Lab cluster (Corosync 3, knet).
  *
  * Per docs/field-notes/pacemaker.md: two knet links per node (link 0 = the public network,
- * link 1 = the crossover cable), so losing one cable is not a membership change; lowercase node
- * names; token timing chosen by the caller (3000 ms = Corosync's default; 1000 ms with consensus
+ * link 1 = the crossover cable), so losing one cable is not a membership change; node names =
+ * `uname -n` (names.ts says why: DRBD's crm-fence-peer needs it, not lowercase); token timing chosen by the caller (3000 ms = Corosync's default; 1000 ms with consensus
  * 1200 ms moved a resource in 2–3 s instead of 6–7 s on the lab); quorum from a qnetd witness
  * (`device { model: net }`, algorithm ffsplit: exactly one half of a clean split keeps quorum),
  * or `two_node` when there is no witness (then the survivor of a lost peer keeps quorum, and only
@@ -13,7 +13,7 @@ import { LockstepError } from '../contract/errors.js';
 import { assertClusterName, assertIntIn, assertNodeAddress, assertNodeName } from './names.js';
 
 export interface ClusterNodeSpec {
-  /** lowercase node name (see nodeNameOf) */
+  /** the node name = the host's `uname -n` (see nodeNameOf) */
   name: string;
   /** link 0: the address the hosts have on the public network */
   publicAddress: string;

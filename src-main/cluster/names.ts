@@ -12,19 +12,34 @@ function bad(code: string, message: string, fix: string): LockstepError {
 const show = (v: unknown) => JSON.stringify(String(v).slice(0, 70));
 
 /**
- * A Corosync/Pacemaker node name: lowercase (uppercase makes Pacemaker warn, and Corosync's
- * name matching is by exact string), a DNS label, ≤ 63 characters.
+ * A Corosync/Pacemaker node name: exactly the host's `uname -n` (a host name: labels of letters,
+ * digits and "-", dot-separated, ≤ 64 characters).
+ *
+ * Not lowercased, although Pacemaker prefers lowercase names: DRBD's crm-fence-peer.sh names
+ * nodes by `uname -n` (its constraint is "#uname ne $(uname -n)", and it finds the peer's
+ * node_state by uname), as do DRBD's `on` sections. Measured on the kernel lab with hosts named
+ * hostA/hostB and Pacemaker nodes hosta/hostb: the constraint it placed forbade promotion on
+ * EVERY node, and a live peer would have been judged unreachable. A host whose name has
+ * capitals keeps them; renaming the host (and its DRBD `on` section) is the way to lowercase.
  */
 export function assertNodeName(name: unknown): string {
-  if (typeof name !== 'string' || !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(name))
-    throw bad('bad-node-name', `Not a usable cluster node name: ${show(name)}.`, 'Use 1–63 lowercase letters, digits and "-" (not at either end), e.g. hosta.');
-  return name;
+  const ok = typeof name === 'string' && name.length <= 64 && name.split('.').every((l) => /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(l));
+  if (!ok)
+    throw bad(
+      'bad-node-name',
+      `Not a usable cluster node name: ${show(name)}.`,
+      'The node name is the host’s `uname -n`: letters, digits, "-" and "." only (hostnamectl set-hostname NAME).',
+    );
+  return name as string;
 }
 
-/** The cluster node name of a host: its `uname -n`, lowercased (a dotted name keeps its first label). */
+/** The cluster node name of a host: its `uname -n` as it is (see assertNodeName). */
 export function nodeNameOf(uname: string): string {
-  return assertNodeName(uname.trim().split('.')[0]!.toLowerCase());
+  return assertNodeName(uname.trim());
 }
+
+/** Pacemaker warns about capitals in node names (the name still works). */
+export const hasCapitals = (name: string): boolean => /[A-Z]/.test(name);
 
 /** corosync's cluster_name (also the qnetd cluster key): letters, digits, "_" and "-", ≤ 32. */
 export function assertClusterName(name: unknown): string {

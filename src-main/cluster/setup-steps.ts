@@ -158,6 +158,8 @@ function startStep(svc: ClusterContext): Step<ClusterSetupParams> {
     apply: async (ctx) => {
       const pair = svc.pair(ctx.params.hosts);
       const rec = svc.stored()!;
+      // a lab host's /run is a fresh tmpfs after every boot: the daemons' directories again
+      await bothSides((s) => pair.check(s, cmd.prepareDirs(), { step: 'cluster-start', code: 'cluster-start-failed' }));
       await bothSides((s) =>
         pair.check(s, cmd.startDaemons(rec.starter[s] ?? 'direct'), {
           step: 'cluster-start',

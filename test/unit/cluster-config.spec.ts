@@ -72,7 +72,7 @@ describe('corosync.conf', () => {
     const n = pair().nodes;
     const cases: CorosyncSpec[] = [
       pair({ clusterName: 'a b' }),
-      pair({ nodes: [{ ...n[0]!, name: 'HostA' }, n[1]!] }),
+      pair({ nodes: [{ ...n[0]!, name: 'host_a' }, n[1]!] }),
       pair({ nodes: [{ ...n[0]!, name: 'a\nb' }, n[1]!] }),
       pair({ nodes: [{ ...n[0]!, publicAddress: '127.0.0.1' }, n[1]!] }),
       pair({ nodes: [{ ...n[0]!, crossAddress: '10.99.0.1; rm -rf /' }, n[1]!] }),
@@ -86,10 +86,11 @@ describe('corosync.conf', () => {
     for (const c of cases) expect(refusal(() => renderCorosyncConf(c)).step).toBe('cluster-config');
   });
 
-  it('node names are uname -n lowercased (first label)', () => {
-    expect(nodeNameOf('hostA\n')).toBe('hosta');
-    expect(nodeNameOf('KVM-01.lab.example')).toBe('kvm-01');
+  it('node names are uname -n as it is (DRBD’s crm-fence-peer names nodes by it)', () => {
+    expect(nodeNameOf('hostA\n')).toBe('hostA');
+    expect(nodeNameOf('kvm-01.lab.example')).toBe('kvm-01.lab.example');
     expect(refusal(() => nodeNameOf('bad_name')).code).toBe('bad-node-name');
+    expect(refusal(() => nodeNameOf('-x')).code).toBe('bad-node-name');
   });
 });
 
