@@ -52,7 +52,7 @@ export interface WindowError {
   host?: string;
 }
 
-const COMMAND_ID = /\b(lab|hosts|preflight|link|mirror|lockstep|agent|drill|guest|console|events|tasks|app)\.[a-z][A-Za-z]*\b/g;
+const COMMAND_ID = /\b(lab|hosts|preflight|link|mirror|cluster|lockstep|agent|drill|guest|console|events|tasks|app)\.[a-z][A-Za-z]*\b/g;
 const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 
 /** Puts a command id, a step id or a CLI flag in the window's words. */
