@@ -119,14 +119,14 @@ describe('the Mirror tier on Pacemaker + Corosync (kernel lab)', () => {
     );
     figures.mirror_tier_restart_gap_seconds_power_off_host = (Date.now() - t0) / 1000;
     expect((await mustOnHost(lab, host(survivor), ['drbdadm', 'role', 'r0'])).trim()).toMatch(/^Primary\//);
+    promoted = node(survivor);
     // DRBD's resource-level fencing: the survivor forbade promoting anywhere but itself (by uname -n)
-    const cons = await mustOnHost(lab, host(survivor), ['cibadmin', '--query', '--scope', 'constraints']);
+    const cons = await mustOnHost(lab, host(survivor), ['sh', '-c', 'cibadmin --query --scope constraints']);
     expect(cons).toContain(`operation="ne" value="${survivor}"`);
     const st = running(ok<ClusterStatusDTO>(['cluster', 'status']));
     expect(st.readFrom).toBe(survivor);
     expect(st.mon.nodes.find((n) => n.name === node(victim))?.online).toBe(false);
     expect(st.mon.quorate).toBe(true); // two_node: the survivor keeps quorum
-    promoted = node(survivor);
   });
 
   it('the host returns and rejoins: cluster setup starts it again, DRBD resyncs, it stays unpromoted', async () => {
@@ -155,8 +155,8 @@ describe('the Mirror tier on Pacemaker + Corosync (kernel lab)', () => {
     expect(r.error!.fix).toBe('lockstep cluster remove --confirm lockstep');
     expect(ok<ClusterStatusDTO>(['cluster', 'remove', '--confirm', 'lockstep'])).toEqual({ state: 'none' });
     for (const name of ['hostA', 'hostB']) {
-      expect((await onHost(lab, host(name), ['pidof', 'corosync', 'pacemakerd'])).code).not.toBe(0);
-      expect((await onHost(lab, host(name), ['test', '-e', '/etc/corosync/authkey'])).code).not.toBe(0);
+      expect((await onHost(lab, host(name), ['sh', '-c', 'pidof corosync pacemakerd'])).code).not.toBe(0);
+      expect((await onHost(lab, host(name), ['sh', '-c', 'test -e /etc/corosync/authkey'])).code).not.toBe(0);
       expect(await mustOnHost(lab, host(name), ['drbdadm', 'dump', 'r0'])).not.toMatch(/fencing\s+resource-only/);
       expect((await mustOnHost(lab, host(name), ['drbdadm', 'cstate', 'r0'])).trim()).toBe('Connected');
     }
