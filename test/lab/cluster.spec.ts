@@ -61,7 +61,11 @@ beforeAll(() => {
 }, 300_000);
 
 afterAll(() => {
-  if (cli(['lab', 'down'], env).code !== 0) stopKernels(home.path, PREFIX, lab?.hosts ?? []);
+  const down = cli(['lab', 'down'], env, 300_000);
+  if (down.code !== 0) {
+    console.log(`lab down failed (exit ${down.code}): ${down.stderr.slice(0, 800)}`);
+    stopKernels(home.path, PREFIX, lab?.hosts ?? []);
+  }
   home.remove();
   console.log(`figures ${JSON.stringify(figures)}`);
 });
