@@ -18,6 +18,7 @@ import { PreflightService } from '../preflight/preflight-service.js';
 import { LinkService } from '../link/link-service.js';
 import { ConsoleService } from '../console/console-service.js';
 import { MirrorService } from '../mirror/mirror-service.js';
+import { ClusterService } from '../cluster/cluster-service.js';
 import { VirtualLab } from '../virtual-lab/lab-service.js';
 import { SessionPool } from '../hosts/pool.js';
 import { HostsService } from '../hosts/hosts-service.js';
@@ -51,6 +52,7 @@ export class Core {
   readonly link: LinkService;
   readonly consoles: ConsoleService;
   readonly mirror: MirrorService;
+  readonly cluster: ClusterService;
   readonly agent: AgentService;
   readonly vm: VmService;
   readonly maintenance: MaintenanceService;
@@ -87,6 +89,21 @@ export class Core {
       hosts: this.hosts,
       link: this.link,
       lastPreflight: () => this.preflight.last(),
+    });
+    // the cluster sees the mirror through two functions: the mirrored pair, and DRBD's fencing switch
+    this.cluster = new ClusterService({
+      store: this.store,
+      bus: this.bus,
+      runner: this.runner,
+      hosts: this.hosts,
+      mirror: {
+        mirror: () => {
+          const m = this.mirror.stored();
+          if (!m?.complete) return null;
+          return { hosts: m.hosts, resource: m.resource, device: m.device, crossAddresses: m.addresses, unames: m.unames };
+        },
+        setClusterFencing: (on) => this.mirror.setClusterFencing(on),
+      },
     });
     this.lockstep = new LockstepService({
       store: this.store,

@@ -14,6 +14,7 @@ import type { AgentStatus } from './agent.js';
 import type { VmInspection, VmListing } from './vm.js';
 import type { MaintenanceStatus } from './maintenance.js';
 import { GUEST_WATCH_SECONDS, type GuestPeekDTO } from './booth.js';
+import type { ClusterStatusDTO } from './cluster.js';
 
 /** A name that is safe everywhere: files, shells, SQL, DOM. */
 import { SafeName, HostAddress, HostRef, StreamId, PlanId } from './command-inputs.js';
@@ -279,6 +280,28 @@ export const commands = {
     positional: ['survivor'],
     long: true,
   },
+  'cluster.setup': {
+    input: z
+      .object({
+        tokenMs: z.number().int().min(300).max(60_000).optional(),
+        witness: z
+          .string()
+          .regex(/^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/, 'the IPv4 address of corosync-qnetd')
+          .optional(),
+      })
+      .strict(),
+    summary: 'Run the mirror under Pacemaker + Corosync (the Mirror tier): two Corosync links, DRBD as a promotable clone, DRBD resource-level fencing',
+    long: true,
+  },
+  'cluster.status': {
+    input: empty,
+    summary: 'Show the cluster as crm_mon reports it (nodes, quorum, resources, failed actions) and what each constraint does',
+  },
+  'cluster.remove': {
+    input: z.object({ confirm: z.string().max(64).optional() }).strict(),
+    summary: 'Stop Pacemaker and Corosync and remove what cluster setup made (asks for --confirm NAME; DRBD keeps running)',
+    long: true,
+  },
   'console.open': {
     input: z
       .object({
@@ -350,6 +373,9 @@ export interface Outputs {
   'mirror.verify': MirrorStatusDTO;
   'mirror.switch': MirrorStatusDTO;
   'mirror.resolve': MirrorStatusDTO;
+  'cluster.setup': ClusterStatusDTO;
+  'cluster.status': ClusterStatusDTO;
+  'cluster.remove': ClusterStatusDTO;
   'console.open': ConsoleDTO;
   'console.input': { ok: true };
   'console.resize': { ok: true };

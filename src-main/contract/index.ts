@@ -14,3 +14,4 @@ export * from './agent.js';
 export * from './booth.js';
 export * from './vm.js';
 export * from './maintenance.js';
+export * from './cluster.js';

@@ -55,6 +55,8 @@ const iproute = (feature: string, needs: string): Omit<HostProgram, 'name'> => (
   pkg: { deb: 'iproute2', el: 'iproute', suse: 'iproute2' },
 });
 
+const pacemaker = (feature: string, pkg: Packages): Omit<HostProgram, 'name'> => ({ feature, use: 'optional', pkg });
+
 const LIST: Record<string, Omit<HostProgram, 'name'>> = {
   // the shell and the basics every step uses
   sh: { feature: 'runs the fixed scripts of the preflight and the steps', use: 'all', pkg: { deb: 'dash', el: 'bash', suse: 'bash' } },
@@ -132,6 +134,14 @@ const LIST: Record<string, Omit<HostProgram, 'name'>> = {
   drbdadm: drbdUtils('configures the DRBD mirror'),
   drbdsetup: drbdUtils('reads DRBD 9’s state'),
   drbdmeta: drbdUtils('writes DRBD metadata (run by drbdadm)'),
+  // the Mirror tier's cluster (only where it is set up: `cluster setup` checks them itself)
+  crm: pacemaker('loads the Mirror tier’s Pacemaker configuration', { deb: 'crmsh', el: null, suse: 'crmsh' }),
+  crm_mon: pacemaker('reads the cluster’s state (nodes, quorum, resources, failed actions)', {
+    deb: 'pacemaker-cli-utils',
+    el: 'pacemaker-cli',
+    suse: 'pacemaker-cli',
+  }),
+  'corosync-cfgtool': pacemaker('makes a running Corosync re-read its configuration', { deb: 'corosync', el: 'corosync', suse: 'corosync' }),
   // the guest
   'qemu-system-x86_64': {
     feature: 'runs the guest (both protection modes)',

@@ -17,6 +17,7 @@ export function resourceText(svc: MirrorContext, rec: MirrorStored): string {
       minor: rec.minor,
       port: rec.port,
       linkMiBps: rec.linkMiBps,
+      clusterFencing: rec.clusterFencing === true,
       hosts: [
         { name: rec.unames.A!, address: rec.addresses.A, disk: rec.disks.A },
         { name: rec.unames.B!, address: rec.addresses.B, disk: rec.disks.B },

@@ -47,6 +47,8 @@ export interface MirrorStored {
   /** resyncs begun per host (kernel log) when this app last brought the resource up: a higher count = a new resync */
   resyncMark?: Record<Side, number>;
   lastVerify?: { outOfSyncKiB: number; seconds: number; at: number };
+  /** Pacemaker runs the resource (the Mirror tier): DRBD's resource-level fencing is in its file */
+  clusterFencing?: boolean;
   /** the lockstep pair holds the guest's disk on this device */
   underPair?: {
     /** disconnected on purpose while the pair runs in lockstep (writes reach the secondary through QEMU) */

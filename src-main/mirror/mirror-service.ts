@@ -27,6 +27,7 @@ import {
   configured,
 } from './mirror-record.js';
 import { setupKind } from './setup-steps.js';
+import { configStep } from './config-step.js';
 import { verifyKind, resolveKind } from './verify-steps.js';
 
 export interface MirrorDeps {
@@ -247,6 +248,28 @@ export class MirrorService implements MirrorContext {
     this.skips.set(skip);
     this.deps.bus.log('info', 'mirror', `No DRBD on ${link.names.A} + ${link.names.B} (${a.why}): Protect will make a full copy of the guest's disk.`);
     return this.status();
+  }
+
+  /**
+   * The cluster (Mirror tier) takes the resource over, or gives it back: DRBD's resource-level
+   * fencing (fencing resource-only + crm-fence-peer handlers) written into the resource file on
+   * both hosts and adjusted into the running resource (the config step, probe → apply → verify).
+   */
+  async setClusterFencing(on: boolean): Promise<void> {
+    const rec = this.requireMirror();
+    if ((rec.clusterFencing === true) !== on) this.patch((r) => (r.clusterFencing = on));
+    const step = configStep(this);
+    const ctx = {
+      planId: 'cluster-fencing',
+      params: { a: rec.hosts.A, b: rec.hosts.B } as MirrorSetupParams,
+      signal: new AbortController().signal,
+      progress: () => {},
+      log: (message: string) => this.log('info', message),
+    };
+    if (await step.probe(ctx)) return;
+    await step.apply(ctx);
+    await step.verify(ctx);
+    this.log('info', `DRBD ${rec.resource}: cluster fencing ${on ? 'on (fencing resource-only, crm-fence-peer)' : 'off'}`);
   }
 
   // ── observation ─────────────────────────────────────────────────────────────────────

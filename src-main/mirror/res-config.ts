@@ -33,6 +33,12 @@ export interface ResourceSpec {
   linkMiBps: number;
   /** Seconds between keep-alives: how fast a lost peer is noticed. Default 3 (DRBD's is 10). */
   pingIntSeconds?: number;
+  /**
+   * Pacemaker runs this resource (the Mirror tier): DRBD's resource-level fencing. A Primary that
+   * loses its peer asks Pacemaker (crm-fence-peer) to forbid promoting the peer's copy before it
+   * writes on; the rule is lifted (crm-unfence-peer) once the peer has resynced.
+   */
+  clusterFencing?: boolean;
 }
 
 export const DEFAULT_PORT = 7789;
@@ -158,6 +164,7 @@ export interface ValidResourceSpec {
   hosts: readonly [Required<MirrorHostSpec>, Required<MirrorHostSpec>];
   resyncRate: ResyncRate;
   pingIntSeconds: number;
+  clusterFencing: boolean;
 }
 
 /** Pure: checks every field, fills defaults. Throws LockstepError (with `fix`) on the first bad input. */
@@ -189,7 +196,15 @@ export function validateResourceSpec(spec: ResourceSpec): ValidResourceSpec {
       'Use whole seconds from 1 to 120 (3 notices a lost peer in about 3 s).',
     );
   }
-  return { name, minor, device: `/dev/drbd${minor}`, hosts, resyncRate: resyncRateFor(spec.linkMiBps), pingIntSeconds };
+  return {
+    name,
+    minor,
+    device: `/dev/drbd${minor}`,
+    hosts,
+    resyncRate: resyncRateFor(spec.linkMiBps),
+    pingIntSeconds,
+    clusterFencing: spec.clusterFencing === true,
+  };
 }
 
 /**
@@ -209,12 +224,23 @@ export function renderResource(spec: ResourceSpec, flavour: DrbdFlavour): string
     `  meta-disk internal;`,
   ];
   if (flavour === '9') lines.push(`  options {`, `    auto-promote no;`, `  }`);
+  if (s.clusterFencing) {
+    const v9 = flavour === '9';
+    lines.push(
+      `  handlers {`,
+      `    fence-peer "/usr/lib/drbd/crm-fence-peer${v9 ? '.9' : ''}.sh";`,
+      `    ${v9 ? 'unfence-peer' : 'after-resync-target'} "/usr/lib/drbd/crm-unfence-peer${v9 ? '.9' : ''}.sh";`,
+      `  }`,
+    );
+  }
   lines.push(
     `  disk {`,
+    ...(s.clusterFencing && flavour === '8.4' ? [`    fencing resource-only;`] : []),
     `    c-plan-ahead 0;`,
     `    resync-rate ${s.resyncRate.text};`,
     `  }`,
     `  net {`,
+    ...(s.clusterFencing && flavour === '9' ? [`    fencing resource-only;`] : []),
     `    protocol C;`,
     `    verify-alg crc32c;`,
     // a resync skips blocks whose checksums already match (re-protect of a pair that was apart)

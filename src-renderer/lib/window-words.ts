@@ -55,7 +55,7 @@ export interface WindowError {
   host?: string;
 }
 
-const COMMAND_ID = /\b(lab|hosts|host|preflight|link|mirror|lockstep|agent|drill|guest|console|vm|events|tasks|app)\.[a-z][A-Za-z]*\b/g;
+const COMMAND_ID = /\b(lab|hosts|host|preflight|link|mirror|cluster|lockstep|agent|drill|guest|console|vm|events|tasks|app)\.[a-z][A-Za-z]*\b/g;
 const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 
 /** Puts a command id, a step id or a CLI flag in the window's words. */

@@ -13,7 +13,7 @@ const root = join(import.meta.dirname, '../..');
 const src = join(root, 'src-main');
 const { edges, fileEdges } = folderEdges(src) as { edges: Map<string, Set<string>>; fileEdges: FileEdge[] };
 
-const CAPABILITIES = ['preflight', 'link', 'mirror', 'lockstep', 'drill', 'agent', 'console', 'vm'];
+const CAPABILITIES = ['preflight', 'link', 'mirror', 'lockstep', 'drill', 'agent', 'console', 'vm', 'cluster'];
 const DOORS = ['transports', 'electron', 'launcher'];
 
 /** Capability → another capability's tools (not its service), still to move down to hosts/. */

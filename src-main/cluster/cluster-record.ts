@@ -1,0 +1,59 @@
+/** What the cluster remembers (store.kv 'cluster'), and what its steps may read and write. */
+
+import type { Level } from '../contract/index.js';
+import type { Side } from '../hosts/command.js';
+import type { HostPair } from '../hosts/pair-exec.js';
+
+export const CLUSTER_KEY = 'cluster';
+export const CLUSTER_NAME = 'lockstep';
+
+/**
+ * What the cluster needs of the mirror and the link, handed in by the core (a capability never
+ * imports another's tools): the mirrored pair, and DRBD's resource-level fencing switch.
+ */
+export interface MirrorForCluster {
+  /** the complete DRBD mirror, or null */
+  mirror(): {
+    hosts: Record<Side, string>;
+    resource: string;
+    device: string;
+    /** replication (crossover) addresses: corosync's link 1 */
+    crossAddresses: Record<Side, string>;
+    unames: Partial<Record<Side, string>>;
+  } | null;
+  /** writes DRBD's `fencing resource-only` + crm-fence-peer handlers into the resource (or takes them out) on both hosts */
+  setClusterFencing(on: boolean): Promise<void>;
+}
+
+export interface ClusterStored {
+  version: 1;
+  clusterName: string;
+  hosts: Record<Side, string>;
+  /** Pacemaker node names (= uname -n, as DRBD’s crm-fence-peer names them) */
+  nodes: Record<Side, string>;
+  publicAddresses: Record<Side, string>;
+  crossAddresses: Record<Side, string>;
+  drbdResource: string;
+  tokenMs: number;
+  witness: { address: string; port: number } | null;
+  /** corosync's authkey, base64: the same on every node */
+  authkey: string;
+  /** how each host runs its daemons: systemd units, or started by the app (no systemd: lab hosts) */
+  starter: Partial<Record<Side, 'systemd' | 'direct'>>;
+  complete: boolean;
+  setupSeconds?: number;
+}
+
+export interface ClusterSetupParams {
+  hosts: Record<Side, string>;
+  tokenMs: number;
+  witness: { address: string; port: number } | null;
+}
+
+export interface ClusterContext {
+  stored(): ClusterStored | undefined;
+  patch(f: (r: ClusterStored) => void): ClusterStored;
+  pair(hosts: Record<Side, string>): HostPair;
+  mirror: MirrorForCluster;
+  log(level: Level, message: string, extra?: { host?: string; data?: Record<string, unknown> }): void;
+}
