@@ -50,6 +50,9 @@ describe('protect, watch and pull the plug from the window', () => {
     await page.waitForTimeout(4500); // two status polls: the checkpoint charts get points
     // the host agents are not deployed: the panel says what that means and offers to deploy them
     expect(await page.getByTestId('agents-state').textContent()).toContain('Not deployed: without the app running, nothing fails over.');
+    // offered while the pair is in lockstep: a secondary that protect's serving check found stalled is
+    // replaced first (the pair is briefly not in lockstep, the button disabled meanwhile)
+    await page.locator('button:enabled', { hasText: 'Deploy the agents' }).waitFor({ timeout: 150_000 });
     expect(await page.getByRole('button', { name: 'Deploy the agents' }).isEnabled()).toBe(true);
     await page.screenshot({ path: join(root, 'test/ui/screenshots/dashboard.png'), fullPage: true });
   }, 300_000);
