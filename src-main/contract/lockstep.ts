@@ -1,5 +1,22 @@
 /** DTOs of lockstep (QEMU COLO) protection and drills. */
 
+/** What a resync copied to the returned host, from the hosts' kernel logs (DRBD). */
+export interface DiskResync {
+  bytes: number;
+  seconds: number;
+  /** the survivor's bitmap: blocks written on it while apart */
+  sourceBitmapBytes: number | null;
+  /** the returning host's own bitmap: its writes since the split plus its activity-log extents */
+  targetBitmapBytes: number | null;
+  /** extents marked out of sync from the activity log at attach */
+  alMarkedBytes: number;
+  /** drbdadm verify right after the resync when asked (0 = identical; null: not verified) */
+  verifiedOutOfSyncBytes: number | null;
+}
+
+/** What the last re-protect copied to the returned host (DRBD: only what changed; a full copy: the whole disk). */
+export type LastResync = { how: 'drbd' | 'full-copy'; bytes: number; seconds: number; at: number } & Partial<Omit<DiskResync, 'bytes' | 'seconds'>>;
+
 export interface VmSide {
   /** host identity address:port */
   host: string;
@@ -25,16 +42,7 @@ export type PairStatus =
       /** the DRBD resource under the pair (diskSync 'drbd'): disconnected while in lockstep */
       disk?: { resource: string; device: string };
       /** what the last re-protect copied to the returned host (DRBD: only what changed) */
-      lastResync?: {
-        how: 'drbd' | 'full-copy';
-        bytes: number;
-        seconds: number;
-        sourceBitmapBytes?: number | null;
-        targetBitmapBytes?: number | null;
-        alMarkedBytes?: number;
-        verifiedOutOfSyncBytes?: number | null;
-        at: number;
-      };
+      lastResync?: LastResync;
       guestAddress: string;
       /**
        * does the secondary's output reach the primary's comparer? `stalled`: the primary talks, the

@@ -185,8 +185,11 @@ export function networkStep(ctx: ColoContext, taps: 'both' | 'secondary'): Step<
       for (const s of taps === 'both' ? [sa, sb] : [sb]) await guestTap(s);
       const xb = requirePair(ctx).xb;
       // a host back from a power cut may have lost its link address: the link's own setup restores it
-      if ((await sa.exec(['ping', '-c', '1', '-W', '1', xb])).code !== 0 && (await ctx.relink())) ctx.log('The replication link was set up again');
-      await crossoverPing(sa, xb);
+      await crossoverPing(sa, xb).catch(async (e: unknown) => {
+        if (!(await ctx.relink())) throw e;
+        ctx.log('The replication link was set up again');
+        await crossoverPing(sa, xb);
+      });
     },
     verify: async () => {},
   };

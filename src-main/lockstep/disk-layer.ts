@@ -4,26 +4,12 @@
  * core: lockstep never imports the mirror's tools. Without a mirror joining both hosts the pair
  * copies the guest's disk in full, host to host.
  */
-import type { HostDTO, ProgressDTO } from '../contract/index.js';
+import type { DiskResync, HostDTO, ProgressDTO } from '../contract/index.js';
 
 /** The DRBD device that holds the guest's disk on both hosts. */
 export interface PairDrbd {
   resource: string;
   device: string;
-}
-
-/** What a resync copied, from the hosts' kernel logs. */
-export interface ResyncReport {
-  bytes: number;
-  seconds: number;
-  /** the survivor's bitmap: blocks written on it while apart */
-  sourceBitmapBytes: number | null;
-  /** the returning host's own bitmap: its writes since the split plus its activity-log extents */
-  targetBitmapBytes: number | null;
-  /** extents marked out of sync from the activity log at attach */
-  alMarkedBytes: number;
-  /** drbdadm verify right after the resync when asked (0 = identical; null: not verified) */
-  verifiedOutOfSyncBytes: number | null;
 }
 
 export interface WaitContext {
@@ -42,7 +28,7 @@ export interface DiskLayer {
    * and DRBD resyncs only those blocks. Progress through `w`. Returns the resync, or null when
    * nothing had to be copied.
    */
-  join(keep: HostDTO, w: WaitContext, o?: { verify?: boolean }): Promise<ResyncReport | null>;
+  join(keep: HostDTO, w: WaitContext, o?: { verify?: boolean }): Promise<DiskResync | null>;
   /** Both sides Primary while still connected (dual-primary, for the join only): `h`'s QEMU may open the device. */
   openOn(h: HostDTO): Promise<void>;
   /**

@@ -1,3 +1,4 @@
+import type { LastResync } from '../contract/lockstep.js';
 import { z } from 'zod';
 
 /** What every state of the pair's record carries. */
@@ -34,19 +35,7 @@ interface PairBase {
   /** the DRBD device that holds the guest's disk on both hosts (diskSync 'drbd'); absent: a file on each host */
   disk?: { resource: string; device: string };
   /** what the last re-protect copied to the returned host */
-  lastResync?: ResyncFigure;
-}
-
-export interface ResyncFigure {
-  how: 'drbd' | 'full-copy';
-  bytes: number;
-  seconds: number;
-  /** DRBD: the survivor's bitmap (written while apart), the returned host's own bitmap, extents marked from its activity log */
-  sourceBitmapBytes?: number | null;
-  targetBitmapBytes?: number | null;
-  alMarkedBytes?: number;
-  verifiedOutOfSyncBytes?: number | null;
-  at: number;
+  lastResync?: LastResync;
 }
 
 /**

@@ -5,7 +5,7 @@
  * (each bitmap records its side's writes), joined again after a failover by discarding the
  * returned side's changes: DRBD then resyncs only the blocks written on either side since the split.
  */
-import type { HostDTO } from '../contract/index.js';
+import type { DiskResync, HostDTO } from '../contract/index.js';
 import type { Side } from '../hosts/command.js';
 import { bothSides, err, other, pollUntil, type HostPair } from '../hosts/pair-exec.js';
 import type { StepContext } from '../tasks/step.js';
@@ -17,21 +17,11 @@ import { runVerify } from './verify-steps.js';
 
 export interface PairDiskOps {
   forPair(a: HostDTO, b: HostDTO): { resource: string; device: string } | null;
-  join(keep: HostDTO, w: Omit<StepContext<unknown>, 'params'>, o?: { verify?: boolean }): Promise<PairResync | null>;
+  join(keep: HostDTO, w: Omit<StepContext<unknown>, 'params'>, o?: { verify?: boolean }): Promise<DiskResync | null>;
   openOn(h: HostDTO): Promise<void>;
   split(): Promise<void>;
   seeded(): boolean;
   markSeeded(): void;
-}
-
-export interface PairResync {
-  bytes: number;
-  seconds: number;
-  sourceBitmapBytes: number | null;
-  targetBitmapBytes: number | null;
-  alMarkedBytes: number;
-  /** drbdadm verify right after the resync (0 = identical) */
-  verifiedOutOfSyncBytes: number | null;
 }
 
 const twoPrimaries = (name: string, yes: boolean) => ['drbdadm', 'net-options', `--allow-two-primaries=${yes ? 'yes' : 'no'}`, name];
@@ -101,7 +91,7 @@ export function pairDisk(svc: MirrorContext): PairDiskOps {
           fix: 'lockstep mirror status',
           host: pair.hosts[k].hostId,
         });
-      let report: PairResync | null = null;
+      let report: DiskResync | null = null;
       if (!(isInSync(sk) && isInSync(so)) && sk.state !== 'syncing') {
         w.log(`Joining the disks: ${pair.name(o)} discards what it wrote since the split, DRBD copies only the blocks written on either side`);
         await markResync(svc, pair);
