@@ -52,6 +52,10 @@ try {
   skipped += j.numPendingTests + (j.numTodoTests ?? 0);
   // a test file that failed to load has no tests but is a failure
   failed += (j.testResults ?? []).filter((f) => f.status === 'failed' && f.assertionResults.length === 0).length;
+  // where the time went: the slowest files (to keep the whole run inside CI's budget)
+  const files = (j.testResults ?? []).map((f) => ({ s: (f.endTime - f.startTime) / 1000, name: f.name.replace(`${process.cwd()}/`, '') }));
+  console.log('\nslowest test files:');
+  for (const f of files.sort((a, b) => b.s - a.s).slice(0, 12)) console.log(`  ${f.s.toFixed(0).padStart(5)} s  ${f.name}`);
 } catch {
   failed++;
   console.log('vitest produced no report');
