@@ -105,7 +105,8 @@ function loadOffline(script: string, force = false): { code: number | null; cib:
   return { code: r.status, cib: readFileSync(cib, 'utf8'), err: r.stderr };
 }
 
-describe('Pacemaker configuration (crm shell)', () => {
+// crmsh takes seconds to start on a loaded 2-core machine: these two run real crmsh, not logic
+describe('Pacemaker configuration (crm shell)', { timeout: 60_000 }, () => {
   it('DRBD as a promotable clone: one promoted, notify on; every piece explained', () => {
     const c = renderCrmConfig({ resources: [{ drbdResource: 'r0' }] });
     expect(c.script).toContain('primitive p_drbd_r0 ocf:linbit:drbd params drbd_resource=r0');
