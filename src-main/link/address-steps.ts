@@ -13,9 +13,10 @@ import {
   setMtuCommand,
   STANDARD_MTU,
   type DfProbeResult,
+  type LinkEnd,
 } from './addressing.js';
 import { pollUntil, err } from '../hosts/pair-exec.js';
-import type { LinkSetupParams, LinkContext } from './link-record.js';
+import type { LinkSetupParams, LinkContext, LinkStored } from './link-record.js';
 import { endState, linkEndsOf, pingPeer } from './observe.js';
 
 /** 5. The /30 on both ends (`ip addr replace`: a rerun changes nothing). */
@@ -62,6 +63,14 @@ function noDfPing(host: string, mtu: number, probe: DfProbeResult, stderr: strin
   });
 }
 
+/** Why 1500 stays: the stored setup of the same hosts and NICs chose it (null when there is none). */
+export function keptStandardMtu(stored: LinkStored | undefined, p: LinkSetupParams, ends: [LinkEnd, LinkEnd]): string | null {
+  if (!stored || stored.hosts.A !== p.a || stored.hosts.B !== p.b || stored.record.mtu !== STANDARD_MTU) return null;
+  if (stored.record.ends.some((e, i) => e.nic !== ends[i]!.nic)) return null;
+  const why = stored.status.notes.find((n) => n.startsWith(`MTU ${STANDARD_MTU}: `));
+  return `kept from the setup of ${new Date(stored.setupAt).toISOString()}${why ? ` (${why.slice(`MTU ${STANDARD_MTU}: `.length).replace(/\.$/, '')})` : ''}`;
+}
+
 /** 6. MTU 9000 where both NICs take it and a don't-fragment probe crosses, else 1500. */
 export function mtuStep(svc: LinkContext): Step<LinkSetupParams> {
   const decide = async (ctx: StepContext<LinkSetupParams>, act: boolean): Promise<{ mtu: number; why: string } | null> => {
@@ -101,6 +110,11 @@ export function mtuStep(svc: LinkContext): Step<LinkSetupParams> {
         fix: 'lockstep link setup … --mtu auto (or --mtu 1500)',
         step: 'link-mtu',
       });
+    // both NICs take jumbo frames, but the last finished setup of this very cable found that they do not
+    // cross it (or was asked for 1500): 1500 is already so; trying 9000 again on every rerun would bounce
+    // the MTU of a link that may be replicating (`--mtu 9000` asks for the try)
+    const kept = keptStandardMtu(svc.stored(), p, ends);
+    if (p.mtu === 'auto' && at(STANDARD_MTU) && kept) return { mtu: STANDARD_MTU, why: kept };
     // both NICs take jumbo frames: try them, keep them only if a full-size frame crosses unfragmented
     if (at(JUMBO_MTU)) {
       const probe = await df(JUMBO_MTU);
