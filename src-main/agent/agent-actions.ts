@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import type { AgentHostStatus } from '../contract/agent.js';
 import { LockstepError } from '../contract/index.js';
 import type { DrillAgentAct } from '../contract/lockstep.js';
-import type { PairRecord } from '../lockstep/pair-record.js';
 import { AGENT_DEFAULTS } from './agent-config.js';
+import type { AgentPair } from './agent-pair.js';
 import type { AgentService } from './agent-service.js';
 import type { AgentHostRecord } from './agent-record.js';
 import { agentHostStatus } from './agent-status.js';
@@ -49,7 +49,7 @@ export class AgentActions {
   }
 
   /** null when both agents are armed for this pair, else why not (a sentence). */
-  async notArmed(pair: PairRecord): Promise<string | null> {
+  async notArmed(pair: AgentPair): Promise<string | null> {
     const r = this.agent.record();
     if (!r || r.state !== 'deployed') return 'The host agents are not deployed.';
     if (r.pairSince !== pair.since) return 'The host agents were deployed for an earlier lockstep generation of this pair.';
@@ -62,7 +62,7 @@ export class AgentActions {
    * Makes sure both agents are armed for this pair: deploys them (or again, for a new lockstep
    * generation) when not, with the witness of an earlier deployment or the local one.
    */
-  async ensureArmed(pair: PairRecord): Promise<'already' | 'deployed'> {
+  async ensureArmed(pair: AgentPair): Promise<'already' | 'deployed'> {
     if (!(await this.notArmed(pair))) return 'already';
     const prev = this.agent.record();
     const witness = prev && prev.state !== 'stopped' && prev.witness.kind === 'external' ? prev.witness.address : 'local';
@@ -102,7 +102,7 @@ export class AgentActions {
   }
 
   /** The host's colo-failover over SSH: the same sequence the agents run. */
-  async runFailover(side: 'primary' | 'secondary', r: PairRecord): Promise<HostFailoverResult> {
+  async runFailover(side: 'primary' | 'secondary', r: AgentPair): Promise<HostFailoverResult> {
     const ref = side === 'primary' ? r.primary : r.secondary;
     const s = await this.agent.deps.hosts.session(ref);
     return runHostFailover(s, join(this.agent.deps.binDir, 'colo-failover'), side, r, this.agent.deps.hosts.resolve(ref).name);

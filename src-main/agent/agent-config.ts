@@ -6,8 +6,7 @@
  */
 import { LockstepError } from '../contract/index.js';
 import { isIpv4 } from '../net/ipv4.js';
-import { paths } from '../lockstep/colo-args.js';
-import { HOST_PATHS, type VmFiles } from '../lockstep/pair-record.js';
+import { vmPaths, HOST_PATHS, type VmFiles } from '../hosts/vm-layout.js';
 
 /** Fixed places on a host (private per host in the virtual lab: /var/lib/lockstep, /etc/lockstep, /run/lockstep). */
 export const AGENT_PATHS = {
@@ -73,7 +72,7 @@ const ms = (name: string, v: number, min: number, max: number): number => (Numbe
 
 /** The colo-failover argv the agent runs for an action on this host (absolute, no shell). */
 export function failoverArgv(p: Pick<AgentPlan, 'role' | 'vmFiles' | 'replNode'>): string[] {
-  const f = paths(HOST_PATHS.run, p.vmFiles);
+  const f = vmPaths(HOST_PATHS.run, p.vmFiles);
   if (p.role === 'secondary') {
     // the second monitor: the app itself never uses a secondary's, so the agent never waits behind it
     return [AGENT_PATHS.failover, '--side', 'secondary', '--qmp', f.qmpOob];
@@ -119,7 +118,7 @@ export function renderAgentConfig(p: AgentPlan): string {
     `rearm_ms = ${rearm}`,
     `action_timeout_ms = ${actionTimeout}`,
     '# silent and never acting while the local QEMU is not running: a killed VM looks like a dead host to the peer',
-    `vm_pidfile = ${paths(HOST_PATHS.run, p.vmFiles).pid}`,
+    `vm_pidfile = ${vmPaths(HOST_PATHS.run, p.vmFiles).pid}`,
   ];
   if (p.role === 'secondary') lines.push('# the primary is gone (witness agrees): take over', `failover_cmd = ${cmd.join(' ')}`);
   else

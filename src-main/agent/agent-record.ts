@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { VmFiles } from '../lockstep/pair-record.js';
+import type { VmFiles } from '../hosts/vm-layout.js';
 import type { InitKind } from './remote-agent.js';
 
 /** What the store remembers about the deployed agents (kv key `agent`). The secret is not here: it is a 0600 file in the app's home. */

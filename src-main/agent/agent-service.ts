@@ -7,12 +7,12 @@ import { LockstepError } from '../contract/index.js';
 import type { HostDTO } from '../contract/hosts.js';
 import type { HostsService } from '../hosts/hosts-service.js';
 import type { SshSession } from '../hosts/ssh-session.js';
-import { vmFiles, type PairRecord } from '../lockstep/pair-record.js';
 import type { Store } from '../store/store.js';
 import type { TaskRunner } from '../tasks/runner.js';
 import type { Environment } from '../hosts/environment.js';
 import { AGENT_PATHS, WITNESS_PORT, clusterId, parseHostPort, renderAgentConfig, secretText } from './agent-config.js';
 import { RecordRepo } from '../store/record-repo.js';
+import type { AgentPair } from './agent-pair.js';
 import { AGENT_KEY, agentRecordSchema, type AgentHostRecord, type AgentRecord, type DeployParams } from './agent-record.js';
 import { agentHostStatus, summarize, witnessHeard } from './agent-status.js';
 import { deploySteps } from './deploy-steps.js';
@@ -25,8 +25,8 @@ export interface AgentDeps {
   runner: TaskRunner;
   hosts: HostsService;
   lab: Environment;
-  /** the COLO pair as the lockstep service records it */
-  pair(): PairRecord | undefined;
+  /** what the agents need of the COLO pair (the core reads it from lockstep's record) */
+  pair(): AgentPair | undefined;
   /** dist/native/agent: the static lockstep-agent and colo-failover */
   binDir: string;
   /** the app's home: the witness's key, pid, socket and log live in home/agent */
@@ -163,7 +163,7 @@ export class AgentService {
       publicIp,
       witness: w,
       crossover: role === 'primary' ? pair.xa : pair.xb,
-      vmFiles: vmFiles(pair, role),
+      vmFiles: pair.vmFiles[role],
       ...(role === 'primary' ? { replNode: pair.replNode ?? 'replication0' } : {}),
     });
     const rec: AgentRecord = {

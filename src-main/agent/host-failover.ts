@@ -5,8 +5,8 @@
  */
 import { LockstepError } from '../contract/index.js';
 import type { SshSession } from '../hosts/ssh-session.js';
-import { vmFiles, type PairRecord } from '../lockstep/pair-record.js';
 import { AGENT_PATHS, failoverArgv } from './agent-config.js';
+import type { AgentPair } from './agent-pair.js';
 import { installBinary } from './remote-agent.js';
 
 export interface HostFailoverResult {
@@ -21,9 +21,9 @@ export interface HostFailoverResult {
  * `primary` continues alone (its secondary is gone). The binary is installed first if the host
  * does not have this build. Throws with colo-failover's last lines when it exits non-zero.
  */
-export async function runHostFailover(s: SshSession, bin: string, side: 'primary' | 'secondary', r: PairRecord, host: string): Promise<HostFailoverResult> {
+export async function runHostFailover(s: SshSession, bin: string, side: 'primary' | 'secondary', r: AgentPair, host: string): Promise<HostFailoverResult> {
   await installBinary(s, bin, AGENT_PATHS.failover);
-  const argv = failoverArgv({ role: side, vmFiles: vmFiles(r, side), replNode: r.replNode });
+  const argv = failoverArgv({ role: side, vmFiles: r.vmFiles[side], replNode: r.replNode });
   const t0 = Date.now();
   const out = await s.exec(argv);
   const ms = Date.now() - t0;

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { LockstepError } from '../contract/index.js';
 import { hostId, type SshSession } from '../hosts/ssh-session.js';
-import { localSha256, remoteSha256, verifyUpload } from '../lockstep/host-ops.js';
+import { localSha256, remoteSha256, verifyUpload } from '../hosts/remote-files.js';
 import { isIpv4 } from '../net/ipv4.js';
 import { runLocal } from '../hosts/local-exec.js';
 import { AGENT_PATHS, INIT_PROBE, directStartArgv, renderUnit } from './agent-config.js';

@@ -24,6 +24,7 @@ import { SessionPool } from '../hosts/pool.js';
 import { HostsService } from '../hosts/hosts-service.js';
 import { AgentActions } from '../agent/agent-actions.js';
 import { AgentService } from '../agent/agent-service.js';
+import { agentPair, hostAgents } from './agent-pair.js';
 import { VmService } from '../vm/vm-service.js';
 import { MaintenanceService } from '../lockstep/maintenance-service.js';
 import { watchClients } from '../drill/client-watch.js';
@@ -125,12 +126,15 @@ export class Core {
       runner: this.runner,
       hosts: this.hosts,
       lab: this.lab,
-      pair: () => this.lockstep.record(),
+      pair: () => {
+        const r = this.lockstep.record();
+        return r && agentPair(r);
+      },
       binDir: join(distDir(), 'native', 'agent'),
       home: this.home,
     });
     this.lockstep.beforeVmStop = () => this.agent.holdAll();
-    this.lockstep.agents = new AgentActions(this.agent);
+    this.lockstep.agents = hostAgents(new AgentActions(this.agent));
     this.maintenance = new MaintenanceService(this.lockstep);
     this.maintenance.watchClients = (address) => watchClients(drillCtx, address);
     this.handlers = makeHandlers(this);

@@ -1,11 +1,11 @@
 /** The core hands drills the pair through a narrow context (drill/drill-context.ts): lockstep's tools stay in lockstep. */
 import type { DrillContext, DrillPair } from '../drill/drill-context.js';
 import { LockstepError } from '../contract/index.js';
-import { paths } from '../lockstep/colo-args.js';
-import { killQemu, pidOf } from '../lockstep/host-ops.js';
+import { vmPaths, HOST_PATHS } from '../hosts/vm-layout.js';
+import { killQemu, pidOf } from '../hosts/vm-process.js';
 import type { LockstepService } from '../lockstep/lockstep-service.js';
 import { failedOverRecord } from '../lockstep/observed-failover.js';
-import { HOST_PATHS, vmFiles, type PairRecord } from '../lockstep/pair-record.js';
+import { vmFiles, type PairRecord } from '../lockstep/pair-record.js';
 
 function drillPair(lockstep: LockstepService, r: PairRecord): DrillPair {
   return {
@@ -13,7 +13,7 @@ function drillPair(lockstep: LockstepService, r: PairRecord): DrillPair {
     secondary: r.secondary,
     guestAddress: r.guestAddress,
     vm: (role) => {
-      const p = paths(HOST_PATHS.run, vmFiles(r, role));
+      const p = vmPaths(HOST_PATHS.run, vmFiles(r, role));
       return { pid: p.pid, qmp: p.qmp };
     },
     armAgents: async () => {
@@ -41,7 +41,7 @@ export function drillContext(lockstep: LockstepService): DrillContext {
     get agents() {
       return lockstep.agents;
     },
-    vmPidFiles: (['primary', 'secondary'] as const).map((files) => paths(HOST_PATHS.run, files).pid),
+    vmPidFiles: (['primary', 'secondary'] as const).map((files) => vmPaths(HOST_PATHS.run, files).pid),
     pidOf,
     killVm: killQemu,
   };

@@ -1,3 +1,5 @@
+import { vmPaths } from '../hosts/vm-layout.js';
+
 /**
  * Pure: QEMU command lines of a COLO pair (QEMU 7.2 syntax, per native/qemu-tcg/COLO-RECIPE.md).
  * QEMU 10 replaced the chardev option `reconnect` (seconds) by `reconnect-ms`; chosen from `qemuMajor`.
@@ -26,18 +28,8 @@ export interface VmSpec {
 
 export const PORTS = { mirror: 9003, compare: 9004, compareLoop: 9001, compareOut: 9005, migration: 9998, nbd: 9999 } as const;
 
-export const paths = (run: string, role: 'primary' | 'secondary') => ({
-  qmp: `${run}/${role}-qmp.sock`,
-  qmpOob: `${run}/${role}-qmp-oob.sock`,
-  serial: `${run}/${role}-serial.sock`,
-  serialLog: `${run}/${role}-serial.log`,
-  trace: `${run}/${role}-trace.log`,
-  pid: `${run}/${role}.pid`,
-  stderr: `${run}/${role}.stderr`,
-});
-
 function common(s: VmSpec): string[] {
-  const p = paths(s.run, s.role);
+  const p = vmPaths(s.run, s.role);
   return [
     ...['-name', `lockstep-${s.role}`, '-accel', s.accel === 'tcg' ? 'tcg,tb-size=128' : 'kvm', '-m', s.memory, '-smp', '1'],
     ...['-nodefaults', '-no-user-config', '-display', 'none', '-vga', 'none'],

@@ -3,11 +3,13 @@ import { LockstepError } from '../contract/index.js';
 import type { HostDTO } from '../contract/hosts.js';
 import type { SshSession } from '../hosts/ssh-session.js';
 import type { Step, StepContext } from '../tasks/step.js';
-import { ensureFile, killQemu, pidOf, remoteSha256, type UploadFor } from './host-ops.js';
+import { ensureFile, remoteSha256, type UploadFor } from '../hosts/remote-files.js';
+import { killQemu, pidOf } from '../hosts/vm-process.js';
 import { ensureProxies, joinColo } from './colo-join.js';
-import { GUEST, HOST_PATHS, inLockstepRecord, type PairRecord } from './pair-record.js';
+import { GUEST, inLockstepRecord, type PairRecord } from './pair-record.js';
+import { HOST_PATHS, vmPaths } from '../hosts/vm-layout.js';
 import { Qmp } from '../hosts/qmp.js';
-import { paths, primaryArgs, secondaryArgs, PORTS, type VmSpec } from './colo-args.js';
+import { primaryArgs, secondaryArgs, PORTS, type VmSpec } from './colo-args.js';
 import type { DiskLayer } from './disk-layer.js';
 import { copyDiskHostToHost } from './disk-copy.js';
 
@@ -66,7 +68,7 @@ async function waitForQmp(s: SshSession, role: 'primary' | 'secondary'): Promise
   const until = Date.now() + 40_000;
   for (;;) {
     try {
-      return await Qmp.open(s, paths(HOST_PATHS.run, role).qmp, { timeoutMs: 2000 });
+      return await Qmp.open(s, vmPaths(HOST_PATHS.run, role).qmp, { timeoutMs: 2000 });
     } catch (e) {
       if (Date.now() > until) {
         const err = await s.exec(['tail', '-5', `${HOST_PATHS.run}/${role}.stderr`]);
@@ -85,7 +87,7 @@ async function waitForQmp(s: SshSession, role: 'primary' | 'secondary'): Promise
 async function coloMode(s: SshSession, role: 'primary' | 'secondary'): Promise<string | null> {
   let q: Qmp | undefined;
   try {
-    q = await Qmp.open(s, paths(HOST_PATHS.run, role).qmp, { timeoutMs: 3000 });
+    q = await Qmp.open(s, vmPaths(HOST_PATHS.run, role).qmp, { timeoutMs: 3000 });
     const st = await q.exec<{ mode: string }>('query-colo-status', undefined, { timeoutMs: 3000 });
     return st.mode;
   } catch {
@@ -115,7 +117,7 @@ export function protectSteps(ctx: ColoContext): Step<ProtectParams>[] {
         const r = pair();
         // a cold start: VMs left by an interrupted protect are stopped first (their disk writes are
         // on the disk already), so the disk is copied while nothing writes to it
-        for (const s of [sa, sb]) for (const role of ['primary', 'secondary'] as const) await killQemu(s, paths(HOST_PATHS.run, role).pid, 1000);
+        for (const s of [sa, sb]) for (const role of ['primary', 'secondary'] as const) await killQemu(s, vmPaths(HOST_PATHS.run, role).pid, 1000);
         const again = `lockstep lockstep protect ${ctx.host(params.a).name} ${ctx.host(params.b).name}`;
         const forA = { host: ctx.host(params.a).name, again };
         const forB = { host: ctx.host(params.b).name, again };
@@ -148,8 +150,8 @@ export function protectSteps(ctx: ColoContext): Step<ProtectParams>[] {
         ctx.save({ ...pair(), secondaryUsed: true });
         const r = pair();
         const s = spec(r, 'primary');
-        await killQemu(sa, paths(HOST_PATHS.run, 'primary').pid, 1000);
-        await killQemu(sa, paths(HOST_PATHS.run, 'secondary').pid, 1000);
+        await killQemu(sa, vmPaths(HOST_PATHS.run, 'primary').pid, 1000);
+        await killQemu(sa, vmPaths(HOST_PATHS.run, 'secondary').pid, 1000);
         await sa.check(launchArgv(r, 'primary', primaryArgs(s)), { timeoutMs: 30_000 });
         const q = await waitForQmp(sa, 'primary');
         try {
@@ -209,8 +211,8 @@ export function secondaryStep(ctx: ColoContext): Step<ProtectParams> {
       const { sb } = await both(params);
       const r = pair();
       const s = spec(r, 'secondary');
-      await killQemu(sb, paths(HOST_PATHS.run, 'secondary').pid, 1000);
-      await killQemu(sb, paths(HOST_PATHS.run, 'primary').pid, 1000);
+      await killQemu(sb, vmPaths(HOST_PATHS.run, 'secondary').pid, 1000);
+      await killQemu(sb, vmPaths(HOST_PATHS.run, 'primary').pid, 1000);
       // on DRBD the secondary's QEMU opens its side of the device: Primary too, for the join only
       if (r.disk) await ctx.disks.openOn(ctx.host(params.b));
       const size = r.disk ? (await sb.check(['blockdev', '--getsize64', s.disk])).trim() : (await sb.check(['stat', '-c', '%s', s.disk])).trim();
@@ -236,8 +238,8 @@ export function secondaryStep(ctx: ColoContext): Step<ProtectParams> {
     },
     verify: async ({ params }) => {
       const { sb } = await both(params);
-      if ((await pidOf(sb, paths(HOST_PATHS.run, 'secondary').pid)) === null) {
-        const log = await sb.exec(['tail', '-5', paths(HOST_PATHS.run, 'secondary').serialLog]);
+      if ((await pidOf(sb, vmPaths(HOST_PATHS.run, 'secondary').pid)) === null) {
+        const log = await sb.exec(['tail', '-5', vmPaths(HOST_PATHS.run, 'secondary').serialLog]);
         throw new LockstepError({
           code: 'secondary-died',
           message: 'The secondary QEMU exited right after starting.',

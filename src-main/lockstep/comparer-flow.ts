@@ -6,6 +6,7 @@
  * primary gives is held until the next checkpoint flushes it: clients time out (field notes,
  * "Hazards seen"; seen here after a cold protect). Pure parsing and judging, plus one reader.
  */
+import { z } from 'zod';
 import type { SshSession } from '../hosts/ssh-session.js';
 import { PORTS } from './colo-args.js';
 
@@ -53,6 +54,8 @@ export interface FlowSample {
   /** bytes of the secondary's output the comparer received over the crossover */
   secondaryIn: number;
 }
+
+export const flowSampleSchema: z.ZodType<FlowSample> = z.object({ at: z.number(), primaryOut: z.number(), secondaryIn: z.number() });
 
 /** Pure: the comparer's two inputs from the primary host's sockets (the server ends of compare0 and compare1). */
 export function comparerInputs(conns: TcpConn[], at: number): FlowSample {

@@ -7,8 +7,8 @@
 import { LockstepError } from '../contract/index.js';
 import type { SshSession } from '../hosts/ssh-session.js';
 import type { StepContext } from '../tasks/step.js';
-import { noRoomFor, remoteSha256, type UploadFor } from './host-ops.js';
-import { HOST_PATHS } from './pair-record.js';
+import { noRoomFor, remoteSha256, type UploadFor } from '../hosts/remote-files.js';
+import { HOST_PATHS } from '../hosts/vm-layout.js';
 
 /** The one-shot NBD server of a copy (not COLO's: that one is the secondary QEMU's, port 9999). */
 export const COPY_PORT = 10809;

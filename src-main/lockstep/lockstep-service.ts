@@ -10,14 +10,16 @@ import type { TaskRunner } from '../tasks/runner.js';
 import type { Environment } from '../hosts/environment.js';
 import { coloMode, protectSteps, type ColoContext, type ProtectParams } from './colo-steps.js';
 import { reprotectSteps } from './reprotect-steps.js';
-import { killQemu, pidOf, stopGuestVms } from './host-ops.js';
+import { stopGuestVms } from './host-ops.js';
+import { killQemu, pidOf } from '../hosts/vm-process.js';
 import { pairFacts } from './pair-facts.js';
-import { HOST_PATHS, inLockstepRecord, PAIR_KEY, pairRecordSchema, reprotectingRecord, vmFiles, type PairRecord } from './pair-record.js';
+import { inLockstepRecord, PAIR_KEY, pairRecordSchema, reprotectingRecord, vmFiles, type PairRecord } from './pair-record.js';
+import { HOST_PATHS, vmPaths } from '../hosts/vm-layout.js';
 import { RecordRepo } from '../store/record-repo.js';
-import { paths, parseCheckpoints } from './colo-args.js';
+import { parseCheckpoints } from './colo-args.js';
 import { failedOverRecord, observedFailover } from './observed-failover.js';
 import { crossoverAddresses } from './crossover-addresses.js';
-import { servingWarning, waitServing, watchFlow } from './serving-check.js';
+import { flowBaselines, servingWarning, waitServing, watchFlow, type FlowBaseline } from './serving-check.js';
 import type { HostAgents } from './host-agents.js';
 import type { DiskLayer } from './disk-layer.js';
 import { maintenanceStatus, notInMaintenance } from './maintenance.js';
@@ -46,9 +48,12 @@ export class LockstepService {
 
   /** the pair's record: owned here, validated on every read */
   readonly pairs: RecordRepo<PairRecord>;
+  /** the status watchdog's baseline of the comparer's inputs */
+  private readonly flows: RecordRepo<FlowBaseline>;
 
   constructor(readonly deps: LockstepDeps) {
     this.pairs = new RecordRepo(deps.store.kv, PAIR_KEY, pairRecordSchema);
+    this.flows = flowBaselines(deps.store.kv);
     const ctx: ColoContext = {
       host: (ref) => deps.hosts.resolve(ref),
       session: (h) => deps.hosts.session(h),
@@ -265,7 +270,7 @@ export class LockstepService {
     const [ma, mb] = [sa ? await coloMode(sa, vmFiles(r, 'primary')) : null, sb ? await coloMode(sb, 'secondary') : null];
     if (ma !== 'primary' || mb !== 'secondary') {
       // a side may have failed over without the app (the host agents act alone): record it as a failover
-      const pids = async (s: typeof sa, role: 'primary' | 'secondary') => (s ? (await pidOf(s, paths(HOST_PATHS.run, vmFiles(r, role)).pid)) !== null : null);
+      const pids = async (s: typeof sa, role: 'primary' | 'secondary') => (s ? (await pidOf(s, vmPaths(HOST_PATHS.run, vmFiles(r, role)).pid)) !== null : null);
       const seen = observedFailover({
         primaryMode: ma,
         secondaryMode: mb,
@@ -292,7 +297,7 @@ export class LockstepService {
           '-c',
           'grep -c "checkpoint-request" "$1"; grep -E "checkpoint-request|vmstate-loaded" "$1" | tail -n 120',
           'sh',
-          paths(HOST_PATHS.run, vmFiles(r, 'primary')).trace,
+          vmPaths(HOST_PATHS.run, vmFiles(r, 'primary')).trace,
         ])
       : null;
     const [countLine = '0', ...recentLines] = (trace?.stdout ?? '').split('\n');
@@ -313,7 +318,7 @@ export class LockstepService {
       ...(r.disk ? { disk: r.disk } : {}),
       ...(r.lastResync ? { lastResync: r.lastResync } : {}),
       guestAddress: r.guestAddress,
-      secondaryOutput: sa ? await watchFlow(this.deps.store.kv, r, sa) : undefined,
+      secondaryOutput: sa ? await watchFlow(this.flows, r, sa) : undefined,
     };
   }
 
@@ -324,7 +329,7 @@ export class LockstepService {
       throw new LockstepError({ code: 'not-in-lockstep', message: 'There is no pair in lockstep to fail over.', fix: 'lockstep lockstep status' });
     await this.agents?.hold().catch(() => undefined);
     const sa = await this.deps.hosts.session(r.primary).catch(() => null);
-    if (sa) await killQemu(sa, paths(HOST_PATHS.run, vmFiles(r, 'primary')).pid, 200).catch(() => 'unreachable');
+    if (sa) await killQemu(sa, vmPaths(HOST_PATHS.run, vmFiles(r, 'primary')).pid, 200).catch(() => 'unreachable');
     await this.failoverOnSecondary(r);
     return this.status();
   }
@@ -365,7 +370,7 @@ export class LockstepService {
   private async survivorAlive(r: PairRecord): Promise<boolean> {
     const s = await this.deps.hosts.session(r.primary).catch(() => null);
     if (!s) return false;
-    return (await pidOf(s, paths(HOST_PATHS.run, vmFiles(r, 'primary')).pid).catch(() => null)) !== null;
+    return (await pidOf(s, vmPaths(HOST_PATHS.run, vmFiles(r, 'primary')).pid).catch(() => null)) !== null;
   }
 
   /** Where a VM's serial console is, for the Consoles view. */
@@ -377,7 +382,7 @@ export class LockstepService {
     if (!host) throw new LockstepError({ code: 'no-secondary', message: 'The guest runs on one host only (failed over): there is no secondary console.' });
     // after a failover the survivor still runs the QEMU that was started as the secondary
     const role = vmFiles(r, side);
-    return { host, argv: ['socat', '-', `UNIX-CONNECT:${paths(HOST_PATHS.run, role).serial}`], title: `${this.side(host, 'none').name} — ${side} VM` };
+    return { host, argv: ['socat', '-', `UNIX-CONNECT:${vmPaths(HOST_PATHS.run, role).serial}`], title: `${this.side(host, 'none').name} — ${side} VM` };
   }
 }
 

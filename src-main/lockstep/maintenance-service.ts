@@ -11,12 +11,13 @@ import { LockstepError } from '../contract/index.js';
 import type { MaintenanceReport, MaintenanceStatus } from '../contract/maintenance.js';
 import { readSshBanner } from '../hosts/banner.js';
 import { RecordRepo } from '../store/record-repo.js';
-import { paths } from './colo-args.js';
-import { killQemu, qemuMajor, stopGuestVms } from './host-ops.js';
+import { vmPaths, HOST_PATHS } from '../hosts/vm-layout.js';
+import { qemuMajor, stopGuestVms } from './host-ops.js';
+import { killQemu } from '../hosts/vm-process.js';
 import type { LockstepService } from './lockstep-service.js';
 import { enterRefusal, maintenanceRecord, maintenanceWords, returnedRecord, roleOf, statusOf, switchoverGap, unprotectedSeconds } from './maintenance.js';
 import { KEEP_REPORTS, MAINTENANCE_KEY, maintenanceLogSchema, type MaintenanceLog } from './maintenance-record.js';
-import { HOST_PATHS, vmFiles, type PairRecord } from './pair-record.js';
+import { vmFiles, type PairRecord } from './pair-record.js';
 
 /** What an ordinary client saw across one moment (null fields: not measured). */
 export type { ClientSeen, ClientWatch } from '../contract/maintenance.js';
@@ -88,7 +89,7 @@ export class MaintenanceService {
   /** The planned switchover: agents held, the primary's QEMU stopped, the secondary's host runs colo-failover. */
   private async switchover(r: PairRecord): Promise<number> {
     const s = await this.deps.hosts.session(r.primary).catch(() => null);
-    if (s) await killQemu(s, paths(HOST_PATHS.run, vmFiles(r, 'primary')).pid, 200).catch(() => 'unreachable');
+    if (s) await killQemu(s, vmPaths(HOST_PATHS.run, vmFiles(r, 'primary')).pid, 200).catch(() => 'unreachable');
     return this.lockstep.failoverOnSecondary(r);
   }
 

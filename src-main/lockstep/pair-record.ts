@@ -1,5 +1,6 @@
 import type { LastResync } from '../contract/lockstep.js';
 import { z } from 'zod';
+import type { VmFiles } from '../hosts/vm-layout.js';
 
 /** What every state of the pair's record carries. */
 interface PairBase {
@@ -69,8 +70,6 @@ export interface MaintenanceMark {
   agentsArmed: boolean;
 }
 
-export type VmFiles = 'primary' | 'secondary';
-
 /** Pure: the record once a cold protect has both VMs in COLO (also when an interrupted protect finds them there). */
 export function inLockstepRecord(r: PairRecord, now: number): PairRecord {
   const generation = r.generation ?? 0;
@@ -87,15 +86,6 @@ export function reprotectingRecord(r: Extract<PairRecord, { state: 'failed-over'
 export const vmFiles = (r: PairRecord, role: 'primary' | 'secondary'): VmFiles => (role === 'primary' ? (r.primaryVm ?? 'primary') : 'secondary');
 
 export const PAIR_KEY = 'pair';
-
-/** Fixed places on every host (private per host in the virtual lab). */
-export const HOST_PATHS = {
-  lib: '/var/lib/lockstep/guest',
-  run: '/run/lockstep/vm',
-  shim: '/var/lib/lockstep/lib/libcolo-tcg-shim.so',
-  tap: 'lsvm0',
-  bridge: 'br0',
-} as const;
 
 /** The demo guest: memory (8 KiB over 128 MiB: field-notes/colo.md), its NIC's MAC, its blank counter disk's size. */
 export const GUEST = { memory: '131080k', mac: '52:54:00:4c:53:01', diskMiB: 16 } as const;

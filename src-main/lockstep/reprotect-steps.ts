@@ -1,7 +1,7 @@
 import { LockstepError } from '../contract/index.js';
 import { readSshBanner } from '../hosts/banner.js';
 import type { Step } from '../tasks/step.js';
-import { paths } from './colo-args.js';
+import { vmPaths, HOST_PATHS } from '../hosts/vm-layout.js';
 import { ensureObjects, ensureProxies, joinColo } from './colo-join.js';
 import {
   coloMode,
@@ -15,8 +15,9 @@ import {
   type ColoContext,
   type ProtectParams,
 } from './colo-steps.js';
-import { killQemu, remoteSha256 } from './host-ops.js';
-import { HOST_PATHS, vmFiles } from './pair-record.js';
+import { killQemu } from '../hosts/vm-process.js';
+import { remoteSha256 } from '../hosts/remote-files.js';
+import { vmFiles } from './pair-record.js';
 import { Qmp } from '../hosts/qmp.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -31,7 +32,7 @@ export function reprotectSteps(ctx: ColoContext): Step<ProtectParams>[] {
   const both = (p: ProtectParams) => sessions(ctx, p);
   const primaryQmp = async (p: ProtectParams) => {
     const { sa } = await both(p);
-    return Qmp.open(sa, paths(HOST_PATHS.run, vmFiles(pair(), 'primary')).qmp, { timeoutMs: 3000 });
+    return Qmp.open(sa, vmPaths(HOST_PATHS.run, vmFiles(pair(), 'primary')).qmp, { timeoutMs: 3000 });
   };
   return [
     {
@@ -54,7 +55,7 @@ export function reprotectSteps(ctx: ColoContext): Step<ProtectParams>[] {
           throw down((e as Error).message);
         });
         // a host that lost the pair must not run any VM of it (never two primaries)
-        for (const role of ['primary', 'secondary'] as const) await killQemu(sb, paths(HOST_PATHS.run, role).pid, 1000);
+        for (const role of ['primary', 'secondary'] as const) await killQemu(sb, vmPaths(HOST_PATHS.run, role).pid, 1000);
         const forB = { host: b.name, again: 'lockstep lockstep reprotect' };
         await stageHost(ctx, sb, pair(), forB);
         // without DRBD its disk is overwritten block by block by the copy: it only has to exist with the right size

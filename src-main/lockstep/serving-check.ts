@@ -3,13 +3,27 @@
  * through the pair and the secondary's output reaches the comparer; the status keeps watching the
  * comparer's inputs between calls (the baseline is stored, so a one-shot CLI sees it too).
  */
+import { z } from 'zod';
 import type { SshSession } from '../hosts/ssh-session.js';
 import type { KeyValueRepo } from '../store/kv-repo.js';
-import { judgeFlow, readComparerInputs, type Flow, type FlowSample } from './comparer-flow.js';
+import { RecordRepo } from '../store/record-repo.js';
+import { flowSampleSchema, judgeFlow, readComparerInputs, type Flow, type FlowSample } from './comparer-flow.js';
 import { peekGuest } from './guest-peek.js';
 import type { PairRecord } from './pair-record.js';
 
-const FLOW_KEY = 'lockstep.comparer-flow';
+/** The status watchdog's baseline (kv key `lockstep.comparer-flow`): the sample it judges the next one against, for the pair of `since`. */
+export interface FlowBaseline {
+  since: number;
+  base: FlowSample;
+}
+
+export const FLOW_KEY = 'lockstep.comparer-flow';
+export const flowBaselineSchema: z.ZodType<FlowBaseline> = z.object({ since: z.number(), base: flowSampleSchema });
+
+/** The watchdog's record, validated on every read (forgotten, the next status starts a new baseline). */
+export const flowBaselines = (kv: KeyValueRepo): RecordRepo<FlowBaseline> =>
+  new RecordRepo(kv, FLOW_KEY, flowBaselineSchema, { redo: 'lockstep lockstep status' });
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export type Serving = 'serving' | 'stalled' | 'silent';
@@ -49,12 +63,12 @@ export function servingWarning(got: 'stalled' | 'silent', guestAddress: string):
 }
 
 /** The status' watchdog: this call's sample judged against the stored baseline of the same pair. */
-export async function watchFlow(kv: KeyValueRepo, r: PairRecord, sa: SshSession): Promise<Flow | undefined> {
+export async function watchFlow(baselines: RecordRepo<FlowBaseline>, r: PairRecord, sa: SshSession): Promise<Flow | undefined> {
   const now = await readComparerInputs(sa).catch(() => null);
   if (!now) return undefined;
-  const stored = kv.get<{ since: number; base: FlowSample }>(FLOW_KEY);
+  const stored = baselines.get();
   const base = stored?.since === r.since ? stored.base : now;
   const j = judgeFlow(base, now);
-  if (j.base !== base || stored?.since !== r.since) kv.set(FLOW_KEY, { since: r.since, base: j.base });
+  if (j.base !== base || stored?.since !== r.since) baselines.set({ since: r.since, base: j.base });
   return j.flow;
 }

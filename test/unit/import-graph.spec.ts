@@ -16,15 +16,8 @@ const { edges, fileEdges } = folderEdges(src) as { edges: Map<string, Set<string
 const CAPABILITIES = ['preflight', 'link', 'mirror', 'lockstep', 'drill', 'agent', 'console', 'vm', 'cluster'];
 const DOORS = ['transports', 'electron', 'launcher'];
 
-/** Capability → another capability's tools (not its service), still to move down to hosts/. */
-const CROSS_CAPABILITY_DEBT = [
-  'agent/agent-actions.ts → lockstep',
-  'agent/agent-config.ts → lockstep',
-  'agent/agent-record.ts → lockstep',
-  'agent/agent-service.ts → lockstep',
-  'agent/host-failover.ts → lockstep',
-  'agent/remote-agent.ts → lockstep',
-];
+/** Capability → another capability's tools (not its service): none left; keep it so. */
+const CROSS_CAPABILITY_DEBT: string[] = [];
 const CYCLE_DEBT: string[] = [];
 const LONG_FILE_DEBT: string[] = [];
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dfAvailableKiB } from '../../src-main/lockstep/host-ops.js';
+import { dfAvailableKiB } from '../../src-main/hosts/remote-files.js';
 import { crossoverAddressesShown } from '../../src-main/lockstep/crossover-addresses.js';
 import { comparerInputs, judgeFlow, parseSsTcp, STALL_AFTER_MS, STALL_MIN_PRIMARY_BYTES, type FlowSample } from '../../src-main/lockstep/comparer-flow.js';
 

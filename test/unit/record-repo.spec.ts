@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pairRecordSchema, reprotectingRecord, type PairRecord } from '../../src-main/lockstep/pair-record.js';
+import { FLOW_KEY, flowBaselines } from '../../src-main/lockstep/serving-check.js';
 import { RecordRepo } from '../../src-main/store/record-repo.js';
 import { Store } from '../../src-main/store/store.js';
 import { tempDir } from '../helpers/temp.js';
@@ -48,5 +49,34 @@ describe("a module's record, validated on read", () => {
       expect(() => repo.get()).toThrowError(expect.objectContaining({ code: 'store-record-invalid', message: expect.stringContaining('lost') }));
       store.kv.set('pair', { ...base, state: 'dancing' });
       expect(() => repo.get()).toThrowError(expect.objectContaining({ code: 'store-record-invalid' }));
+    }));
+});
+
+describe("lockstep's comparer-flow baseline (the status watchdog's record)", () => {
+  const sample = { at: 1000, primaryOut: 4000, secondaryIn: 900 };
+
+  it('round-trips and is what the next status judges against', () =>
+    withRepo((_repo, store) => {
+      const flows = flowBaselines(store.kv);
+      expect(flows.get()).toBeUndefined();
+      flows.set({ since: 1, base: sample });
+      expect(flows.get()).toEqual({ since: 1, base: sample });
+    }));
+
+  it('a corrupt baseline is an error naming the key and how to forget it, not a silent new baseline', () =>
+    withRepo((_repo, store) => {
+      store.kv.set(FLOW_KEY, { since: 1, base: { at: 1000, primaryOut: '4000' } });
+      let err: unknown;
+      try {
+        flowBaselines(store.kv).get();
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toMatchObject({ code: 'store-record-invalid', details: { key: 'lockstep.comparer-flow' } });
+      const { message, fix } = err as { message: string; fix: string };
+      expect(message).toContain('lockstep.comparer-flow');
+      expect(message).toMatch(/base\.primaryOut|base\.secondaryIn/);
+      expect(fix).toContain(`DELETE FROM kv WHERE key = 'lockstep.comparer-flow'`);
+      expect(fix).toContain('lockstep lockstep status');
     }));
 });
