@@ -116,7 +116,8 @@ describe('fault: DRBD setup and sync under faults (kernel lab)', () => {
       await waitWhileRunning(run, async () => ((await syncPercent(lab, B)) ?? 0) > 2 || undefined, 120_000, 'DRBD to copy a few percent', 500);
       await killNow(run.child);
       killedAt = await syncPercent(lab, A);
-      expect(killedAt, 'the sync was still running when the app died').not.toBeNull();
+      const seen = killedAt === null ? (await onHost(lab, A, ['cat', '/proc/drbd'])).stdout : '';
+      expect(killedAt, `the sync was still running when the app died (hostA's /proc/drbd: ${seen})`).not.toBeNull();
       const interrupted = journal(home.path).filter((p) => p.kind === 'mirror.setup' && p.state === 'running');
       expect(interrupted).toHaveLength(1);
       interruptedId = interrupted[0]!.id;
