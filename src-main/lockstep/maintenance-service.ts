@@ -13,7 +13,7 @@ import { readSshBanner } from '../hosts/banner.js';
 import { RecordRepo } from '../store/record-repo.js';
 import { vmPaths, HOST_PATHS } from '../hosts/vm-layout.js';
 import { qemuMajor, stopGuestVms } from './host-ops.js';
-import { killQemu } from '../hosts/vm-process.js';
+import { pidOf } from '../hosts/vm-process.js';
 import type { LockstepService } from './lockstep-service.js';
 import { enterRefusal, maintenanceRecord, maintenanceWords, returnedRecord, roleOf, statusOf, switchoverGap, unprotectedSeconds } from './maintenance.js';
 import { KEEP_REPORTS, MAINTENANCE_KEY, maintenanceLogSchema, type MaintenanceLog } from './maintenance-record.js';
@@ -86,11 +86,19 @@ export class MaintenanceService {
     return { value, seen, stepMs };
   }
 
-  /** The planned switchover: agents held, the primary's QEMU stopped, the secondary's host runs colo-failover. */
+  /**
+   * The planned switchover (agents held): the secondary takes over FIRST, while the primary still runs
+   * and still mirrors the clients' packets to it, then the primary is killed at once. Stopping the
+   * primary first (as before) lost every packet that reached its host until the secondary's colo-failover
+   * ran over SSH (a lost SYN costs an ordinary client 1 s); SIGKILL, not SIGTERM: a terminated QEMU's
+   * colo-compare releases the outputs it still held, which the secondary has not produced alike.
+   */
   private async switchover(r: PairRecord): Promise<number> {
     const s = await this.deps.hosts.session(r.primary).catch(() => null);
-    if (s) await killQemu(s, vmPaths(HOST_PATHS.run, vmFiles(r, 'primary')).pid, 200).catch(() => 'unreachable');
-    return this.lockstep.failoverOnSecondary(r);
+    const pid = s ? await pidOf(s, vmPaths(HOST_PATHS.run, vmFiles(r, 'primary')).pid).catch(() => null) : null;
+    const ms = await this.lockstep.failoverOnSecondary(r);
+    if (s && pid !== null) await s.exec(['kill', '-KILL', String(pid)]).catch(() => undefined);
+    return ms;
   }
 
   async enter(hostRef: string): Promise<MaintenanceStatus> {

@@ -61,6 +61,9 @@ export async function maintenanceBench({ cliBin, report, cycles = 2 }) {
     };
     for (let i = 0; i < cycles; i++) await cycle('primary');
     await cycle('secondary');
+    // every switchover's figure, not only the worst and the median
+    report('maintenance_switchover_gaps_ms', gaps.join(' '));
+    report('maintenance_switchover_stream_gaps_ms', streams.join(' '));
     report('maintenance_switchover_gap_ms', max(gaps));
     report('maintenance_switchover_gap_ms_p50', pct(gaps, 0.5));
     report('maintenance_switchover_stream_gap_ms', max(streams));
