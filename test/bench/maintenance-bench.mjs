@@ -32,6 +32,7 @@ export async function maintenanceBench({ cliBin, report, cycles = 2 }) {
   const streams = [];
   const unprotected = { primary: [], secondary: [] };
   const resync = [];
+  const joins = [];
   try {
     cli(['lab', 'down']);
     must(['lab', 'up']);
@@ -56,6 +57,8 @@ export async function maintenanceBench({ cliBin, report, cycles = 2 }) {
         if (g.ordinaryClientMs !== null) gaps.push(g.ordinaryClientMs);
         if (g.streamMs !== null) streams.push(g.streamMs);
       }
+      // the re-protect's join is a client-visible moment of the cycle too: reported beside the switchovers
+      for (const g of r.gaps.filter((x) => x.what === 'reprotect')) if (g.ordinaryClientMs !== null) joins.push(g.ordinaryClientMs);
       unprotected[role].push(r.unprotectedSeconds);
       resync.push(r.resyncBytes);
     };
@@ -65,6 +68,7 @@ export async function maintenanceBench({ cliBin, report, cycles = 2 }) {
     report('maintenance_switchover_gaps_ms', gaps.join(' '));
     report('maintenance_switchover_stream_gaps_ms', streams.join(' '));
     report('maintenance_switchover_gap_ms', max(gaps));
+    report('maintenance_reprotect_join_gaps_ms', joins.join(' '));
     report('maintenance_switchover_gap_ms_p50', pct(gaps, 0.5));
     report('maintenance_switchover_stream_gap_ms', max(streams));
     report('maintenance_unprotected_seconds', max(unprotected.primary));
