@@ -107,7 +107,16 @@ describe('fault: DRBD setup and sync under faults (kernel lab)', () => {
   });
 
   it('the app SIGKILLed mid initial sync: the rerun resumes the same plan at the sync step, nothing is done twice, the disks end identical', async () => {
-    slowCable(B, '32mbit'); // ~4 MB/s: the 256 MiB copy takes a minute
+    // DRBD syncs with checksums (csums-alg): blocks that already match cross no cable, and two blank
+    // disks match everywhere. 128 MiB that hostB lacks must cross it, ~4 MB/s: half a minute of sync.
+    await mustOnHost(lab, A, [
+      'sh',
+      '-c',
+      'yes lockstep-initial-sync | head -c 134217728 | dd of="$1" bs=1M iflag=fullblock oflag=direct status=none',
+      'sh',
+      dataDisk(A),
+    ]);
+    slowCable(B, '32mbit');
     let interruptedId = '';
     let killedAt: number | null = null;
     try {
@@ -144,9 +153,12 @@ describe('fault: DRBD setup and sync under faults (kernel lab)', () => {
   });
 
   it('hostB’s kernel killed (power cut) mid resync and brought back by `lab up --kernel`: the resync completes, the disks end identical', async () => {
-    // a full resync A → B (slowed), then B's kernel dies in the middle of it
+    // a resync A → B (slowed), then B's kernel dies in the middle of it: 96 MiB written on hostA while
+    // apart, so they differ from hostB's blocks (a resync of matching blocks crosses no cable: csums-alg)
+    await mustOnHost(lab, A, ['drbdadm', 'disconnect', 'r0']);
+    await mustOnHost(lab, A, ['sh', '-c', 'yes lockstep-resync | head -c 100663296 | dd of=/dev/drbd0 bs=1M seek=64 iflag=fullblock oflag=direct status=none']);
     slowCable(B, '32mbit');
-    await mustOnHost(lab, A, ['drbdadm', 'invalidate-remote', 'r0']);
+    await mustOnHost(lab, A, ['drbdadm', 'connect', 'r0']);
     await waitFor(async () => ((await syncPercent(lab, B)) ?? 0) > 2 || undefined, 60_000, 'the resync to be under way', 500);
     const pid = B.pids[0]!;
     process.kill(-pid, 'SIGKILL'); // the kernel's whole process group: a pulled plug
