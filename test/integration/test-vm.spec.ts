@@ -12,10 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabStatus, VmInspection } from '../../src-main/contract/index.js';
 import { SshSession } from '../../src-main/hosts/ssh-session.js';
 import { labEnv } from '../helpers/lab-env.js';
-import { cli } from '../helpers/processes.js';
+import { labCli, waitFor } from '../faults/cli-json.js';
 import { buildTestVm, runFiles, TEST_VM_PORT, testVmQemuArgs, type TestVmBuild } from '../helpers/test-vm/test-vm.js';
 
 const { env, home } = labEnv('tv', '198.18.97');
+const cli = labCli(env);
 const GUEST = '198.18.97.50';
 const TAP = 'tvm0';
 const images = `${home.path}/images`;
@@ -25,15 +26,6 @@ type Up = Extract<LabStatus, { state: 'up' }>;
 let lab: Up;
 let build: TestVmBuild;
 let hostA: SshSession;
-
-function json<T>(args: string[]): { ok: true; value: T } | { ok: false; error: unknown } {
-  const r = cli([...args, '--json'], env);
-  try {
-    return JSON.parse(r.stdout) as never;
-  } catch {
-    throw new Error(`not JSON: ${r.stdout} ${r.stderr}`);
-  }
-}
 
 /** redis-cli in the lab's client namespace: an ordinary client of the guest's service. */
 function redis(...args: string[]): { ok: boolean; out: string } {
@@ -55,12 +47,20 @@ async function bootToService(): Promise<number> {
   const args = testVmQemuArgs({ disk: build.path, run, tap: TAP, mac: '52:54:00:74:76:01', memoryKiB: 262152, accel: lab.accel });
   const t0 = performance.now();
   await hostA.check(['qemu-system-x86_64', ...args], { timeoutMs: 30_000 });
-  for (;;) {
-    if (redis('PING').out === 'PONG') return (performance.now() - t0) / 1000;
-    if (qemuPid() === null) throw new Error(`QEMU exited during boot; serial log:\n${readFileSync(files.serialLog, 'utf8').slice(-3000)}`);
-    if (performance.now() - t0 > 240_000)
-      throw new Error(`Redis did not answer within 240 s; serial log:\n${readFileSync(files.serialLog, 'utf8').slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 250));
+  const serialTail = () => (existsSync(files.serialLog) ? readFileSync(files.serialLog, 'utf8').slice(-3000) : '(no serial log)');
+  try {
+    return await waitFor(
+      () => {
+        if (redis('PING').out === 'PONG') return (performance.now() - t0) / 1000;
+        if (qemuPid() === null) throw new Error('QEMU exited during boot');
+        return undefined;
+      },
+      240_000,
+      'Redis to answer PING from the client namespace',
+      250,
+    );
+  } catch (e) {
+    throw new Error(`${(e as Error).message}; serial log:\n${serialTail()}`);
   }
 }
 
@@ -68,20 +68,16 @@ async function killHard(): Promise<void> {
   const pid = qemuPid();
   if (pid === null) return;
   process.kill(pid, 'SIGKILL');
-  for (let i = 0; i < 100 && existsSync(`/proc/${pid}`); i++) await new Promise((r) => setTimeout(r, 100));
-  expect(existsSync(`/proc/${pid}`), `QEMU ${pid} still there after SIGKILL`).toBe(false);
+  await waitFor(() => (existsSync(`/proc/${pid}`) ? undefined : true), 10_000, `QEMU ${pid} gone after SIGKILL`);
 }
 
 beforeAll(async () => {
   mkdirSync(run, { recursive: true });
   build = buildTestVm(`${images}/testvm.qcow2`, { address: GUEST, prefixLen: 24 });
   console.log(`test_vm_build_seconds: ${build.seconds.toFixed(1)} (${build.cached ? 'cached' : 'cold'})`);
-  cli(['lab', 'down'], env);
-  const up = json<LabStatus>(['lab', 'up']);
-  if (!up.ok || up.value.state !== 'up') throw new Error(`lab up failed: ${JSON.stringify(up)}`);
-  lab = up.value;
-  const added = json(['hosts', 'add-lab']);
-  if (!added.ok) throw new Error(JSON.stringify(added));
+  cli.json(['lab', 'down']);
+  lab = cli.ok<Up>(['lab', 'up']);
+  cli.ok(['hosts', 'add-lab']);
   const a = lab.hosts[0]!;
   hostA = await SshSession.connect({ address: a.address, port: a.port, user: lab.user, keyFile: lab.keyFile, fingerprint: a.fingerprint });
   // the VM's NIC: a tap in hostA's br0, as the demo guest's
@@ -93,13 +89,13 @@ afterAll(async () => {
   const pid = qemuPid();
   if (pid !== null) process.kill(pid, 'SIGKILL');
   hostA?.dispose();
-  cli(['lab', 'down'], env);
+  cli.json(['lab', 'down']);
   home.remove();
 }, 120_000);
 
 describe('the test VM: a Debian 12 VM the app did not make', () => {
   it('is a qcow2 of ≥ 1 GiB on hostA with no backing chain, and a second build comes from the cache in seconds', () => {
-    const r = json<VmInspection>(['vm', 'inspect', 'hostA', '--disk', build.path, '--memory', '256', '--cpus', '1', '--mac', '52:54:00:74:76:01']);
+    const r = cli.json<VmInspection>(['vm', 'inspect', 'hostA', '--disk', build.path, '--memory', '256', '--cpus', '1', '--mac', '52:54:00:74:76:01']);
     expect(r.ok, JSON.stringify(r)).toBe(true);
     if (!r.ok) return;
     expect(r.value.vm.disks[0]).toMatchObject({ path: build.path, format: 'qcow2', backingChain: [] });

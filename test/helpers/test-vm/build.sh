@@ -71,7 +71,8 @@ flock 9
 
 build_base() {
   local work=$cache/work-$key
-  rm -rf "$work"
+  # what an interrupted or failed build left (kept for its logs until the next build, under the lock)
+  rm -rf "$cache"/work-* "$cache"/tmp-*
   mkdir -p "$work"
   local root=$work/root
   # the initramfs carries only what mounts the root (small: built fast, loaded fast through the
@@ -108,8 +109,9 @@ build_base() {
   kernel=$(ls "$root"/boot/vmlinuz-* | sort -V | tail -n1)
   initrd=$(ls "$root"/boot/initrd.img-* | sort -V | tail -n1)
   [ -f "$kernel" ] && [ -f "$initrd" ] || die "no kernel or initramfs in the chroot's /boot"
-  chroot "$root" lsinitramfs "/boot/${initrd##*/}" | grep -q '/virtio_blk\.ko' ||
-    die "the initramfs has no virtio_blk (see $root/etc/initramfs-tools/conf.d)"
+  local listing
+  listing=$(chroot "$root" lsinitramfs "/boot/${initrd##*/}") || die "lsinitramfs could not read ${initrd##*/}"
+  grep -q '/virtio_blk\.ko$' <<<"$listing" || die "the initramfs has no virtio_blk (see $root/etc/initramfs-tools/conf.d)"
   rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root"/tmp/*
 
   say "assembling the disk: MBR + syslinux, FAT16 /boot partition, ext4 root"
@@ -123,7 +125,8 @@ build_base() {
   mcopy -i "$work/boot.img" "$initrd" ::/initrd.img
   syslinux --install "$work/boot.img"
   dd if="$work/boot.img" of="$disk" bs=1M seek=1 conv=notrunc status=none
-  mkfs.ext4 -q -F -L root -U "$root_uuid" -d "$root" "$work/root.img" $(((total_mib - boot_mib - 1) * 1024))k
+  truncate -s $(((total_mib - boot_mib - 1) * 1024))k "$work/root.img"
+  mkfs.ext4 -q -F -L root -U "$root_uuid" -d "$root" "$work/root.img"
   dd if="$work/root.img" of="$disk" bs=1M seek=$((boot_mib + 1)) conv=notrunc,sparse status=none
   mv "$disk" "$base"
   rm -rf "$work"
