@@ -92,6 +92,7 @@ function world() {
     patch: (f) => (f(rec), rec),
     pair: () => pair,
     mirror: { mirror: () => null, setClusterFencing: async () => void fencing++ },
+    guests: { define: async () => Promise.reject(new Error('no guest here')), stage: async () => true, seeded: () => true, markSeeded: () => {}, diskBytes: 16 << 20 },
     log: () => {},
   };
   const params: ClusterSetupParams = { hosts: rec.hosts, tokenMs: 1000, witness: null };
