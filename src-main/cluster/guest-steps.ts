@@ -62,7 +62,10 @@ export function guestStageStep(svc: ClusterContext): Step<ClusterSetupParams> {
     },
     verify: async (ctx) => {
       if (!(await inPlace(svc.pair(ctx.params.hosts), svc.stored()!, false)))
-        throw err('cluster-guest-stage', 'The guest is not in place on both hosts.', { fix: 'lockstep cluster setup', step: 'cluster-guest-stage' });
+        throw err('cluster-guest-stage', 'The guest is not in place on both hosts (its kernel, initrd, tap in br0 or argument file is missing).', {
+          fix: 'On each host: `df -h /var/lib/lockstep /etc/lockstep` (room to write) and `ip link show br0` (the bridge the guest’s tap joins); then: lockstep cluster setup',
+          step: 'cluster-guest-stage',
+        });
     },
   };
 }
