@@ -2,20 +2,14 @@
 // kernel lab: setup from a mirrored pair, the restart gap an ordinary client (the lab's client
 // namespace) saw when the guest's QEMU was killed and when its host was powered off, and what DRBD
 // resynced when that host returned. One run of each, every figure measured in this run.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { client, onHost } from './pair-disk-bench.mjs';
 
-function client(cliBin, env) {
-  const cli = (args) => spawnSync(process.execPath, [cliBin, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 900_000 });
-  const j = (args) => {
-    const r = cli([...args, '--json']);
-    const v = JSON.parse(r.stdout || '{}');
-    if (!v.ok) throw new Error(`lockstep ${args.join(' ')}: ${JSON.stringify(v.error ?? r.stderr)}`);
-    return v.value;
-  };
-  /** the client probe in the background: polls until a gap has ended (or `seconds`) */
+/** The CLI, plus the client probe in the background: polls until a gap has ended (or `seconds`). */
+function tierClient(cliBin, env) {
   const probe = (seconds) =>
     new Promise((resolve, reject) => {
       const args = ['lab', 'client', 'http', '--seconds', String(seconds), '--interval-ms', '200', '--until-recovered', '--json'];
@@ -27,17 +21,7 @@ function client(cliBin, env) {
         return v.ok ? resolve(v.value) : reject(new Error(`client probe: ${out.slice(0, 300)}`));
       });
     });
-  return { cli, j, probe };
-}
-
-async function onHost(root, lab, h, script, ...args) {
-  const { SshSession } = await import(join(root, 'dist/main/hosts/ssh-session.js'));
-  const s = await SshSession.connect({ address: h.address, port: h.port, user: 'root', keyFile: lab.keyFile, fingerprint: h.fingerprint });
-  try {
-    return await s.check(['sh', '-c', script, 'sh', ...args], { timeoutMs: 300_000 });
-  } finally {
-    s.dispose();
-  }
+  return { ...client(cliBin, env), probe };
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -52,7 +36,7 @@ function restartGap(seen, what) {
 export async function mirrorTierBench({ root, cliBin, report, kind }) {
   const home = mkdtempSync(join(tmpdir(), 'lockstep-bench-mirrortier-'));
   const env = { LOCKSTEP_HOME: home, LOCKSTEP_LAB_PREFIX: 'lbt', LOCKSTEP_LAB_NET: '198.18.72', LOCKSTEP_LAB_KERNEL: kind };
-  const { cli, j, probe } = client(cliBin, env);
+  const { cli, j, probe } = tierClient(cliBin, env);
   const rep = (name, v) => report(`${name}_${kind}`, v);
   cli(['lab', 'down']);
   try {

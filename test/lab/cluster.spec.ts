@@ -206,9 +206,11 @@ describe('the Mirror tier on Pacemaker + Corosync, the demo guest as its resourc
       const left = await onHost(lab, host(name), [
         'sh',
         '-c',
-        'ls -d /etc/corosync/authkey /etc/corosync/corosync.conf /etc/lockstep/cluster.crm /usr/lib/ocf/resource.d/lockstep /etc/lockstep/guests /var/lib/pacemaker/cib/cib.xml 2>/dev/null; true',
+        'ls -d /etc/corosync/authkey /etc/lockstep/cluster.crm /usr/lib/ocf/resource.d/lockstep /etc/lockstep/guests /var/lib/pacemaker/cib/cib.xml 2>/dev/null; true',
       ]);
       expect(left.stdout.trim()).toBe('');
+      // corosync.conf is the host's own again (the package's, kept aside at setup), or gone
+      expect((await onHost(lab, host(name), ['sh', '-c', 'grep -q "^# Lockstep Lab" /etc/corosync/corosync.conf'])).code).not.toBe(0);
       expect(await mustOnHost(lab, host(name), ['drbdadm', 'dump', 'r0'])).not.toMatch(/fencing\s+resource-only|crm-fence-peer/);
       expect((await mustOnHost(lab, host(name), ['drbdadm', 'cstate', 'r0'])).trim()).toBe('Connected');
     }

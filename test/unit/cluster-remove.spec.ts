@@ -16,6 +16,7 @@ import { guestStageStep } from '../../src-main/cluster/guest-steps.js';
 import { removeKind, removeWords, type ClusterRemoveParams, type RemoveContext } from '../../src-main/cluster/remove-steps.js';
 import { guestArgsPath } from '../../src-main/cluster/guest-agent.js';
 import type { Step, StepContext } from '../../src-main/tasks/step.js';
+import { clusterRecord } from '../helpers/cluster-fixture.js';
 
 const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 const ok = (stdout = ''): ExecResult => ({ code: 0, stdout, stderr: '' });
@@ -68,23 +69,12 @@ function world() {
     exec: async (s: Side, argv: readonly (string | number)[], o: { stdin?: string } = {}) => hosts[s].exec(argv, o.stdin),
     check: async (s: Side, argv: readonly (string | number)[], o: { stdin?: string } = {}) => hosts[s].exec(argv, o.stdin).stdout,
   } as unknown as HostPair;
-  let rec: ClusterStored | undefined = {
-    version: 1,
-    clusterName: 'lockstep',
-    hosts: { A: 'a:22', B: 'b:22' },
-    nodes: { A: 'hostA', B: 'hostB' },
-    publicAddresses: { A: '198.18.74.11', B: '198.18.74.12' },
-    crossAddresses: { A: '10.99.0.1', B: '10.99.0.2' },
-    drbdResource: 'r0',
-    tokenMs: 1000,
-    witness: null,
-    authkey: 'AAAA',
-    starter: {},
+  let rec: ClusterStored | undefined = clusterRecord({
     complete: true,
     guest: { name: 'demo', address: '198.18.74.50', device: '/dev/drbd0', argv: ['qemu-system-x86_64', '-drive', 'file.filename=/dev/drbd0'] },
-  };
+  });
   let seeded = false;
-  let fencing: boolean[] = [];
+  const fencing: boolean[] = [];
   const staged = new Set<string>();
   const svc: RemoveContext = {
     stored: () => rec,
