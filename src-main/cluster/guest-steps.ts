@@ -11,7 +11,7 @@ import * as cmd from './cluster-commands.js';
 import type { ClusterContext, ClusterSetupParams, ClusterStored } from './cluster-record.js';
 import { ids } from './crm-config.js';
 import { promotedNode, runningOn } from './crm-mon.js';
-import { guestArgsPath, renderGuestArgs } from './guest-agent.js';
+import { GUEST_DIR, guestArgsPath, renderGuestArgs } from './guest-agent.js';
 import { monOf } from './mon-read.js';
 
 const argsText = (rec: ClusterStored) => renderGuestArgs(rec.guest!.argv, rec.guest!.device);
@@ -44,7 +44,10 @@ export function guestStageStep(svc: ClusterContext): Step<ClusterSetupParams> {
         fix: 'Check that /etc/lockstep is writable on that host, then: lockstep cluster setup',
       };
       await inPlace(pair, rec, true);
-      await bothSides((s) => pair.check(s, cmd.writeFileAtomic(guestArgsPath(rec.guest!.name), '0644'), { ...o, stdin: argsText(rec) }));
+      await bothSides(async (s) => {
+        await pair.check(s, ['mkdir', '-p', GUEST_DIR], o);
+        await pair.check(s, cmd.writeFileAtomic(guestArgsPath(rec.guest!.name), '0644'), { ...o, stdin: argsText(rec) });
+      });
       if (!svc.guests.seeded()) {
         const side = await primarySide(pair, rec);
         if (!side)

@@ -48,7 +48,12 @@ class FakeHost {
       const f = this.files.get(a[4]!);
       return f === undefined ? { code: 1, stdout: '', stderr: 'no' } : ok(f + a[5]);
     }
-    if (a[0] === 'sh' && a[2]?.includes('cat >"$t"')) return (this.files.set(a[4]!, stdin), ok());
+    if (same(a, ['mkdir', '-p', '/etc/lockstep/guests'])) return (this.files.set('/etc/lockstep/guests/', ''), ok());
+    if (a[0] === 'sh' && a[2]?.includes('cat >"$t"')) {
+      // a file is written only into a directory that exists
+      if (!this.files.has(a[4]!.replace(/[^/]*$/, ''))) return { code: 2, stdout: '', stderr: 'Directory nonexistent' };
+      return (this.files.set(a[4]!, stdin), ok());
+    }
     throw new Error(`fake host: unexpected command ${JSON.stringify(a)}`);
   }
 }
@@ -67,7 +72,11 @@ function world() {
     name: (s: Side) => hosts[s].name,
     reachable: async (s: Side) => hosts[s].up,
     exec: async (s: Side, argv: readonly (string | number)[], o: { stdin?: string } = {}) => hosts[s].exec(argv, o.stdin),
-    check: async (s: Side, argv: readonly (string | number)[], o: { stdin?: string } = {}) => hosts[s].exec(argv, o.stdin).stdout,
+    check: async (s: Side, argv: readonly (string | number)[], o: { stdin?: string } = {}) => {
+      const r = hosts[s].exec(argv, o.stdin);
+      if (r.code !== 0) throw new LockstepError({ code: 'remote-command-failed', message: `${argv.join(' ')}: ${r.stderr}`, fix: 'x' });
+      return r.stdout;
+    },
   } as unknown as HostPair;
   let rec: ClusterStored | undefined = clusterRecord({
     complete: true,
