@@ -8,17 +8,32 @@
  * agrees with crm_mon read over our own SSH → `cluster remove --keep-guest` names what it leaves,
  * removes every file it made, the guest keeps answering; a second remove finds nothing to do.
  */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientProbeResult, ClusterStatusDTO, LabStatus, MirrorStatusDTO, PlanDTO } from '../../src-main/contract/index.js';
 import { parseCrmMon, promotedNode, runningOn } from '../../src-main/cluster/crm-mon.js';
 import { lastResync } from '../../src-main/mirror/kernel-log.js';
 import { labEnv } from '../helpers/lab-env.js';
-import { cli } from '../helpers/processes.js';
+import { cli, root } from '../helpers/processes.js';
 import { labCli } from '../faults/cli-json.js';
 import { mustOnHost, onHost, stopKernels, type LabHost, type Up } from '../faults/kernel-lab.js';
 
 const PREFIX = 'pc';
-const { env, home } = labEnv(PREFIX, '198.18.71');
+/**
+ * The guest runs INSIDE the kernel hosts: on user-mode Linux hosts (QEMU TCG in UML) it boots in
+ * tens of seconds. On QEMU kernel hosts (machines whose CPU has AMX, where UML cannot run) it is TCG
+ * inside TCG: measured 2026-12-07 here, Pacemaker started it and it had not answered once 200 s
+ * later, so each restart would take minutes. There the story is skipped with this reason (DRBD
+ * itself stays tested on those hosts by test/lab/mirror.spec.ts and test/faults/mirror-faults.spec.ts).
+ */
+const uml = spawnSync('bash', [join(root, 'native/lab/uml/can-run.sh')], { encoding: 'utf8', timeout: 60_000 }).stdout.trim();
+const GUEST_IN_KERNEL_HOSTS = uml === 'ok';
+if (!GUEST_IN_KERNEL_HOSTS) console.log(`cluster skipped: user-mode Linux cannot run here (${uml}); a guest inside QEMU kernel hosts boots in minutes`);
+const lab0 = labEnv(PREFIX, '198.18.71');
+// UML forced where it boots: its lab's own probe can fall back to QEMU hosts when the machine is loaded
+const env = { ...lab0.env, LOCKSTEP_LAB_KERNEL: 'uml' };
+const home = lab0.home;
 const { json, ok, spawnCli } = labCli(env, 600_000);
 let lab: Up;
 const figures: Record<string, number> = {};
@@ -74,6 +89,7 @@ async function agree(names: string[], promoted: string) {
 }
 
 beforeAll(() => {
+  if (!GUEST_IN_KERNEL_HOSTS) return;
   cli(['lab', 'down'], env);
   lab = ok<Up>(['lab', 'up', '--kernel']);
   ok(['hosts', 'add-lab']);
@@ -82,6 +98,7 @@ beforeAll(() => {
 }, 300_000);
 
 afterAll(() => {
+  if (!GUEST_IN_KERNEL_HOSTS) return home.remove();
   const down = cli(['lab', 'down'], env, 300_000);
   if (down.code !== 0) {
     console.log(`lab down failed (exit ${down.code}): ${down.stderr.slice(0, 800)}`);
@@ -91,7 +108,7 @@ afterAll(() => {
   console.log(`figures ${JSON.stringify(figures)}`);
 });
 
-describe('the Mirror tier on Pacemaker + Corosync, the demo guest as its resource (kernel lab)', () => {
+describe.skipIf(!GUEST_IN_KERNEL_HOSTS)('the Mirror tier on Pacemaker + Corosync, the demo guest as its resource (kernel lab)', () => {
   let promoted = '';
   let acked = 0;
 
@@ -114,7 +131,7 @@ describe('the Mirror tier on Pacemaker + Corosync, the demo guest as its resourc
     expect(boot.answers).toBeGreaterThan(0);
     figures.mirror_tier_first_answer_seconds = (Date.now() - t0) / 1000;
     acked = boot.last.count;
-  });
+  }, 480_000);
 
   it('a second setup changes nothing (every step already so)', () => {
     running(ok<ClusterStatusDTO>(['cluster', 'setup']));
@@ -144,7 +161,7 @@ describe('the Mirror tier on Pacemaker + Corosync, the demo guest as its resourc
     acked = seen.last.count;
     // the same host (one failure is under migration-threshold 3, stickiness keeps it there)
     await agree(['hostA', 'hostB'], promoted);
-  });
+  }, 480_000);
 
   it('its host is powered off: Pacemaker promotes DRBD on the other and starts the guest there; no acknowledged write lost', async () => {
     const victim = promoted;
@@ -166,7 +183,7 @@ describe('the Mirror tier on Pacemaker + Corosync, the demo guest as its resourc
     const st = running(ok<ClusterStatusDTO>(['cluster', 'status']));
     expect(st.mon.nodes.find((n) => n.name === victim)?.online).toBe(false);
     expect(st.mon.quorate).toBe(true); // two_node: the survivor keeps quorum
-  });
+  }, 480_000);
 
   it('the host returns and rejoins: DRBD resyncs only what its bitmap names, the guest stays where it runs', async () => {
     const back = otherOf(promoted);
@@ -189,7 +206,7 @@ describe('the Mirror tier on Pacemaker + Corosync, the demo guest as its resourc
     await agree(['hostA', 'hostB'], promoted);
     const after = await probed(probe(3));
     expect(after.first.count).toBeGreaterThan(acked);
-  });
+  }, 480_000);
 
   it('remove names what it stops or leaves; --keep-guest leaves the guest answering and no cluster file behind; a second remove has nothing to do', async () => {
     const r = json<ClusterStatusDTO>(['cluster', 'remove']);
