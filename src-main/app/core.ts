@@ -19,6 +19,7 @@ import { LinkService } from '../link/link-service.js';
 import { ConsoleService } from '../console/console-service.js';
 import { MirrorService } from '../mirror/mirror-service.js';
 import { ClusterService } from '../cluster/cluster-service.js';
+import { tierGuest } from '../lockstep/tier-guest.js';
 import { VirtualLab } from '../virtual-lab/lab-service.js';
 import { SessionPool } from '../hosts/pool.js';
 import { HostsService } from '../hosts/hosts-service.js';
@@ -105,6 +106,8 @@ export class Core {
         },
         setClusterFencing: (on) => this.mirror.setClusterFencing(on),
       },
+      // the guest it runs: the demo guest's files and command line, its disk seeded once (shared with the pair's disk layer)
+      guests: tierGuest({ hosts: this.hosts, lab: this.lab, guestDir: join(distDir(), 'guest'), disks: pairDisk(this.mirror) }),
     });
     this.lockstep = new LockstepService({
       store: this.store,

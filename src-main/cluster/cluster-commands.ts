@@ -87,20 +87,45 @@ export const crmLoad = (): string[] => ['crm', 'configure', 'load', 'update', CR
 /** The ids present in the CIB's resources and constraints sections. */
 export const cibIds = (): string[] => sh('cibadmin --query --scope resources; cibadmin --query --scope constraints');
 
-/** Stops and deletes resources/constraints by id (cluster remove); missing ids are not an error. */
-export const crmDelete = (ids: readonly string[]): string[] =>
+/**
+ * Files the cluster made, removed by `cluster remove` (the CIB goes with /var/lib/pacemaker/cib):
+ * corosync.conf (the host's own is put back), the authkey, the crm script, our OCF agent, the
+ * guests' argument files; the guests' run directory (pid, log, sockets) too unless a guest was
+ * left running ($4 = keep).
+ */
+export const removeFiles = (guestRun: 'keep' | 'remove'): string[] =>
   sh(
-    'for id in "$@"; do crm_resource --resource "$id" --set-parameter target-role --meta --parameter-value Stopped >/dev/null 2>&1; done; ' +
-      'sleep 1; for id in "$@"; do crm configure delete --force "$id" >/dev/null 2>&1; done; true',
-    ...ids,
-  );
-
-/** Files the cluster made, removed by `cluster remove` (the CIB goes with /var/lib/pacemaker/cib). */
-export const removeFiles = (): string[] =>
-  sh(
-    'rm -f "$1" "$2" "$3" /usr/lib/ocf/resource.d/lockstep/guest /var/lib/pacemaker/cib/cib*; rmdir /usr/lib/ocf/resource.d/lockstep 2>/dev/null; ' +
+    'rm -f "$1" "$2" "$3" /usr/lib/ocf/resource.d/lockstep/guest /var/lib/pacemaker/cib/cib* /etc/lockstep/guests/*.args; ' +
+      'rmdir /usr/lib/ocf/resource.d/lockstep /etc/lockstep/guests 2>/dev/null; [ "$4" = keep ] || rm -rf /run/lockstep-guest; ' +
       '[ -e "$1.lockstep-orig" ] && mv -f "$1.lockstep-orig" "$1"; true',
     COROSYNC_CONF,
     AUTHKEY,
     CRM_FILE,
+    guestRun,
   );
+
+/** Pacemaker leaves every resource where it is (cluster remove --keep-guest, and before the app's ids are deleted). */
+export const maintenanceOn = (): string[] => ['crm', 'configure', 'property', 'maintenance-mode=true'];
+
+/** Deletes ids from the CIB without stopping them first (the cluster is in maintenance mode); missing ids are not an error. */
+export const crmDeleteOnly = (ids: readonly string[]): string[] =>
+  sh('for id in "$@"; do crm configure delete --force "$id" >/dev/null 2>&1; done; true', ...ids);
+
+/** Asks Pacemaker to stop resources (target-role Stopped); deleting them is a separate step once they stopped. */
+export const crmStop = (ids: readonly string[]): string[] =>
+  sh('for id in "$@"; do crm_resource --resource "$id" --set-parameter target-role --meta --parameter-value Stopped >/dev/null 2>&1; done; true', ...ids);
+
+/** DRBD's role here and at the peer (Primary/Secondary). */
+export const drbdRole = (resource: string): string[] => ['drbdadm', 'role', resource];
+
+/** The guest's blank counter disk: `bytes` of zeros at the start of the device, written through (oflag=direct, fsync). */
+export const seedDisk = (device: string, bytes: number): string[] => [
+  'dd',
+  'if=/dev/zero',
+  `of=${device}`,
+  'bs=1M',
+  `count=${Math.ceil(bytes / 2 ** 20)}`,
+  'oflag=direct',
+  'conv=fsync',
+  'status=none',
+];

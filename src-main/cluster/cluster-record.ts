@@ -25,6 +25,33 @@ export interface MirrorForCluster {
   setClusterFencing(on: boolean): Promise<void>;
 }
 
+/**
+ * The guest Pacemaker runs on the promoted host, handed in by the core (the demo guest's files and
+ * command line belong to the pair's code; the cluster never imports them).
+ */
+export interface GuestForCluster {
+  /** the demo guest on `device` (the DRBD device): its address and QEMU argv, the same on both hosts */
+  define(hosts: Record<Side, string>, device: string): Promise<ClusterGuest>;
+  /** kernel, initrd and the guest's tap on the host: true when all were in place already (nothing done) */
+  stage(hostId: string, apply: boolean): Promise<boolean>;
+  /** the demo guest's counter disk has been laid on the DRBD device (shared with the pair's disk layer) */
+  seeded(): boolean;
+  markSeeded(): void;
+  /** bytes of the blank counter disk laid on the device once */
+  diskBytes: number;
+}
+
+export interface ClusterGuest {
+  /** resource name (p_vm_NAME) and the argument file's name */
+  name: string;
+  /** where its clients reach it */
+  address: string;
+  /** the DRBD device its disk is on */
+  device: string;
+  /** QEMU's argv, program first; the agent adds -pidfile */
+  argv: string[];
+}
+
 export interface ClusterStored {
   version: 1;
   clusterName: string;
@@ -42,6 +69,10 @@ export interface ClusterStored {
   starter: Partial<Record<Side, 'systemd' | 'direct'>>;
   complete: boolean;
   setupSeconds?: number;
+  /** the guest run as a resource (`cluster setup --guest demo`), absent: DRBD only */
+  guest?: ClusterGuest | null;
+  /** a removal that could not reach every host: the hosts still to clean (remove again finishes them) */
+  removing?: { left: Side[] };
 }
 
 export interface ClusterSetupParams {
@@ -55,5 +86,6 @@ export interface ClusterContext {
   patch(f: (r: ClusterStored) => void): ClusterStored;
   pair(hosts: Record<Side, string>): HostPair;
   mirror: MirrorForCluster;
+  guests: GuestForCluster;
   log(level: Level, message: string, extra?: { host?: string; data?: Record<string, unknown> }): void;
 }

@@ -7,11 +7,12 @@ import type { Side } from '../hosts/command.js';
 import { bothSides, err, HostPair, SIDES } from '../hosts/pair-exec.js';
 import type { Store } from '../store/store.js';
 import type { TaskRunner } from '../tasks/runner.js';
-import type { PlanKind } from '../tasks/step.js';
 import * as cmd from './cluster-commands.js';
-import { CLUSTER_KEY, CLUSTER_NAME, type ClusterContext, type ClusterSetupParams, type ClusterStored, type MirrorForCluster } from './cluster-record.js';
+import { CLUSTER_KEY, CLUSTER_NAME, type ClusterSetupParams, type ClusterStored, type GuestForCluster, type MirrorForCluster } from './cluster-record.js';
 import { DEFAULT_TOKEN_MS } from './corosync-conf.js';
-import { parseCrmMon } from './crm-mon.js';
+import { parseCrmMon, runningOn } from './crm-mon.js';
+import { ids } from './crm-config.js';
+import { removeKind, removeWords, type RemoveContext } from './remove-steps.js';
 import { assertNodeAddress, hasCapitals, nodeNameOf } from './names.js';
 import { crmText, setupKind } from './setup-steps.js';
 
@@ -22,16 +23,24 @@ export interface ClusterDeps {
   hosts: HostsService;
   /** the mirror under the cluster, through the core */
   mirror: MirrorForCluster;
+  /** the guest it may run (the demo guest), through the core */
+  guests: GuestForCluster;
 }
 
 /** The Mirror tier's cluster: Pacemaker + Corosync on the mirrored pair (wires src-main/cluster/* to SSH). */
-export class ClusterService implements ClusterContext {
+export class ClusterService implements RemoveContext {
   readonly mirror: MirrorForCluster;
+  readonly guests: GuestForCluster;
 
   constructor(readonly deps: ClusterDeps) {
     this.mirror = deps.mirror;
+    this.guests = deps.guests;
     deps.runner.register(setupKind(this));
-    deps.runner.register(this.removeKind());
+    deps.runner.register(removeKind(this));
+  }
+
+  forget(): void {
+    this.deps.store.kv.delete(CLUSTER_KEY);
   }
 
   stored(): ClusterStored | undefined {
@@ -60,7 +69,7 @@ export class ClusterService implements ClusterContext {
 
   // ── commands ────────────────────────────────────────────────────────────────────────
 
-  async setup(i: { tokenMs?: number; witness?: string }): Promise<ClusterStatusDTO> {
+  async setup(i: { tokenMs?: number; witness?: string; guest?: 'demo' }): Promise<ClusterStatusDTO> {
     const m = this.mirror.mirror();
     if (!m)
       throw err('cluster-no-mirror', 'There is no complete DRBD mirror to put under Pacemaker.', {
@@ -68,6 +77,10 @@ export class ClusterService implements ClusterContext {
       });
     const pair = this.pair(m.hosts);
     const old = this.stored();
+    if (old?.removing)
+      throw err('cluster-removing', `The cluster's removal has not finished (${old.removing.left.map((s) => old.nodes[s]).join(', ')} still to clean).`, {
+        fix: `lockstep cluster remove --confirm ${old.clusterName}   (then set it up again)`,
+      });
     if (old && (old.hosts.A !== m.hosts.A || old.hosts.B !== m.hosts.B))
       throw err('cluster-other-hosts', `A cluster already runs on ${old.nodes.A} and ${old.nodes.B}, not the mirror's hosts.`, {
         fix: `lockstep cluster remove --confirm ${old.clusterName}`,
@@ -97,6 +110,8 @@ export class ClusterService implements ClusterContext {
       starter: old?.starter ?? {},
       complete: old?.complete ?? false,
       ...(old?.setupSeconds !== undefined ? { setupSeconds: old.setupSeconds } : {}),
+      // a guest once given stays (a rerun without --guest keeps running it)
+      guest: i.guest ? await this.guests.define(m.hosts, m.device) : (old?.guest ?? null),
     };
     this.deps.store.kv.set(CLUSTER_KEY, rec);
     for (const s of SIDES)
@@ -130,31 +145,33 @@ export class ClusterService implements ClusterContext {
         why.push(`${pair.name(s)}: crm_mon exit ${r.code} (${(r.stderr || r.stdout).trim().split('\n')[0] ?? ''})`);
         continue;
       }
+      const mon = parseCrmMon(r.stdout);
+      const g = rec.guest;
       return {
         state: 'running',
         clusterName: rec.clusterName,
         readFrom: pair.name(s),
-        mon: parseCrmMon(r.stdout),
+        mon,
         explanations: crmText(rec).explanations,
         witness: rec.witness ? `${rec.witness.address}:${rec.witness.port}` : null,
+        guest: g ? { name: g.name, address: g.address, node: runningOn(mon, ids(rec.drbdResource, g.name).vm!) } : null,
       };
     }
     return { state: 'down', clusterName: rec.clusterName, why: why.join('; '), fix: 'lockstep cluster setup   (starts Corosync and Pacemaker again)' };
   }
 
-  /** Stops and removes what setup made; refuses unless `confirm` names the cluster (the error names what stops). */
-  async remove(i: { confirm?: string }): Promise<ClusterStatusDTO> {
+  /** Stops and removes what setup made; refuses unless `confirm` names the cluster (the error names what stops, and what of the guest). */
+  async remove(i: { confirm?: string; keepGuest?: boolean }): Promise<ClusterStatusDTO> {
     const rec = this.stored();
     if (!rec) return { state: 'none' };
-    const c = crmText(rec);
-    if (i.confirm !== rec.clusterName)
-      throw err(
-        'confirm-needed',
-        `This stops Pacemaker and Corosync on ${rec.nodes.A} and ${rec.nodes.B}, deletes ${[...c.resourceIds, ...c.constraintIds].join(', ')} and the cluster's CIB, ` +
-          `removes ${cmd.COROSYNC_CONF} and ${cmd.AUTHKEY} and DRBD's cluster fencing. DRBD ${rec.drbdResource} stays up, its roles as they are.`,
-        { fix: `lockstep cluster remove --confirm ${rec.clusterName}` },
-      );
-    const plan = await this.deps.runner.run('cluster.remove', { hosts: rec.hosts });
+    const keepGuest = i.keepGuest === true;
+    if (i.confirm !== rec.clusterName) {
+      const now = rec.guest ? await this.status().catch(() => null) : null;
+      throw err('confirm-needed', removeWords(rec, keepGuest, now?.state === 'running' ? (now.guest?.node ?? null) : null), {
+        fix: `lockstep cluster remove --confirm ${rec.clusterName}${keepGuest ? ' --keep-guest' : ''}`,
+      });
+    }
+    const plan = await this.deps.runner.run('cluster.remove', { hosts: rec.hosts, keepGuest });
     if (plan.state !== 'done')
       throw new LockstepError(
         plan.error ?? {
@@ -164,66 +181,5 @@ export class ClusterService implements ClusterContext {
         },
       );
     return { state: 'none' };
-  }
-
-  private removeKind(): PlanKind<{ hosts: Record<Side, string> }> {
-    const rec = () => this.stored();
-    return {
-      kind: 'cluster.remove',
-      retry: { codes: ['ssh-dropped'], attempts: 3 },
-      title: () => 'Remove the cluster (Pacemaker + Corosync) the app made',
-      steps: () => [
-        {
-          id: 'cluster-unmanage',
-          title: 'Delete the app’s resources and constraints from the CIB (stops the VM where one runs)',
-          probe: async () => rec() === undefined,
-          apply: async (ctx) => {
-            const r = rec()!;
-            const pair = this.pair(ctx.params.hosts);
-            const c = crmText(r);
-            // DRBD stays up where it is: the agent's stop would demote and take it down, so the
-            // clone is unmanaged before it is deleted (a guest resource is stopped first)
-            const guests = c.resourceIds.filter((id) => id.startsWith('p_vm_'));
-            for (const s of SIDES) {
-              if (!(await pair.reachable(s))) continue;
-              if ((await pair.exec(s, cmd.daemonsRunning())).stdout.includes('pacemakerd')) {
-                if (guests.length) await pair.exec(s, cmd.crmDelete(guests));
-                await pair.exec(s, ['crm', 'configure', 'property', 'maintenance-mode=true']);
-                await pair.exec(s, [
-                  'sh',
-                  '-c',
-                  'for id in "$@"; do crm configure delete --force "$id" >/dev/null 2>&1; done; true',
-                  'sh',
-                  ...c.constraintIds,
-                  ...c.resourceIds.filter((x) => !guests.includes(x)),
-                ]);
-                ctx.log(`${pair.name(s)}: deleted ${[...c.resourceIds, ...c.constraintIds].join(', ')} (DRBD left running)`);
-                break;
-              }
-            }
-          },
-          verify: async () => {},
-        },
-        {
-          id: 'cluster-stop',
-          title: 'Stop Pacemaker and Corosync on both hosts; remove their files and DRBD’s cluster fencing',
-          probe: async () => rec() === undefined,
-          apply: async (ctx) => {
-            const r = rec()!;
-            const pair = this.pair(ctx.params.hosts);
-            await bothSides(async (s) => {
-              if (!(await pair.reachable(s)))
-                return ctx.log(`${pair.name(s)} does not answer: its cluster files stay until it is back (lockstep cluster remove again)`, 'warn');
-              await pair.check(s, cmd.stopDaemons(r.starter[s] ?? 'direct'), { step: 'cluster-stop', timeoutMs: 150_000 });
-              await pair.check(s, cmd.removeFiles(), { step: 'cluster-stop' });
-            });
-            await this.mirror.setClusterFencing(false);
-            this.deps.store.kv.delete(CLUSTER_KEY);
-            this.log('info', `Cluster ${r.clusterName} removed from ${r.nodes.A} and ${r.nodes.B}; DRBD ${r.drbdResource} keeps running`);
-          },
-          verify: async () => {},
-        },
-      ],
-    };
   }
 }

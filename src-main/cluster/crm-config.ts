@@ -97,8 +97,11 @@ export function renderCrmConfig(spec: CrmSpec): CrmConfig {
     }
     L.push(
       `primitive ${id.drbd} ocf:linbit:drbd params drbd_resource=${drbd} ` +
-        `op monitor interval=15s role=Master timeout=20s op monitor interval=16s role=Slave timeout=20s ` +
-        `op start timeout=240s op stop timeout=100s op promote timeout=90s op demote timeout=90s`,
+        // timeouts that hold under load: measured on the kernel lab (UML hosts, 2 loaded cores, the
+        // guest's TCG QEMU beside it) the agent's monitor overran 20 s and its notify took 10–20 s;
+        // a monitor timeout makes Pacemaker restart DRBD and the VM on it
+        `op monitor interval=15s role=Master timeout=90s op monitor interval=16s role=Slave timeout=90s ` +
+        `op start timeout=240s op stop timeout=100s op promote timeout=90s op demote timeout=90s op notify timeout=90s`,
       `ms ${id.clone} ${id.drbd} meta master-max=1 master-node-max=1 clone-max=2 clone-node-max=1 notify=true`,
     );
     resourceIds.push(id.clone, id.drbd);
@@ -118,7 +121,7 @@ export function renderCrmConfig(spec: CrmSpec): CrmConfig {
       const argsFile = assertHostPath(r.guest.argsFile, 'guest argument file');
       L.push(
         `primitive ${id.vm} ocf:lockstep:guest params name=${guest} args=${argsFile} ` +
-          `op monitor interval=5s timeout=20s op start timeout=120s op stop timeout=60s`,
+          `op monitor interval=5s timeout=60s op start timeout=120s op stop timeout=60s`,
         `colocation ${id.col} inf: ${id.vm} ${id.clone}:Master`,
         `order ${id.ord} Mandatory: ${id.clone}:promote ${id.vm}:start`,
       );

@@ -7,9 +7,10 @@ import * as cmd from './cluster-commands.js';
 import type { ClusterContext, ClusterSetupParams, ClusterStored } from './cluster-record.js';
 import { renderCorosyncConf } from './corosync-conf.js';
 import { ids, renderCrmConfig } from './crm-config.js';
-import { parseCrmMon, promotedNode } from './crm-mon.js';
-import { AGENT_PATH, GUEST_AGENT } from './guest-agent.js';
-import type { ClusterMonDTO } from '../contract/cluster.js';
+import { promotedNode } from './crm-mon.js';
+import { monOf } from './mon-read.js';
+import { guestRunningStep, guestStageStep } from './guest-steps.js';
+import { AGENT_PATH, GUEST_AGENT, guestArgsPath } from './guest-agent.js';
 
 type Ctx = StepContext<ClusterSetupParams>;
 
@@ -23,7 +24,8 @@ export function corosyncText(rec: ClusterStored): string {
 }
 
 export function crmText(rec: ClusterStored) {
-  return renderCrmConfig({ resources: [{ drbdResource: rec.drbdResource }] });
+  const g = rec.guest;
+  return renderCrmConfig({ resources: [{ drbdResource: rec.drbdResource, guest: g ? { name: g.name, argsFile: guestArgsPath(g.name) } : null }] });
 }
 
 export function setupKind(svc: ClusterContext): PlanKind<ClusterSetupParams> {
@@ -31,7 +33,16 @@ export function setupKind(svc: ClusterContext): PlanKind<ClusterSetupParams> {
     kind: 'cluster.setup',
     retry: RETRY_DROPPED,
     title: () => 'Run the mirror under Pacemaker + Corosync (the Mirror tier)',
-    steps: () => [packagesStep(svc), filesStep(svc), fencingStep(svc), startStep(svc), configStep(svc), promotedStep(svc)],
+    steps: () => [
+      packagesStep(svc),
+      filesStep(svc),
+      fencingStep(svc),
+      guestStageStep(svc),
+      startStep(svc),
+      configStep(svc),
+      promotedStep(svc),
+      guestRunningStep(svc),
+    ],
   };
 }
 
@@ -133,19 +144,9 @@ function fencingStep(svc: ClusterContext): Step<ClusterSetupParams> {
   };
 }
 
-async function mon(pair: HostPair, side: Side): Promise<ClusterMonDTO | null> {
-  const r = await pair.exec(side, cmd.crmMon());
-  if (r.code !== 0) return null;
-  try {
-    return parseCrmMon(r.stdout);
-  } catch {
-    return null;
-  }
-}
-
 /** Both nodes online, a DC elected, quorate: as seen from every node. */
 async function formed(pair: HostPair, rec: ClusterStored): Promise<boolean> {
-  const views = await bothSides((s) => mon(pair, s));
+  const views = await bothSides((s) => monOf(pair, s));
   return views.every((m) => m !== null && m.dc !== null && m.quorate && SIDES.every((s) => m.nodes.some((n) => n.name === rec.nodes[s] && n.online)));
 }
 
@@ -222,7 +223,7 @@ function configStep(svc: ClusterContext): Step<ClusterSetupParams> {
 /** 6. Pacemaker runs DRBD on both nodes and has promoted one; remember that the cluster is complete. */
 function promotedStep(svc: ClusterContext): Step<ClusterSetupParams> {
   const where = async (pair: HostPair, rec: ClusterStored) => {
-    const m = await mon(pair, 'A');
+    const m = await monOf(pair, 'A');
     const clone = ids(rec.drbdResource).clone;
     const both = m ? m.resources.filter((r) => r.parent === clone && r.active).length === 2 : false;
     return m && both ? promotedNode(m, clone) : null;

@@ -69,5 +69,7 @@ export type ClusterStatusDTO =
       /** what the app configured, and why (each constraint explained) */
       explanations: ClusterExplanationDTO[];
       witness: string | null;
+      /** the guest Pacemaker runs (cluster setup --guest), and the node it runs on now (null: stopped) */
+      guest: { name: string; address: string; node: string | null } | null;
     }
   | { state: 'down'; clusterName: string; why: string; fix: string };

@@ -80,9 +80,12 @@ export const commands = {
           .default('/'),
         seconds: z.number().min(0.1).max(600).default(1),
         intervalMs: z.number().int().min(5).max(10_000).default(100),
+        /** http: end early once answers stopped for ≥ 1 s and came back (3 answers since): a restart seen whole */
+        untilRecovered: z.boolean().default(false),
       })
       .strict(),
-    summary: "Probe the demo guest from the lab's client namespace (http: poll the counter; stream: hold the TCP stream)",
+    summary:
+      "Probe the demo guest from the lab's client namespace (http: poll the counter; stream: hold the TCP stream; --until-recovered: stop once a gap has ended)",
     positional: ['probe'],
   },
   'hosts.discover': {
@@ -288,9 +291,12 @@ export const commands = {
           .string()
           .regex(/^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/, 'the IPv4 address of corosync-qnetd')
           .optional(),
+        /** the guest Pacemaker runs on the promoted host (the demo guest, its disk on the DRBD device) */
+        guest: z.enum(['demo']).optional(),
       })
       .strict(),
-    summary: 'Run the mirror under Pacemaker + Corosync (the Mirror tier): two Corosync links, DRBD as a promotable clone, DRBD resource-level fencing',
+    summary:
+      'Run the mirror under Pacemaker + Corosync (the Mirror tier): two Corosync links, DRBD as a promotable clone, DRBD resource-level fencing; --guest demo: the demo guest as a resource on the promoted host',
     long: true,
   },
   'cluster.status': {
@@ -298,8 +304,9 @@ export const commands = {
     summary: 'Show the cluster as crm_mon reports it (nodes, quorum, resources, failed actions) and what each constraint does',
   },
   'cluster.remove': {
-    input: z.object({ confirm: z.string().max(64).optional() }).strict(),
-    summary: 'Stop Pacemaker and Corosync and remove what cluster setup made (asks for --confirm NAME; DRBD keeps running)',
+    input: z.object({ confirm: z.string().max(64).optional(), keepGuest: z.boolean().default(false) }).strict(),
+    summary:
+      'Stop Pacemaker and Corosync and remove what cluster setup made (asks for --confirm NAME; DRBD keeps running; the guest is stopped, or left running where it runs with --keep-guest)',
     long: true,
   },
   'console.open': {

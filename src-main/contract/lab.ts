@@ -57,6 +57,8 @@ export interface ClientProbeResult {
   longestGapMs: number;
   /** when that longest gap ended (ms since epoch; http): to line it up with the event log */
   longestGapEndedAt?: number;
+  /** http: the longest run of failed requests, from the first failed request to the first answer again, ms (a restart as its client saw it) */
+  failedRunMs?: number;
   first?: unknown;
   last?: unknown;
   /** counter values went backwards at some point */

@@ -14,7 +14,21 @@ export async function runClientProbe(lab: VirtualLab, i: ParsedInput<'lab.client
   const script = join(lab.distDir, 'main/virtual-lab/client-probe.js');
   const port = i.probe === 'stream' ? GUEST_STREAM_PORT : GUEST_HTTP_PORT;
   const r = await runLocal(
-    ['ip', 'netns', 'exec', st.clientNetns, process.execPath, script, i.probe, guest, String(port), i.path, String(i.seconds), String(i.intervalMs)],
+    [
+      'ip',
+      'netns',
+      'exec',
+      st.clientNetns,
+      process.execPath,
+      script,
+      i.probe,
+      guest,
+      String(port),
+      i.path,
+      String(i.seconds),
+      String(i.intervalMs),
+      i.untilRecovered ? 'until-recovered' : 'whole',
+    ],
     { timeoutMs: (i.seconds + 15) * 1000 },
   );
   if (r.code !== 0)

@@ -5,7 +5,18 @@
 import type { ClientProbeResult } from '../contract/lab.js';
 import { followStream, getCounter } from '../hosts/guest-client.js';
 
-export async function probeHttp(host: string, port: number, path: string, seconds: number, intervalMs: number): Promise<ClientProbeResult> {
+/**
+ * Polls the counter for `seconds`. `untilRecovered`: ends early once answers stopped for at least
+ * a second and came back (three answers since), so a restart is seen whole without a fixed wait.
+ */
+export async function probeHttp(
+  host: string,
+  port: number,
+  path: string,
+  seconds: number,
+  intervalMs: number,
+  untilRecovered = false,
+): Promise<ClientProbeResult> {
   const r: ClientProbeResult = {
     probe: 'http',
     target: `http://${host}:${port}${path}`,
@@ -18,6 +29,8 @@ export async function probeHttp(host: string, port: number, path: string, second
   const end = Date.now() + seconds * 1000;
   let lastGood = Date.now();
   let lastCount = -1;
+  let failedSince: number | null = null;
+  let answersSinceGap = -1;
   do {
     const t0 = Date.now();
     r.attempts++;
@@ -33,10 +46,16 @@ export async function probeHttp(host: string, port: number, path: string, second
         r.longestGapMs = Date.now() - lastGood;
         r.longestGapEndedAt = Date.now();
       }
+      if (failedSince !== null) r.failedRunMs = Math.max(r.failedRunMs ?? 0, Date.now() - failedSince);
+      if (Date.now() - lastGood >= 1000) answersSinceGap = 0;
+      else if (answersSinceGap >= 0) answersSinceGap++;
+      failedSince = null;
       lastGood = Date.now();
+      if (untilRecovered && answersSinceGap >= 3) break;
     } else {
       r.failures++;
       r.error = a.error;
+      failedSince ??= t0;
     }
     const wait = intervalMs - (Date.now() - t0);
     if (wait > 0) await new Promise((res) => setTimeout(res, wait));
@@ -94,11 +113,11 @@ export function probeStream(host: string, port: number, seconds: number): Promis
 }
 
 async function main(argv: string[]): Promise<void> {
-  const [kind, host, port, path, seconds, interval] = argv;
+  const [kind, host, port, path, seconds, interval, until] = argv;
   const res =
     kind === 'stream'
       ? await probeStream(host!, Number(port), Number(seconds))
-      : await probeHttp(host!, Number(port), path!, Number(seconds), Number(interval));
+      : await probeHttp(host!, Number(port), path!, Number(seconds), Number(interval), until === 'until-recovered');
   process.stdout.write(JSON.stringify(res) + '\n');
 }
 

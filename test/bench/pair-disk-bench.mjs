@@ -10,7 +10,7 @@ import { join } from 'node:path';
 const MiB = 2 ** 20;
 const WRITE_MIB = 64;
 
-function client(cliBin, env) {
+export function client(cliBin, env) {
   const cli = (args) => spawnSync(process.execPath, [cliBin, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 900_000 });
   const j = (args) => {
     const r = cli([...args, '--json']);
@@ -21,7 +21,7 @@ function client(cliBin, env) {
   return { cli, j };
 }
 
-async function onHost(root, lab, h, script, ...args) {
+export async function onHost(root, lab, h, script, ...args) {
   const { SshSession } = await import(join(root, 'dist/main/hosts/ssh-session.js'));
   const s = await SshSession.connect({ address: h.address, port: h.port, user: 'root', keyFile: lab.keyFile, fingerprint: h.fingerprint });
   try {

@@ -9,6 +9,7 @@ import { chromium } from 'playwright-core';
 import { lockstepBench } from './lockstep-bench.mjs';
 import { maintenanceBench } from './maintenance-bench.mjs';
 import { fullCopyBench, pairDiskBench } from './pair-disk-bench.mjs';
+import { mirrorTierBench } from './mirror-tier-bench.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const cliBin = join(root, 'dist/main/transports/cli/bin.js');
@@ -290,7 +291,7 @@ if (want('app')) {
   await uiEventToScreen();
 }
 if (want('hosts')) await hostsBench();
-const kinds = want('lab') || want('mirror') || want('pairdisk') ? kernelKinds() : [];
+const kinds = want('lab') || want('mirror') || want('pairdisk') || want('mirrortier') ? kernelKinds() : [];
 if (want('lab')) {
   await labUp('namespaces');
   for (const k of kinds) await labUp('kernel', k);
@@ -299,6 +300,8 @@ if (want('lab')) {
 if (want('mirror')) for (const k of kinds) await mirrorBench(k);
 // the guest's disk under the pair: DRBD's seed and incremental re-protect (≥ 1 GiB), beside a full copy
 if (want('pairdisk')) for (const k of kinds) await pairDiskBench({ root, cliBin, report, kind: k });
+// the Mirror tier: Pacemaker restarts the demo guest (VM killed, host powered off), DRBD resyncs the returned host
+if (want('mirrortier')) for (const k of kinds) await mirrorTierBench({ root, cliBin, report, kind: k });
 // only the full-copy half (namespace hosts): `node test/bench/run.mjs fullcopy`
 if (want('fullcopy')) await fullCopyBench({ cliBin, report });
 if (want('lockstep')) await lockstepBench({ cliBin, report, drills: Number(process.env.BENCH_DRILLS ?? 5) });

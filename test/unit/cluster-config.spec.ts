@@ -12,6 +12,7 @@ import { LockstepError } from '../../src-main/contract/errors.js';
 import { renderCorosyncConf, type CorosyncSpec } from '../../src-main/cluster/corosync-conf.js';
 import { renderCrmConfig } from '../../src-main/cluster/crm-config.js';
 import { GUEST_AGENT, renderGuestArgs } from '../../src-main/cluster/guest-agent.js';
+import { tierGuestArgv } from '../../src-main/lockstep/tier-guest.js';
 import { nodeNameOf } from '../../src-main/cluster/names.js';
 import { renderResource } from '../../src-main/mirror/res-config.js';
 
@@ -154,7 +155,7 @@ describe('Pacemaker configuration (crm shell)', { timeout: 60_000 }, () => {
     expect(r.cib).toMatch(/<primitive id="p_drbd_r0" class="ocf" provider="linbit" type="drbd">/);
     expect(r.cib).toMatch(/role="Master"/);
     expect(r.cib).toMatch(/name="stonith-enabled" value="false"/);
-  });
+  }, 60_000); // crmsh starts a Python interpreter per load: seconds on a loaded machine
 
   // crm_resource reads agents from the compiled-in OCF root only: on a host the deployment installs
   // ocf:lockstep:guest before it loads the script; here the one complaint about it is forced past
@@ -165,7 +166,7 @@ describe('Pacemaker configuration (crm shell)', { timeout: 60_000 }, () => {
     expect(r.err.split('\n').filter((l) => /ERROR/.test(l) && !/ocf:lockstep:guest|lack of quorum/.test(l))).toEqual([]);
     expect(r.cib).toMatch(/<rsc_colocation id="col_vm_demo" score="INFINITY" rsc="p_vm_demo" with-rsc="ms_drbd_r0" with-rsc-role="Master"\/>/);
     expect(r.cib).toMatch(/<rsc_order id="ord_vm_demo" kind="Mandatory" first="ms_drbd_r0" first-action="promote" then="p_vm_demo" then-action="start"\/>/);
-  });
+  }, 60_000); // crmsh starts a Python interpreter per load: seconds on a loaded machine
 });
 
 describe('guest agent and argument file', () => {
@@ -235,5 +236,15 @@ describe('DRBD resource-level fencing (drbdadm reads it)', () => {
   it('without the cluster: no fencing, no handlers (unchanged mirror)', () => {
     const t = renderResource({ ...spec, clusterFencing: false }, '8.4');
     expect(t).not.toMatch(/fencing|handlers/);
+  });
+
+  it("the Mirror tier's demo guest: its disk on the DRBD device, the lab workaround and COLO left out; the agent accepts its argv", () => {
+    const argv = tierGuestArgv({ accel: 'tcg', device: '/dev/drbd0', cidr: '198.18.71.50/24', name: 'demo' });
+    expect(argv[0]).toBe('qemu-system-x86_64');
+    expect(argv).toContain('if=none,id=d0,driver=raw,file.filename=/dev/drbd0');
+    expect(argv.join(' ')).toContain('guest_ip=198.18.71.50/24');
+    expect(argv.join(' ')).not.toMatch(/LD_PRELOAD|colo|-pidfile|-daemonize/);
+    expect(renderGuestArgs(argv, '/dev/drbd0').split('\n')).toHaveLength(argv.length + 1);
+    expect(tierGuestArgv({ accel: 'kvm', device: '/dev/drbd1', cidr: '10.0.0.5/24', name: 'demo' })).toContain('kvm');
   });
 });

@@ -13,6 +13,7 @@ import * as cmd from '../../src-main/cluster/cluster-commands.js';
 import type { ClusterContext, ClusterSetupParams, ClusterStored } from '../../src-main/cluster/cluster-record.js';
 import { setupKind } from '../../src-main/cluster/setup-steps.js';
 import type { StepContext } from '../../src-main/tasks/step.js';
+import { clusterRecord } from '../helpers/cluster-fixture.js';
 
 const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
@@ -72,26 +73,20 @@ function world() {
       return r.stdout;
     },
   } as unknown as HostPair;
-  let rec: ClusterStored = {
-    version: 1,
-    clusterName: 'lockstep',
-    hosts: { A: 'a:22', B: 'b:22' },
-    nodes: { A: 'hostA', B: 'hostB' },
-    publicAddresses: { A: '198.18.74.11', B: '198.18.74.12' },
-    crossAddresses: { A: '10.99.0.1', B: '10.99.0.2' },
-    drbdResource: 'r0',
-    tokenMs: 1000,
-    witness: null,
-    authkey: Buffer.alloc(256, 7).toString('base64'),
-    starter: {},
-    complete: false,
-  };
+  let rec: ClusterStored = clusterRecord();
   let fencing = 0;
   const svc: ClusterContext = {
     stored: () => rec,
     patch: (f) => (f(rec), rec),
     pair: () => pair,
     mirror: { mirror: () => null, setClusterFencing: async () => void fencing++ },
+    guests: {
+      define: async () => Promise.reject(new Error('no guest here')),
+      stage: async () => true,
+      seeded: () => true,
+      markSeeded: () => {},
+      diskBytes: 16 << 20,
+    },
     log: () => {},
   };
   const params: ClusterSetupParams = { hosts: rec.hosts, tokenMs: 1000, witness: null };
