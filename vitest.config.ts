@@ -42,6 +42,10 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        // long fault stories kept out of `npm test` (CI's budget): `npm run bench -- long` runs them
+        test: { name: 'long', include: ['test/long/**/*.spec.ts'], environment: 'node', testTimeout: 900_000, hookTimeout: 900_000, fileParallelism: false },
+      },
       { test: { name: 'ui', include: ['test/ui/**/*.spec.ts'], environment: 'node', testTimeout: 120_000, hookTimeout: 120_000, fileParallelism: false } },
     ],
   },

@@ -8,6 +8,7 @@ import { Qmp } from '../hosts/qmp.js';
 import type { DrillAgentAct } from '../contract/lockstep.js';
 import type { DrillAgents, DrillContext, DrillPair } from './drill-context.js';
 import { finishDrill as finish } from './drill-finish.js';
+import { drillRefusal } from './drill-refusal.js';
 import type { DrillsRepo } from './drills-repo.js';
 import { runMeter, type MeterControl, type MeterResult } from './meter.js';
 
@@ -88,7 +89,9 @@ function labHostOf(lab: LabStatus, hostId: string, mode: DrillMode): LabHostDTO 
 async function preconditions(svc: DrillContext): Promise<{ before: PairStatus; r: DrillPair; agents: DrillAgents }> {
   const before: PairStatus = await svc.status();
   const r = svc.pair();
-  if (before.state !== 'lockstep' || !r)
+  const refused = drillRefusal(before);
+  if (refused) throw refused;
+  if (!r)
     throw new LockstepError({
       code: 'not-in-lockstep',
       message: 'A drill needs the guest running in lockstep.',

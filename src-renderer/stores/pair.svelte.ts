@@ -2,6 +2,8 @@ import type { AgentStatus, AppEvent, DrillReport, ErrorDTO, LinkStatus, MirrorSt
 import { api } from '../api.js';
 
 const HISTORY = 90;
+/** drill refusals that hold only until the pair is in lockstep again */
+const NOT_NOW = ['pair-starting', 'not-in-lockstep'];
 
 /**
  * Link, mirror, lockstep and agent state: pushed by the core's one pair watcher (`pair-observed`,
@@ -48,6 +50,8 @@ class PairState {
     if (e.agents) this.agents = e.agents;
     if (e.pair) {
       this.pair = e.pair;
+      // a refusal that only said "not now" is over once the pair is back in lockstep
+      if (e.pair.state === 'lockstep' && this.error && NOT_NOW.includes(this.error.code)) this.error = null;
       if (e.pair.state === 'lockstep') {
         this.checkpointsPerSecond = [...this.checkpointsPerSecond, e.pair.checkpointsPerSecond].slice(-HISTORY);
         if (e.pair.checkpointPauseMsP50 !== null) this.pauseMs = [...this.pauseMs, e.pair.checkpointPauseMsP50].slice(-HISTORY);

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { launchChromium } from '../helpers/browser.js';
+import { pullThePlug } from '../helpers/pull-the-plug.js';
 import { labEnv } from '../helpers/lab-env.js';
 import { cli, root, startServer, stop } from '../helpers/processes.js';
 
@@ -85,10 +86,9 @@ describe('protect, watch and pull the plug from the window', () => {
   it('the Pull the plug button (kill-primary-vm) shows the expected outcome first, then the drill result with the gap', async () => {
     await page.getByLabel('Kill the primary VM').check();
     expect(await page.getByTestId('expected').textContent()).toContain('The secondary takes over');
-    await page.getByRole('button', { name: 'Pull the plug' }).click();
     // it asks first, naming what it destroys; the result stays on the Dashboard until the user opens it
-    await page.getByRole('dialog').getByRole('button', { name: 'Pull the plug' }).click();
-    await page.getByTestId('drill-done').getByRole('button', { name: 'See the drill result →' }).click({ timeout: 90_000 });
+    const done = await pullThePlug(page, 180_000);
+    await done.getByRole('button', { name: 'See the drill result →' }).click();
     const result = page.getByTestId('drill-result');
     await result.waitFor({ timeout: 180_000 }); // the drill arms the host agents first
     expect(await result.getAttribute('data-verdict')).toBe('passed');

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { launchChromium } from '../helpers/browser.js';
+import { pullThePlug } from '../helpers/pull-the-plug.js';
 import { labEnv } from '../helpers/lab-env.js';
 import { cli, root, startServer, stop } from '../helpers/processes.js';
 
@@ -244,10 +245,9 @@ describe('the Setup wizard, start to finish, against the virtual lab', () => {
       }
       expect(answering, 'the guest answers its clients').toBe(true);
       await page.getByLabel('Kill the primary VM').check();
-      await page.getByRole('button', { name: 'Pull the plug' }).click();
       // it asks first, naming what it destroys; the result stays on the Dashboard until the user opens it
-      await page.getByRole('dialog').getByRole('button', { name: 'Pull the plug' }).click();
-      await page.getByTestId('drill-done').getByRole('button', { name: 'See the drill result →' }).click({ timeout: 150_000 });
+      const done = await pullThePlug(page, 150_000);
+      await done.getByRole('button', { name: 'See the drill result →' }).click();
       const result = page.getByTestId('drill-result');
       await result.waitFor();
       expect(await result.getAttribute('data-verdict')).toBe('passed');
