@@ -1,26 +1,13 @@
 import { render, screen } from '@testing-library/svelte';
 import { tick } from 'svelte';
 import { describe, expect, it } from 'vitest';
-import type { PairStatus } from '../../src-main/contract/index.js';
 import { setDoor } from '../../src-renderer/api.js';
 import DashboardView from '../../src-renderer/views/DashboardView.svelte';
+import { lockstep as inLockstep } from './pair-fixtures.js';
+
+const lockstep = { ...inLockstep, secondaryOutput: 'flowing' as const };
 import { pairState } from '../../src-renderer/stores/pair.svelte.js';
 import { tasks } from '../../src-renderer/stores/tasks.svelte.js';
-
-const side = (name: string, colo: 'primary' | 'secondary' | 'none') => ({ host: `198.18.77.${name === 'hostA' ? 11 : 12}:22`, name, colo });
-const lockstep: PairStatus = {
-  state: 'lockstep',
-  primary: side('hostA', 'primary'),
-  secondary: side('hostB', 'secondary'),
-  since: 0,
-  checkpoints: 10,
-  checkpointsPerSecond: 0.5,
-  checkpointPauseMsP50: 50,
-  lastCheckpointAt: null,
-  diskSync: 'full-copy',
-  guestAddress: '198.18.77.50',
-  secondaryOutput: 'flowing',
-};
 
 describe('Dashboard: Pull the plug', () => {
   it('is disabled with the reason while a re-protect runs, even when the last status said lockstep; free once it is done', async () => {

@@ -5,21 +5,8 @@ import type { PairStatus } from '../../src-main/contract/index.js';
 import { setDoor } from '../../src-renderer/api.js';
 import MaintenancePanel from '../../src-renderer/components/MaintenancePanel.svelte';
 import { confirmer } from '../../src-renderer/lib/confirm.svelte.js';
+import { lockstep, side } from './pair-fixtures.js';
 import { pairState } from '../../src-renderer/stores/pair.svelte.js';
-
-const side = (name: string, colo: 'primary' | 'secondary' | 'none') => ({ host: `198.18.77.${name === 'hostA' ? 11 : 12}:22`, name, colo });
-const lockstep: PairStatus = {
-  state: 'lockstep',
-  primary: side('hostA', 'primary'),
-  secondary: side('hostB', 'secondary'),
-  since: 0,
-  checkpoints: 10,
-  checkpointsPerSecond: 0.5,
-  checkpointPauseMsP50: 50,
-  lastCheckpointAt: null,
-  diskSync: 'full-copy',
-  guestAddress: '198.18.77.50',
-};
 
 /** A door that answers status calls and records every command (nothing acts). */
 function fakeDoor(pair: PairStatus) {
