@@ -91,7 +91,7 @@ export interface MirrorContext {
   save(rec: MirrorStored): void;
   patch(f: (r: MirrorStored) => void): MirrorStored;
   requireMirror(): MirrorStored;
-  observe(pair: HostPair, rec: MirrorStored, side: Side, o?: { log?: boolean; assumeReachable?: boolean }): Promise<View>;
+  observe(pair: HostPair, rec: MirrorStored, side: Side, o?: { log?: boolean; assumeReachable?: boolean; reachableWithinMs?: number }): Promise<View>;
   pair(p: { a: string; b: string } | { hosts: Record<Side, string> }): HostPair;
   /** a host of the virtual lab (namespace hosts share this machine's kernel: DRBD only on the kernel lab) */
   isLabHost(h: Pick<HostDTO, 'address' | 'port'>): Promise<boolean>;

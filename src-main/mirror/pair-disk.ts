@@ -24,6 +24,9 @@ export interface PairDiskOps {
   markSeeded(): void;
 }
 
+/** how long a host the pair needs may take to show its SSH banner before it counts as not answering */
+const PATIENT_REACH_MS = 10_000;
+
 const twoPrimaries = (name: string, yes: boolean) => ['drbdadm', 'net-options', `--allow-two-primaries=${yes ? 'yes' : 'no'}`, name];
 
 export function pairDisk(svc: MirrorContext): PairDiskOps {
@@ -41,6 +44,8 @@ export function pairDisk(svc: MirrorContext): PairDiskOps {
 
   /** A host back from a power-off has the module unloaded and the resource down: up again, not connecting yet. */
   async function bringUp(pair: HostPair, rec: MirrorStored, v: View): Promise<View> {
+    // a host busy with I/O (a resync, a guest under TCG) can miss the quick 2 s check: ask once more, patiently
+    if (v.status === null) v = await svc.observe(pair, rec, v.side, { log: true, reachableWithinMs: PATIENT_REACH_MS });
     if (v.status === null)
       throw err('host-unreachable', `${pair.name(v.side)} does not answer SSH: the mirror needs both hosts to join.`, {
         fix: `Power ${pair.name(v.side)} on, then run the same command again.`,
