@@ -290,7 +290,12 @@ export class MirrorService implements MirrorContext {
   }
 
   /** One host's state of the resource (and, with `log`, its kernel log lines about DRBD). */
-  async observe(pair: HostPair, rec: MirrorStored, side: Side, o: { log?: boolean; assumeReachable?: boolean; reachableWithinMs?: number } = {}): Promise<View> {
+  async observe(
+    pair: HostPair,
+    rec: MirrorStored,
+    side: Side,
+    o: { log?: boolean; assumeReachable?: boolean; reachableWithinMs?: number } = {},
+  ): Promise<View> {
     if (!o.assumeReachable && !(await pair.reachable(side, o.reachableWithinMs))) return { side, status: null, log: '' };
     const nine = rec.flavour === '9';
     const state = nine ? `/usr/bin/env drbdsetup events2 --now --statistics ${rec.resource} 2>/dev/null` : 'cat /proc/drbd 2>/dev/null';
