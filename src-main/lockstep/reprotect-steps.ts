@@ -65,7 +65,7 @@ export function reprotectSteps(ctx: ColoContext): Step<ProtectParams>[] {
           // a user VM: the returned host's base sized as the survivor's (its blocks come from the survivor's drive-mirror)
           const sa = await ctx.session(ctx.host(params.a));
           const size = (await sa.check(['stat', '-c', '%s', USER_DISK])).trim();
-          await sb.check(['truncate', '-s', size, USER_DISK]);
+          await sb.check(['dd', 'if=/dev/zero', `of=${USER_DISK}`, 'bs=1', 'count=0', `seek=${size}`, 'status=none']);
         } else {
           const disk = `${HOST_PATHS.lib}/disk.img`;
           if (!pair().disk && (await remoteSha256(sb, disk)) === null) await blankDisk(sb, disk);

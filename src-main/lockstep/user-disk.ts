@@ -74,12 +74,8 @@ export async function convertUserDisk(
   return 'converted';
 }
 
-/** Is a QEMU process using the image right now (the user's VM still running)? Refused: its disk would change under the copy. */
+/** Is a QEMU process using the image right now (the user's VM still runs)? QEMU's own image lock says so. */
 export async function imageInUse(sa: SshSession, source: string): Promise<boolean> {
-  // fuser exits 0 when some process has the file open; without fuser, qemu-img's lock check says it
-  const f = await sa.exec(['fuser', '-s', source]);
-  if (f.code === 0) return true;
-  if (f.code === 1) return false;
-  const lock = await sa.exec(['qemu-img', 'info', source]);
-  return lock.code !== 0 && /lock/i.test(lock.stderr);
+  const info = await sa.exec(['qemu-img', 'info', source]);
+  return info.code !== 0 && /lock/i.test(info.stderr);
 }
