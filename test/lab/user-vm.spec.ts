@@ -10,7 +10,7 @@
  * Heavy: run it under the shared lock.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabStatus, PairStatus } from '../../src-main/contract/index.js';
 import { SshSession } from '../../src-main/hosts/ssh-session.js';
@@ -70,6 +70,7 @@ function startWriter(seconds: number): Promise<{ i: number; t: number; ok: boole
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
+  mkdirSync(`${home.path}/images`, { recursive: true });
   build = buildTestVm(`${home.path}/images/testvm.qcow2`, { address: GUEST, prefixLen: 24 });
   console.log(`test_vm_build_seconds: ${build.seconds.toFixed(1)} (${build.cached ? 'cached' : 'built'})`);
   imageSum = sha256(build.path);
