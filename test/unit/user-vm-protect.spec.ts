@@ -4,6 +4,7 @@
  * options), the RAM QEMU gets under TCG, the refusals of an inspection, and the QEMU command lines
  * of both sides booting from their own disk (no direct kernel boot).
  */
+import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { commands, validateRequest } from '../../src-main/contract/index.js';
 import type { VmInspection } from '../../src-main/contract/vm.js';
@@ -11,6 +12,7 @@ import { primaryArgs, secondaryArgs } from '../../src-main/lockstep/colo-args.js
 import { spec } from '../../src-main/lockstep/colo-steps.js';
 import type { PairRecord } from '../../src-main/lockstep/pair-record.js';
 import { pairRecordSchema } from '../../src-main/lockstep/pair-record.js';
+import { servicePeek, tcpAnswers } from '../../src-main/lockstep/tcp-peek.js';
 import { refusalOf, USER_DISK, USER_VM_MAC, userVmMemory, userVmOf } from '../../src-main/lockstep/user-vm.js';
 
 const isA = (ref: string) => ref === 'hostA' || ref === '198.18.74.11:22';
@@ -137,5 +139,23 @@ describe('protect --disk: what the inspection refuses', () => {
       '/img.qcow2',
     );
     expect(e).toMatchObject({ code: 'vm-not-carried', message: expect.stringContaining('backing chain'), fix: 'qemu-img convert -O qcow2 IN OUT' });
+  });
+});
+
+describe("protect --disk: the serving check's peek at a user VM's port", () => {
+  it('the demo guest keeps its counter peek; a user VM without --port is not watched; with it, a TCP connect that answers or fails', async () => {
+    expect(servicePeek('127.0.0.1', undefined)).toBeUndefined();
+    expect(servicePeek('127.0.0.1', {})).toBe('unnamed');
+    const server = createServer((c) => c.end());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const peek = servicePeek('127.0.0.1', { port });
+      if (typeof peek !== 'function') throw new Error('expected a peek');
+      await expect(peek(1000)).resolves.toBeUndefined();
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+    await expect(tcpAnswers('127.0.0.1', port, 1000)).rejects.toThrow();
   });
 });
