@@ -331,6 +331,7 @@ export class LockstepService {
       ...(r.lastResync ? { lastResync: r.lastResync } : {}),
       guestAddress: r.guestAddress,
       secondaryOutput: sa ? await watchFlow(this.flows, r, sa) : undefined,
+      ...(r.vm ? { vm: { source: `${r.vm.sourceHost}:${r.vm.source}`, memoryMiB: r.vm.memoryMiB, cpus: r.vm.cpus, port: r.vm.port } } : {}),
     };
   }
 
