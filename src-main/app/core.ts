@@ -119,6 +119,7 @@ export class Core {
       nativeDir: nativeDir(),
       distDir: distDir(),
       disks: pairDisk(this.mirror),
+      inspectVm: (r) => this.vm.inspect({ ...r, boot: 'bios', connect: 'qemu:///system' }),
     });
     const drillCtx = drillContext(this.lockstep);
     this.drills = new DrillService({ store: this.store, context: drillCtx });

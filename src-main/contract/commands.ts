@@ -18,10 +18,10 @@ import type { ClusterStatusDTO } from './cluster.js';
 
 /** A name that is safe everywhere: files, shells, SQL, DOM. */
 import { SafeName, HostAddress, HostRef, StreamId, PlanId } from './command-inputs.js';
-import { vmCommands } from './commands-vm.js';
+import { protectCommand, vmCommands } from './commands-vm.js';
 
 export { SafeName, HostAddress, HostRef, StreamId, PlanId } from './command-inputs.js';
-export { VmDomainName, VmDiskPath, VmConnect } from './commands-vm.js';
+export { VmDomainName, VmDiskPath, VmConnect, VmHostDisk, VmMac } from './commands-vm.js';
 
 const empty = z.object({}).strict();
 
@@ -132,21 +132,7 @@ export const commands = {
     summary: 'Forget a host and its pinned key',
     positional: ['host'],
   },
-  'lockstep.protect': {
-    input: z
-      .object({
-        a: HostRef,
-        b: HostRef,
-        guestIp: z
-          .string()
-          .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, "the guest's address on the public network, like 192.168.1.50/24")
-          .optional(),
-      })
-      .strict(),
-    summary: 'Run the demo guest as a QEMU COLO pair: primary on host A, secondary in lockstep on host B',
-    positional: ['a', 'b'],
-    long: true,
-  },
+  'lockstep.protect': protectCommand,
   'lockstep.status': { input: empty, summary: 'Show the pair: COLO mode per side, checkpoints, pause time' },
   'lockstep.reprotect': {
     input: z

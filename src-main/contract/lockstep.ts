@@ -17,6 +17,14 @@ export interface DiskResync {
 /** What the last re-protect copied to the returned host (DRBD: only what changed; a full copy: the whole disk). */
 export type LastResync = { how: 'drbd' | 'full-copy'; bytes: number; seconds: number; at: number } & Partial<Omit<DiskResync, 'bytes' | 'seconds'>>;
 
+/** The user's VM a pair runs (protect --disk): where its image came from, its RAM, vCPUs and watched port. */
+export interface ProtectedVm {
+  source: string;
+  memoryMiB: number;
+  cpus: number;
+  port?: number;
+}
+
 export interface VmSide {
   /** host identity address:port */
   host: string;
@@ -49,6 +57,8 @@ export type PairStatus =
        * secondary has said nothing for seconds (answers only leave at checkpoints; fix: re-protect)
        */
       secondaryOutput?: 'flowing' | 'stalled' | 'waiting';
+      /** the user's own VM protected from its disk image (absent: the demo guest) */
+      vm?: ProtectedVm;
     }
   | { state: 'failed-over'; survivor: VmSide; lost: VmSide; at: number; guestAddress: string }
   | { state: 'degraded'; primary: VmSide; why: string; guestAddress: string }

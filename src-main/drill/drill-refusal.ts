@@ -4,6 +4,12 @@ import type { PairStatus } from '../contract/lockstep.js';
 
 export function drillRefusal(s: PairStatus): LockstepError | null {
   if (s.state === 'lockstep') {
+    if (s.vm)
+      return new LockstepError({
+        code: 'drill-demo-only',
+        message: `The drills' meter watches the demo guest's counter; this pair runs your VM (${s.vm.source}), and a meter for its service is not built yet: a drill would report a failure the VM did not have.`,
+        fix: "Pull the plug by hand with the host agents armed (lockstep agent deploy, then kill the primary's QEMU), or fail over: lockstep lockstep failover.",
+      });
     if (s.secondaryOutput !== 'stalled') return null;
     return new LockstepError({
       code: 'secondary-stalled',

@@ -43,6 +43,11 @@ export class HostsService {
     return h;
   }
 
+  /** The added host a reference names, or undefined (never throws). */
+  find(ref: string): HostDTO | undefined {
+    return this.deps.hosts.resolve(ref) ?? undefined;
+  }
+
   async session(ref: string | HostDTO): Promise<SshSession> {
     const h = typeof ref === 'string' ? this.resolve(ref) : ref;
     const s = await this.deps.pool.get(h);

@@ -10,9 +10,10 @@ export interface VmSpec {
   qemuMajor: number;
   /** guest RAM, e.g. 131080k (TCG: must NOT be a multiple of 256 KiB) */
   memory: string;
-  kernel: string;
-  initrd: string;
-  append: string;
+  /** vCPUs (default 1) */
+  cpus?: number;
+  /** the demo guest: direct kernel boot; a user VM: SeaBIOS boots its own disk (`boot: 'disk'`) */
+  boot: { kind: 'kernel'; kernel: string; initrd: string; append: string } | { kind: 'disk' };
   mac: string;
   tap: string;
   /** directory for sockets, pid, logs on the host */
@@ -26,14 +27,17 @@ export interface VmSpec {
   hidden?: string;
 }
 
+/** The guest's disk device: a user VM boots from it (SeaBIOS), the demo guest's kernel comes from the host. */
+const blkDevice = (s: VmSpec) => `virtio-blk-pci,drive=colo-disk0${s.boot.kind === 'disk' ? ',bootindex=1' : ''}`;
+
 export const PORTS = { mirror: 9003, compare: 9004, compareLoop: 9001, compareOut: 9005, migration: 9998, nbd: 9999 } as const;
 
 function common(s: VmSpec): string[] {
   const p = vmPaths(s.run, s.role);
   return [
-    ...['-name', `lockstep-${s.role}`, '-accel', s.accel === 'tcg' ? 'tcg,tb-size=128' : 'kvm', '-m', s.memory, '-smp', '1'],
+    ...['-name', `lockstep-${s.role}`, '-accel', s.accel === 'tcg' ? 'tcg,tb-size=128' : 'kvm', '-m', s.memory, '-smp', String(s.cpus ?? 1)],
     ...['-nodefaults', '-no-user-config', '-display', 'none', '-vga', 'none'],
-    ...['-kernel', s.kernel, '-initrd', s.initrd, '-append', s.append],
+    ...(s.boot.kind === 'kernel' ? ['-kernel', s.boot.kernel, '-initrd', s.boot.initrd, '-append', s.boot.append] : []),
     ...['-chardev', `socket,id=ser0,path=${p.serial},server=on,wait=off,logfile=${p.serialLog}`, '-serial', 'chardev:ser0'],
     ...['-chardev', `socket,id=qmp0,path=${p.qmp},server=on,wait=off`, '-mon', 'chardev=qmp0,mode=control'],
     ...['-chardev', `socket,id=qmp1,path=${p.qmpOob},server=on,wait=off`, '-mon', 'chardev=qmp1,mode=control'],
@@ -66,7 +70,7 @@ export function secondaryArgs(s: VmSpec): string[] {
     ...['-drive', `if=none,id=parent0,driver=raw,file.filename=${s.disk}`],
     '-drive',
     `if=none,id=childs0,driver=replication,mode=secondary,top-id=colo-disk0,file.driver=qcow2,file.file.filename=${s.active},file.backing.driver=qcow2,file.backing.file.filename=${s.hidden},file.backing.backing=parent0`,
-    ...['-drive', 'if=none,id=colo-disk0,driver=quorum,read-pattern=fifo,vote-threshold=1,children.0=childs0', '-device', 'virtio-blk-pci,drive=colo-disk0'],
+    ...['-drive', 'if=none,id=colo-disk0,driver=quorum,read-pattern=fifo,vote-threshold=1,children.0=childs0', '-device', blkDevice(s)],
     ...['-incoming', 'defer'],
   ];
 }
@@ -102,7 +106,7 @@ export function primaryArgs(s: VmSpec): string[] {
       `colo-compare,id=comp0,primary_in=compare0-0,secondary_in=compare1,outdev=compare_out0,iothread=iothread1,compare_timeout=${COMPARE_TUNING.compare_timeout},expired_scan_cycle=${COMPARE_TUNING.expired_scan_cycle}`,
     ],
     ...['-drive', `if=none,id=colo-disk0,driver=quorum,read-pattern=fifo,vote-threshold=1,children.0.driver=raw,children.0.file.filename=${s.disk}`],
-    ...['-device', 'virtio-blk-pci,drive=colo-disk0', '-S'],
+    ...['-device', blkDevice(s), '-S'],
   ];
 }
 

@@ -12,6 +12,8 @@ import { Qmp } from '../hosts/qmp.js';
 import { primaryArgs, secondaryArgs, PORTS, type VmSpec } from './colo-args.js';
 import type { DiskLayer } from './disk-layer.js';
 import { copyDiskHostToHost } from './disk-copy.js';
+import { USER_DISK, userVmMemory } from './user-vm.js';
+import { convertUserDisk } from './user-disk.js';
 
 export interface ProtectParams {
   a: string;
@@ -35,22 +37,30 @@ export interface ColoContext {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function spec(r: PairRecord, role: 'primary' | 'secondary'): VmSpec {
+/** Pure: the VM of a pair as QEMU runs it: the demo guest (direct kernel boot) or the user's VM (SeaBIOS boots its own disk). */
+export function spec(r: PairRecord, role: 'primary' | 'secondary'): VmSpec {
   const lib = HOST_PATHS.lib;
+  const vm = r.vm;
   return {
     role,
     accel: r.accel,
     qemuMajor: r.qemuMajor,
-    memory: GUEST.memory,
-    kernel: `${lib}/vmlinuz`,
-    initrd: `${lib}/initrd.img`,
-    append: `console=ttyS0 quiet guest_ip=${r.guestCidr} guest_hostname=lockstep-demo guest_stream_time=0`,
-    mac: GUEST.mac,
+    memory: vm ? userVmMemory(vm.memoryMiB, r.accel) : GUEST.memory,
+    cpus: vm?.cpus ?? 1,
+    boot: vm
+      ? { kind: 'disk' }
+      : {
+          kind: 'kernel',
+          kernel: `${lib}/vmlinuz`,
+          initrd: `${lib}/initrd.img`,
+          append: `console=ttyS0 quiet guest_ip=${r.guestCidr} guest_hostname=lockstep-demo guest_stream_time=0`,
+        },
+    mac: vm?.mac ?? GUEST.mac,
     tap: HOST_PATHS.tap,
     run: HOST_PATHS.run,
     xa: r.xa,
     xb: r.xb,
-    disk: r.disk?.device ?? `${lib}/disk.img`,
+    disk: r.disk?.device ?? (vm ? USER_DISK : `${lib}/disk.img`),
     active: `${HOST_PATHS.run}/active.qcow2`,
     hidden: `${HOST_PATHS.run}/hidden.qcow2`,
   };
@@ -124,7 +134,11 @@ export function protectSteps(ctx: ColoContext): Step<ProtectParams>[] {
         await stageHost(ctx, sa, r, forA);
         await stageHost(ctx, sb, r, forB);
         // the primary's disk is the truth (it keeps the guest's data across stop/protect); the secondary gets an identical copy
-        if (r.disk) await drbdDisk(ctx, sa, params, step);
+        if (r.vm) {
+          // the user's VM: its image converted to raw on host A (the image itself only read), then copied to B
+          await convertUserDisk(sa, r.vm, await virtualSize(sa, r.vm.source), step, forA);
+          await copyDiskHostToHost(sa, sb, USER_DISK, r.xb, step, forB);
+        } else if (r.disk) await drbdDisk(ctx, sa, params, step);
         else {
           const disk = `${HOST_PATHS.lib}/disk.img`;
           if ((await remoteSha256(sa, disk)) === null) await blankDisk(sa, disk);
@@ -259,6 +273,14 @@ export function requirePair(ctx: ColoContext): PairRecord {
 
 export async function sessions(ctx: ColoContext, p: ProtectParams): Promise<{ sa: SshSession; sb: SshSession }> {
   return { sa: await ctx.session(ctx.host(p.a)), sb: await ctx.session(ctx.host(p.b)) };
+}
+
+/** The size the guest sees of an image on a host (qemu-img info). */
+async function virtualSize(s: SshSession, image: string): Promise<number> {
+  const out = await s.check(['qemu-img', 'info', '-U', '--output=json', image], { fix: `Check the image with: qemu-img info ${image}` });
+  const size = Number((JSON.parse(out) as { 'virtual-size'?: unknown })['virtual-size']);
+  if (!Number.isSafeInteger(size) || size <= 0) throw new LockstepError({ code: 'no-disk', message: `qemu-img says no size for ${image}.` });
+  return size;
 }
 
 /** Kernel, initrd and (TCG only) the lab workaround on a host; never its disk. */

@@ -1,5 +1,6 @@
 import { LockstepError } from '../contract/index.js';
 import type { LockstepDeps } from './lockstep-service.js';
+import type { LinkService } from '../link/link-service.js';
 
 /** The crossover addresses: from the link setup, or (virtual lab only) its known cable. */
 export async function crossoverAddresses(deps: LockstepDeps, aRef: string, bRef: string): Promise<{ xa: string; xb: string }> {
@@ -50,4 +51,12 @@ export const LAB_CROSSOVER = ['10.99.0.1', '10.99.0.2'] as const;
 /** Pure: the lab crossover addresses in `ip -4 -o addr show dev NIC` output. */
 export function crossoverAddressesShown(text: string): string[] {
   return [...text.matchAll(/\binet (10\.99\.0\.\d{1,3})\/\d+/g)].map((m) => m[1]!);
+}
+
+/** The replication link set up again as it was stored (a host back from a power cut lost its address); false: no link. */
+export async function relink(link: LinkService | undefined): Promise<boolean> {
+  const st = link?.stored();
+  if (!st) return false;
+  await link!.setup({ a: st.hosts.A, b: st.hosts.B, subnet: st.record.subnet, mtu: 'auto' });
+  return true;
 }

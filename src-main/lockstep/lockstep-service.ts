@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventBus } from '../events/event-bus.js';
-import { LockstepError } from '../contract/index.js';
-import type { PairStatus, VmSide } from '../contract/lockstep.js';
+import { LockstepError, type PairStatus, type VmSide } from '../contract/index.js';
 import type { HostsService } from '../hosts/hosts-service.js';
 import type { LinkService } from '../link/link-service.js';
 import type { Store } from '../store/store.js';
@@ -18,11 +17,14 @@ import { HOST_PATHS, vmPaths } from '../hosts/vm-layout.js';
 import { RecordRepo } from '../store/record-repo.js';
 import { parseCheckpoints } from './colo-args.js';
 import { failedOverRecord, observedFailover } from './observed-failover.js';
-import { crossoverAddresses } from './crossover-addresses.js';
+import { crossoverAddresses, relink } from './crossover-addresses.js';
 import { flowBaselines, servingWarning, waitServing, watchFlow, type FlowBaseline } from './serving-check.js';
 import type { HostAgents } from './host-agents.js';
 import type { DiskLayer } from './disk-layer.js';
 import { maintenanceStatus, notInMaintenance } from './maintenance.js';
+import { userVmOf, type ProtectRequest } from './user-vm.js';
+import { checkUserVm, type InspectVm } from './user-disk.js';
+import { servicePeek } from './tcp-peek.js';
 
 export interface LockstepDeps {
   store: Store;
@@ -35,6 +37,8 @@ export interface LockstepDeps {
   distDir: string;
   /** the DRBD mirror under the pair, asked through this narrow interface (the core hands it in) */
   disks: DiskLayer;
+  /** what COLO can carry of a user's VM (the vm capability's inspection, handed in by the core) */
+  inspectVm?: InspectVm;
 }
 
 const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : null);
@@ -86,9 +90,11 @@ export class LockstepService {
     return { host: h.hostId, name: h.name, colo };
   }
 
-  async protect(i: { a: string; b: string; guestIp?: string }): Promise<PairStatus> {
+  async protect(i: ProtectRequest): Promise<PairStatus> {
     const a = this.deps.hosts.resolve(i.a);
     const b = this.deps.hosts.resolve(i.b);
+    // the user's own VM: its arguments checked before anything connects
+    const vm = userVmOf(i, (ref) => this.deps.hosts.find(ref)?.id === a.id);
     if (a.id === b.id)
       throw new LockstepError({
         code: 'same-host',
@@ -121,6 +127,7 @@ export class LockstepService {
           fix: `lockstep lockstep protect ${survivor} ${survivor === b.name ? a.name : b.name}`,
         });
     }
+    if (vm) await checkUserVm({ inspect: this.deps.inspectVm, session: await this.deps.hosts.session(a), hostName: a.name }, vm, a.hostId, b.hostId);
     if (!existsSync(join(this.deps.distDir, 'guest', 'vmlinuz')))
       throw new LockstepError({ code: 'no-guest-image', message: 'The demo guest is not built.', fix: 'npm run build' });
     const lab = await this.deps.lab.status();
@@ -134,7 +141,8 @@ export class LockstepService {
     const { qemuMajor: ma, accel } = await pairFacts(await this.deps.hosts.session(a), await this.deps.hosts.session(b), a.name, b.name);
     const { xa, xb } = await crossoverAddresses(this.deps, i.a, i.b);
     // the guest's disk lives on the DRBD device when a mirror joins these two hosts
-    const drbd = this.deps.disks.forPair(a, b);
+    // (a user VM runs from a raw file on each host, copied in full: its disk on DRBD is still to do)
+    const drbd = vm ? null : this.deps.disks.forPair(a, b);
     const rec: PairRecord = {
       state: 'starting',
       primary: a.hostId,
@@ -150,6 +158,7 @@ export class LockstepService {
       ...(drbd ? { disk: drbd } : {}),
       primaryVm: 'primary',
       generation: 0,
+      ...(vm ? { vm } : {}),
     };
     // the app was killed mid-protect: the same plan resumes where it stopped (same record, same hosts)
     const resume = prev?.state === 'starting' && prev.primary === a.hostId && prev.secondary === b.hostId;
@@ -180,7 +189,10 @@ export class LockstepService {
   /** Waits until the pair serves; a stalled secondary is reported (the caller replaces it), a silent guest only logged. */
   private async checkServing(deadlineMs: number): Promise<'serving' | 'stalled' | 'silent'> {
     const r = this.record()!;
-    const got = await waitServing(await this.deps.hosts.session(r.primary), r.guestAddress, deadlineMs);
+    const peek = servicePeek(r.guestAddress, r.vm);
+    // a user VM with no port named (--port): nothing to watch, protect does not wait for its service
+    if (peek === 'unnamed') return 'serving';
+    const got = await waitServing(await this.deps.hosts.session(r.primary), r.guestAddress, deadlineMs, peek);
     if (got !== 'serving') this.deps.bus.log('warn', 'lockstep', servingWarning(got, r.guestAddress));
     return got;
   }
@@ -319,6 +331,7 @@ export class LockstepService {
       ...(r.lastResync ? { lastResync: r.lastResync } : {}),
       guestAddress: r.guestAddress,
       secondaryOutput: sa ? await watchFlow(this.flows, r, sa) : undefined,
+      ...(r.vm ? { vm: { source: `${r.vm.sourceHost}:${r.vm.source}`, memoryMiB: r.vm.memoryMiB, cpus: r.vm.cpus, port: r.vm.port } } : {}),
     };
   }
 
@@ -384,12 +397,4 @@ export class LockstepService {
     const role = vmFiles(r, side);
     return { host, argv: ['socat', '-', `UNIX-CONNECT:${vmPaths(HOST_PATHS.run, role).serial}`], title: `${this.side(host, 'none').name} — ${side} VM` };
   }
-}
-
-/** The replication link set up again as it was stored (a host back from a power cut lost its address); false: no link. */
-async function relink(link: LinkService | undefined): Promise<boolean> {
-  const st = link?.stored();
-  if (!st) return false;
-  await link!.setup({ a: st.hosts.A, b: st.hosts.B, subnet: st.record.subnet, mtu: 'auto' });
-  return true;
 }

@@ -1,6 +1,7 @@
 import type { LastResync } from '../contract/lockstep.js';
 import { z } from 'zod';
 import type { VmFiles } from '../hosts/vm-layout.js';
+import type { UserVm } from './user-vm.js';
 
 /** What every state of the pair's record carries. */
 interface PairBase {
@@ -37,6 +38,8 @@ interface PairBase {
   disk?: { resource: string; device: string };
   /** what the last re-protect copied to the returned host */
   lastResync?: LastResync;
+  /** the user's own VM (protected from its disk image); absent: the demo guest */
+  vm?: UserVm;
 }
 
 /**
@@ -118,6 +121,17 @@ const pairBase = {
       alMarkedBytes: z.number().optional(),
       verifiedOutOfSyncBytes: z.number().nullable().optional(),
       at: z.number(),
+    })
+    .optional(),
+  vm: z
+    .object({
+      kind: z.literal('image'),
+      sourceHost: z.string(),
+      source: z.string(),
+      memoryMiB: z.number().int(),
+      cpus: z.number().int(),
+      mac: z.string(),
+      port: z.number().int().optional(),
     })
     .optional(),
 };

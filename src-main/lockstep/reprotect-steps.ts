@@ -18,6 +18,7 @@ import {
 import { killQemu } from '../hosts/vm-process.js';
 import { remoteSha256 } from '../hosts/remote-files.js';
 import { vmFiles } from './pair-record.js';
+import { USER_DISK } from './user-vm.js';
 import { Qmp } from '../hosts/qmp.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -59,8 +60,16 @@ export function reprotectSteps(ctx: ColoContext): Step<ProtectParams>[] {
         const forB = { host: b.name, again: 'lockstep lockstep reprotect' };
         await stageHost(ctx, sb, pair(), forB);
         // without DRBD its disk is overwritten block by block by the copy: it only has to exist with the right size
-        const disk = `${HOST_PATHS.lib}/disk.img`;
-        if (!pair().disk && (await remoteSha256(sb, disk)) === null) await blankDisk(sb, disk);
+        const vm = pair().vm;
+        if (vm) {
+          // a user VM: the returned host's base sized as the survivor's (its blocks come from the survivor's drive-mirror)
+          const sa = await ctx.session(ctx.host(params.a));
+          const size = (await sa.check(['stat', '-c', '%s', USER_DISK])).trim();
+          await sb.check(['dd', 'if=/dev/zero', `of=${USER_DISK}`, 'bs=1', 'count=0', `seek=${size}`, 'status=none']);
+        } else {
+          const disk = `${HOST_PATHS.lib}/disk.img`;
+          if (!pair().disk && (await remoteSha256(sb, disk)) === null) await blankDisk(sb, disk);
+        }
       },
       verify: async () => {},
     },

@@ -36,12 +36,17 @@ export type Serving = 'serving' | 'stalled' | 'silent';
  * secondary; its answers wait for checkpoints then, so the peeks mostly time out), or the deadline
  * passes (`silent`: the guest has not answered, e.g. still booting).
  */
-export async function waitServing(sa: SshSession, guestAddress: string, deadlineMs: number): Promise<Serving> {
+export async function waitServing(
+  sa: SshSession,
+  guestAddress: string,
+  deadlineMs: number,
+  peek: (timeoutMs: number) => Promise<unknown> = (ms) => peekGuest(guestAddress, ms),
+): Promise<Serving> {
   let base: FlowSample = await readComparerInputs(sa);
   let served = 0;
   const until = Date.now() + deadlineMs;
   while (Date.now() < until) {
-    const answered = await peekGuest(guestAddress, 1500).then(
+    const answered = await peek(1500).then(
       () => true,
       () => false,
     );

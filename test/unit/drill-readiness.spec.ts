@@ -27,6 +27,12 @@ describe('a drill is refused by the pair state, with what is going on and what t
     expect(drillRefusal(lockstep('waiting'))).toBeNull();
     expect(drillRefusal(lockstep())).toBeNull();
   });
+  it("a pair running the user's own VM: refused until the meter watches its service (a report would blame the VM), with the by-hand way", () => {
+    const e = drillRefusal({ ...lockstep('flowing'), vm: { source: 'hostA:/img.qcow2', memoryMiB: 256, cpus: 1, port: 6379 } } as PairStatus)!;
+    expect(e.code).toBe('drill-demo-only');
+    expect(e.message).toContain('hostA:/img.qcow2');
+    expect(e.fix).toMatch(/lockstep agent deploy/);
+  });
   it('a re-protect running says wait, not "protect first"', () => {
     const e = drillRefusal(reprotecting)!;
     expect(e.code).toBe('pair-starting');
