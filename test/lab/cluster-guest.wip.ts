@@ -19,8 +19,8 @@ import { parseCrmMon, promotedNode, runningOn } from '../../src-main/cluster/crm
 import { lastResync } from '../../src-main/mirror/kernel-log.js';
 import { labEnv } from '../helpers/lab-env.js';
 import { cli, root } from '../helpers/processes.js';
-import { labCli } from '../faults/cli-json.js';
-import { mustOnHost, onHost, stopKernels, type LabHost, type Up } from '../faults/kernel-lab.js';
+import { labCli } from '../helpers/lab-cli.js';
+import { mustOnHost, onHost, stopKernels, type LabHost, type Up } from '../helpers/kernel-lab.js';
 
 const PREFIX = 'pc';
 /**

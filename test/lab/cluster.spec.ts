@@ -10,7 +10,7 @@ import type { ClusterStatusDTO, LabStatus, MirrorStatusDTO, PlanDTO } from '../.
 import { parseCrmMon, promotedNode } from '../../src-main/cluster/crm-mon.js';
 import { labEnv } from '../helpers/lab-env.js';
 import { cli } from '../helpers/processes.js';
-import { mustOnHost, onHost, stopKernels, type LabHost, type Up } from '../faults/kernel-lab.js';
+import { mustOnHost, onHost, stopKernels, type LabHost, type Up } from '../helpers/kernel-lab.js';
 
 const PREFIX = 'pc';
 const { env, home } = labEnv(PREFIX, '198.18.71');
