@@ -5,6 +5,8 @@
  * directly in the foreground under setsid, as docs/field-notes/pacemaker.md describes.
  */
 
+import { assertResourceId } from './names.js';
+
 export const COROSYNC_CONF = '/etc/corosync/corosync.conf';
 export const AUTHKEY = '/etc/corosync/authkey';
 export const CRM_FILE = '/etc/lockstep/cluster.crm';
@@ -105,11 +107,23 @@ export const removeFiles = (guestRun: 'keep' | 'remove'): string[] =>
   );
 
 /** Pacemaker leaves every resource where it is (cluster remove --keep-guest, and before the app's ids are deleted). */
-export const maintenanceOn = (): string[] => ['crm', 'configure', 'property', 'maintenance-mode=true'];
+export const maintenanceOn = (): string[] => sh('crm_attribute --type crm_config --name maintenance-mode --update true');
 
-/** Deletes ids from the CIB without stopping them first (the cluster is in maintenance mode); missing ids are not an error. */
+/**
+ * Deletes ids from the CIB without stopping them first (the cluster is in maintenance mode); ids
+ * already gone are not an error, a refused change is. One cibadmin call for all of them, matching
+ * only top-level resources and constraints (a clone's primitive goes with its clone; the status
+ * section is not touched). crmsh, one call per id, overran the 60 s command timeout for five ids
+ * on a loaded kernel-lab host (2026-12-07: `cluster remove` failed with remote-timeout).
+ * The ids are validated resource ids (names.ts), so they sit in the XPath quoted as they are.
+ */
 export const crmDeleteOnly = (ids: readonly string[]): string[] =>
-  sh('for id in "$@"; do crm configure delete --force "$id" >/dev/null 2>&1; done; true', ...ids);
+  sh(
+    'x=; for id in "$@"; do x="${x:+$x or }@id=\'$id\'"; done; [ -n "$x" ] || exit 0; ' +
+      // 105: none of them is there (a second run); anything else is Pacemaker refusing the change
+      'cibadmin --force --delete-all --xpath "/cib/configuration/*[self::resources or self::constraints]/*[$x]"; rc=$?; [ $rc = 0 ] || [ $rc = 105 ]',
+    ...ids.map((id) => assertResourceId(id)),
+  );
 
 /** Asks Pacemaker to stop resources (target-role Stopped); deleting them is a separate step once they stopped. */
 export const crmStop = (ids: readonly string[]): string[] =>

@@ -64,7 +64,7 @@ function unmanageStep(svc: RemoveContext): Step<ClusterRemoveParams> {
       }
       // DRBD (and a kept guest) stay where they run: nothing is managed any more, then the ids go
       await pair.check(s, cmd.maintenanceOn(), { step: 'cluster-unmanage' });
-      await pair.exec(s, cmd.crmDeleteOnly([...c.constraintIds, ...c.resourceIds]));
+      await pair.check(s, cmd.crmDeleteOnly([...c.constraintIds, ...c.resourceIds]), { step: 'cluster-unmanage' });
       ctx.log(
         `${pair.name(s)}: deleted ${[...c.resourceIds, ...c.constraintIds].join(', ')} (DRBD${ctx.params.keepGuest && vm.length ? ' and the guest' : ''} left running)`,
       );

@@ -78,7 +78,8 @@ export async function mirrorTierBench({ root, cliBin, report, kind }) {
     if (!resync) throw new Error('the returned host did not resync');
     rep('mirror_tier_rejoin_seconds', (performance.now() - t0) / 1000);
     rep('mirror_tier_resync_bytes', resync.resyncKiB * 1024);
-    rep('mirror_tier_device_bytes', Number((await onHost(root, lab, host(on), 'blockdev --getsize64 /dev/drbd0')).trim()));
+    // from sysfs (512-byte sectors): a Secondary's /dev/drbd0 cannot be opened (blockdev: Wrong medium type)
+    rep('mirror_tier_device_bytes', Number((await onHost(root, lab, host(on), 'cat /sys/block/drbd0/size')).trim()) * 512);
     cli(['cluster', 'remove', '--confirm', 'lockstep']);
   } finally {
     cli(['lab', 'down']);

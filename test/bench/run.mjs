@@ -301,7 +301,11 @@ if (want('mirror')) for (const k of kinds) await mirrorBench(k);
 // the guest's disk under the pair: DRBD's seed and incremental re-protect (≥ 1 GiB), beside a full copy
 if (want('pairdisk')) for (const k of kinds) await pairDiskBench({ root, cliBin, report, kind: k });
 // the Mirror tier: Pacemaker restarts the demo guest (VM killed, host powered off), DRBD resyncs the returned host
-if (want('mirrortier')) for (const k of kinds) await mirrorTierBench({ root, cliBin, report, kind: k });
+// (user-mode Linux hosts only: on QEMU kernel hosts the guest is TCG inside TCG and does not answer within minutes, see test/lab/cluster.spec.ts)
+if (want('mirrortier')) {
+  if (!kinds.includes('uml')) console.log('(mirror tier figures skipped: they need user-mode Linux kernel hosts, which cannot run here)');
+  for (const k of kinds.filter((x) => x === 'uml')) await mirrorTierBench({ root, cliBin, report, kind: k });
+}
 // only the full-copy half (namespace hosts): `node test/bench/run.mjs fullcopy`
 if (want('fullcopy')) await fullCopyBench({ cliBin, report });
 if (want('lockstep')) await lockstepBench({ cliBin, report, drills: Number(process.env.BENCH_DRILLS ?? 5) });

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { expect } from 'vitest';
 import type { DrillReport } from '../../src-main/contract/index.js';
 import { labEnv } from '../helpers/lab-env.js';
-import { labCli } from './cli-json.js';
+import { labCli } from '../helpers/lab-cli.js';
 import { diskCount, qemuPids } from '../helpers/guest-disk.js';
 import { expectNoLeftovers, journal } from './invariants.js';
 import type { Up } from './ns-lab.js';

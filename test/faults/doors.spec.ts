@@ -15,7 +15,7 @@ import type { LabStatus } from '../../src-main/contract/index.js';
 import { runCli } from '../../src-main/transports/cli/run-cli.js';
 import { netnsList } from '../../src-main/virtual-lab/observe.js';
 import { cliBin, startServer, stop } from '../helpers/processes.js';
-import type { Res } from './cli-json.js';
+import type { Res } from '../helpers/lab-cli.js';
 import { expectNoLeftovers, labProcesses, storeSnapshot, type StoreSnapshot } from './invariants.js';
 import { NS_PREFIX, nsLab, type Up } from './ns-lab.js';
 

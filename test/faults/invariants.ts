@@ -11,7 +11,7 @@ import { expect } from 'vitest';
 import type { MirrorStatusDTO, PlanDTO } from '../../src-main/contract/index.js';
 import { isOwnerAlive } from '../../src-main/tasks/owner.js';
 import { leftovers } from '../../src-main/virtual-lab/observe.js';
-import type { labCli } from './cli-json.js';
+import type { labCli } from '../helpers/lab-cli.js';
 
 type Row = Record<string, unknown>;
 export interface StoreSnapshot {

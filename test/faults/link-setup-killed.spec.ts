@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LinkStatus } from '../../src-main/contract/index.js';
-import { killNow, waitWhileRunning } from './cli-json.js';
+import { killNow, waitWhileRunning } from '../helpers/lab-cli.js';
 import { currentStep, expectNoHalfDonePlans, expectNoLeftovers, journal, labProcesses } from './invariants.js';
 import { inet, linkShape, mtuOf, NS_PREFIX, nsLab, operstate, persistedFiles, type LinkUp, type Up } from './ns-lab.js';
 

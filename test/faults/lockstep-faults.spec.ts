@@ -12,7 +12,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PairStatus } from '../../src-main/contract/index.js';
-import { killNow, waitWhileRunning } from './cli-json.js';
+import { killNow, waitWhileRunning } from '../helpers/lab-cli.js';
 import { coloLab } from './colo-lab.js';
 import { diskCount } from '../helpers/guest-disk.js';
 import { currentStep, expectNoHalfDonePlans, journal } from './invariants.js';

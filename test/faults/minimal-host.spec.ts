@@ -14,7 +14,7 @@ import { HOST_PROGRAMS } from '../../src-main/hosts/inventory.js';
 import { runCli } from '../../src-main/transports/cli/run-cli.js';
 import { labEnv } from '../helpers/lab-env.js';
 import { cliBin } from '../helpers/processes.js';
-import { labCli, type Res } from './cli-json.js';
+import { labCli, type Res } from '../helpers/lab-cli.js';
 import { minimalPair, MU_NET, MU_PREFIX, type MinimalHost } from './minimal-host.js';
 
 const { env, home } = labEnv(MU_PREFIX, MU_NET);

@@ -16,9 +16,9 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabStatus, LinkStatus, MirrorStatusDTO } from '../../src-main/contract/index.js';
 import { labEnv } from '../helpers/lab-env.js';
-import { killNow, labCli, waitFor, waitWhileRunning } from './cli-json.js';
+import { killNow, labCli, waitFor, waitWhileRunning } from '../helpers/lab-cli.js';
 import { currentStep, expectMirrorIdentical, expectNoHalfDonePlans, expectNoLeftovers, journal } from './invariants.js';
-import { alive, dataDisk, fixtureArgv, mustOnHost, onHost, sha, stopKernels, syncPercent, type LabHost, type Up } from './kernel-lab.js';
+import { alive, dataDisk, fixtureArgv, mustOnHost, onHost, sha, stopKernels, syncPercent, type LabHost, type Up } from '../helpers/kernel-lab.js';
 
 const PREFIX = 'lfk';
 const { env, home } = labEnv(PREFIX, '198.18.83');

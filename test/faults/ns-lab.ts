@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import type { LabStatus, LinkStatus } from '../../src-main/contract/index.js';
 import { labEnv } from '../helpers/lab-env.js';
-import { labCli } from './cli-json.js';
+import { labCli } from '../helpers/lab-cli.js';
 
 export type Up = Extract<LabStatus, { state: 'up' }>;
 export type LabHost = Up['hosts'][number];

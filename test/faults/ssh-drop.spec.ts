@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LinkStatus } from '../../src-main/contract/index.js';
-import { waitFor, waitWhileRunning, type Res } from './cli-json.js';
+import { waitFor, waitWhileRunning, type Res } from '../helpers/lab-cli.js';
 import { currentStep, expectNoHalfDonePlans, expectNoLeftovers, journal, labProcesses } from './invariants.js';
 import { inet, mtuOf, NS_PREFIX, nsLab, operstate, persistedFiles, type LabHost, type LinkUp, type Up } from './ns-lab.js';
 

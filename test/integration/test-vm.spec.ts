@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabStatus, VmInspection } from '../../src-main/contract/index.js';
 import { SshSession } from '../../src-main/hosts/ssh-session.js';
 import { labEnv } from '../helpers/lab-env.js';
-import { labCli, waitFor } from '../faults/cli-json.js';
+import { labCli, waitFor } from '../helpers/lab-cli.js';
 import { buildTestVm, runFiles, TEST_VM_PORT, testVmQemuArgs, type TestVmBuild } from '../helpers/test-vm/test-vm.js';
 
 const { env, home } = labEnv('tv', '198.18.97');

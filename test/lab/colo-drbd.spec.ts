@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabStatus, MirrorStatusDTO, PairStatus } from '../../src-main/contract/index.js';
 import { coloDrbdLab, coloInKernelHosts, inLockstep } from '../helpers/colo-drbd-lab.js';
-import { onHost, type Up } from '../faults/kernel-lab.js';
+import { onHost, type Up } from '../helpers/kernel-lab.js';
 
 const COLO_IN_KERNEL_HOSTS = coloInKernelHosts('colo-drbd');
 const t = coloDrbdLab('ud', '198.18.76');

@@ -4,65 +4,25 @@
  * One story, in order: link (decoy ignored) → mirror with progress → data → primary killed →
  * survivor promoted → old primary back, incremental resync → forced split brain → resolve → verify.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EventRecord, LabStatus, LinkStatus, MirrorStatusDTO, PlanDTO } from '../../src-main/contract/index.js';
-import { SshSession } from '../../src-main/hosts/ssh-session.js';
+import type { EventRecord, LinkStatus, MirrorStatusDTO, PlanDTO } from '../../src-main/contract/index.js';
 import { labEnv } from '../helpers/lab-env.js';
 import { cli } from '../helpers/processes.js';
-import { dataDisk, fixtureArgv, stopKernels } from '../faults/kernel-lab.js';
+import { labCli, waitFor } from '../helpers/lab-cli.js';
+import { alive, dataDisk, fixtureArgv, mustOnHost, onHost, sha as shaOn, stopKernels, type LabHost, type Up } from '../helpers/kernel-lab.js';
 
 const PREFIX = 'lm';
 const { env, home } = labEnv(PREFIX, '198.18.98');
-type Up = Extract<LabStatus, { state: 'up' }>;
-type LabHost = Up['hosts'][number];
-type Res<T> = { ok: boolean; value: T; error?: { code: string; message: string; fix?: string } };
+const { json, ok } = labCli(env);
 let lab: Up;
 let A: LabHost;
 let B: LabHost;
 const MiB = 1024 * 1024;
 
-const json = <T>(args: string[]): Res<T> => {
-  const r = cli([...args, '--json'], env);
-  try {
-    return JSON.parse(r.stdout) as Res<T>;
-  } catch {
-    throw new Error(`lockstep ${args.join(' ')}: no JSON (exit ${r.code}): ${r.stderr.slice(0, 500)}`);
-  }
-};
-const ok = <T>(args: string[]): T => {
-  const r = json<T>(args);
-  if (!r.ok) throw new Error(`lockstep ${args.join(' ')} failed: ${JSON.stringify(r.error)}`);
-  return r.value;
-};
-
-/**
- * One SSH session per command: no connection stays open across a host's death (a reset on a
- * stale connection after the host comes back would surface as an unhandled error).
- */
-async function run(h: LabHost, argv: string[]): Promise<string> {
-  const s = await SshSession.connect({ address: h.address, port: h.port, user: 'root', keyFile: lab.keyFile, fingerprint: h.fingerprint });
-  try {
-    return await s.check(argv, { timeoutMs: 120_000 });
-  } finally {
-    s.dispose();
-  }
-}
-async function exitCode(h: LabHost, argv: string[]): Promise<number> {
-  const s = await SshSession.connect({ address: h.address, port: h.port, user: 'root', keyFile: lab.keyFile, fingerprint: h.fingerprint });
-  try {
-    return (await s.exec(argv)).code;
-  } finally {
-    s.dispose();
-  }
-}
-
-/** sha256 of the first `bytes` of a block device, read past the page cache. */
-async function sha(h: LabHost, dev: string, bytes: number): Promise<string> {
-  const out = await run(h, ['sh', '-c', 'dd if="$1" bs=1M count="$2" iflag=direct,count_bytes status=none | sha256sum', 'sh', dev, String(bytes)]);
-  return out.trim().split(/\s+/)[0]!;
-}
+/** One SSH session per command (the shared helpers): no connection outlives a host that is killed. */
+const run = (h: LabHost, argv: string[]) => mustOnHost(lab, h, argv);
+const exitCode = async (h: LabHost, argv: string[]) => (await onHost(lab, h, argv)).code;
+const sha = (h: LabHost, dev: string, bytes: number) => shaOn(lab, h, dev, bytes);
 
 /** Writes a repeated text pattern (`sizeMiB` MiB at `seekMiB`) to /dev/drbd0 on a primary. */
 async function writePattern(h: LabHost, text: string, seekMiB: number, sizeMiB: number): Promise<void> {
@@ -87,18 +47,6 @@ async function checksums(primary: LabHost, secondary: LabHost): Promise<[string,
 
 const steps = (kind: string) => ok<PlanDTO[]>(['tasks', 'list']).find((p) => p.kind === kind)!.steps;
 const events = (query: string) => ok<EventRecord[]>(['events', 'list', '--query', query, '--limit', '1000']);
-
-async function waitFor<T>(f: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
-
-const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/\) [ZX] /.test(spawnSync('cat', [`/proc/${pid}/stat`], { encoding: 'utf8' }).stdout);
 
 /** Boots a killed kernel host again: `lab up --kernel` restarts only the dead host, with the same identity (NICs, MACs, keys, data disk). */
 function rebootLabHost(h: LabHost): void {
@@ -242,7 +190,7 @@ describe('replication link and DRBD mirror on kernel hosts', () => {
   it('kills the primary host; the survivor is promoted and takes writes', async () => {
     const pid = A.pids[0]!;
     process.kill(-pid, 'SIGKILL'); // the kernel's whole process group: a pulled plug
-    await waitFor(() => (alive(pid) ? undefined : true), 15_000, 'hostA to die');
+    await waitFor(() => (alive(pid) ? undefined : true), 15_000, 'hostA to die', 300);
     const down = ok<MirrorStatusDTO>(['mirror', 'status']);
     expect(down).toMatchObject({ a: { role: 'unreachable' }, b: { role: 'Secondary', diskState: 'UpToDate' } });
     const t0 = Date.now();
@@ -289,6 +237,7 @@ describe('replication link and DRBD mirror on kernel hosts', () => {
       },
       30_000,
       'split brain to be detected',
+      300,
     );
     expect(sb.splitBrain).toBeDefined();
     expect(sb).toMatchObject({ a: { role: 'Primary' }, b: { role: 'Primary' } });

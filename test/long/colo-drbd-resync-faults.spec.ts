@@ -8,8 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientProbeResult, PairStatus } from '../../src-main/contract/index.js';
 import { WRITE_MIB, coloDrbdLab, coloInKernelHosts, inLockstep } from '../helpers/colo-drbd-lab.js';
-import { killNow, waitWhileRunning } from '../faults/cli-json.js';
-import { syncPercent, type Up } from '../faults/kernel-lab.js';
+import { killNow, waitWhileRunning } from '../helpers/lab-cli.js';
+import { syncPercent, type Up } from '../helpers/kernel-lab.js';
 
 const COLO_IN_KERNEL_HOSTS = coloInKernelHosts('colo-drbd resync faults');
 const t = coloDrbdLab('uf', '198.18.77');

@@ -41,7 +41,7 @@ class FakeHost {
     if (same(a, cmd.crmMon())) return ok(mon(this.guestRunning ? this.name : null));
     if (same(a, cmd.crmStop(['p_vm_demo']))) return (this.ran.push('stop-guest'), (this.guestRunning = false), ok());
     if (same(a, cmd.maintenanceOn())) return (this.ran.push('maintenance'), (this.maintenance = true), ok());
-    if (a[2]?.includes('crm configure delete')) return (this.ran.push(`delete ${a.slice(4).join(' ')}`), ok());
+    if (a[2]?.includes('cibadmin --force --delete-all')) return (this.ran.push(`delete ${a.slice(4).join(' ')}`), ok());
     if (same(a, cmd.stopDaemons('direct'))) return (this.daemons.clear(), this.ran.push('stop-daemons'), ok());
     if (same(a, cmd.removeFiles('keep')) || same(a, cmd.removeFiles('remove'))) return (this.files.clear(), this.ran.push(`remove-files ${a[7]}`), ok());
     if (a[0] === 'sh' && a[2]?.startsWith('cat -- "$1"')) {

@@ -1,6 +1,6 @@
-/** The CLI as the fault scenarios drive it: `--json` results, and a child that can be SIGKILLed mid-command. */
+/** The CLI as the lab and fault scenarios drive it: `--json` results, and a child that can be SIGKILLed mid-command. */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cliBin } from '../helpers/processes.js';
+import { cliBin } from './processes.js';
 
 export type Res<T> = { ok: boolean; value: T; error?: { code: string; message: string; fix?: string; cause?: string; step?: string; host?: string } };
 

@@ -1,10 +1,10 @@
-/** The kernel lab (user-mode Linux or QEMU hosts, real DRBD) as the mirror fault scenarios drive it. */
+/** The kernel lab (user-mode Linux or QEMU hosts, real DRBD) as the lab and fault scenarios drive it. */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LabStatus } from '../../src-main/contract/index.js';
 import { SshSession } from '../../src-main/hosts/ssh-session.js';
-import { root } from '../helpers/processes.js';
+import { root } from './processes.js';
 
 export type Up = Extract<LabStatus, { state: 'up' }>;
 export type LabHost = Up['hosts'][number];
