@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabStatus, PairStatus } from '../../src-main/contract/index.js';
 import { SshSession } from '../../src-main/hosts/ssh-session.js';
 import { labEnv } from '../helpers/lab-env.js';
-import { labCli, waitFor } from '../faults/cli-json.js';
+import { labCli, waitFor } from '../helpers/lab-cli.js';
 import { buildTestVm, TEST_VM_PORT, type TestVmBuild } from '../helpers/test-vm/test-vm.js';
 
 const NET = '198.18.74';
