@@ -179,7 +179,13 @@ lsa_decision lsa_decide(const lsa_dconf *cf, const lsa_state *s, const lsa_input
       return d;
     }
     const uint32_t wa = in->witness_peer_age;
-    if (wa == LSA_AGE_NEVER || wa >= to) {
+    /* the witness last heard the primary no later than we did (its pings to the witness can
+     * trail its heartbeats to us by a few ms, so an age just under timeout_ms is not a sign of
+     * life): it is gone for the witness too. A primary cut off from us only still pings the
+     * witness every interval, so its age there stays far below timeout_ms / 2. */
+    const int gone_for_witness =
+        wa != LSA_AGE_NEVER && wa >= to / 2 && in->witness_ok_at - (int64_t)wa <= last + to / 2;
+    if (wa == LSA_AGE_NEVER || wa >= to || gone_for_witness) {
       act(&d, LSA_A_FAILOVER, now);
       if (wa == LSA_AGE_NEVER)
         snprintf(d.next.reason, sizeof d.next.reason,

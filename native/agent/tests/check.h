@@ -45,6 +45,7 @@ void test_decide_failover(void);
 void test_decide_degraded(void);
 void test_decide_isolated(void);
 void test_decide_partition(void);
+void test_decide_witness_lag(void);
 void test_decide_pure(void);
 void test_decide_held(void);
 

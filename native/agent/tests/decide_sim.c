@@ -15,6 +15,7 @@ void sim_init(sim *s, enum lsa_role role) {
   s->in.witness_peer_age = LSA_AGE_NEVER;
   s->peer_alive = s->xo_link = s->pub_link = s->witness_link = s->peer_to_witness = 1;
   s->w_peer_last = -1;
+  s->w_peer_due = -1;
   s->pong_due = -1;
   s->child_done_at = -1;
 }
@@ -29,7 +30,7 @@ void sim_step(sim *s) {
       if (s->pub_link) s->in.heard[LSA_PUB] = s->now;
       if (s->xo_link || s->pub_link) s->in.peer_solo = s->peer_solo;
     }
-    if (s->peer_alive && s->peer_to_witness) s->w_peer_last = s->now;
+    if (s->peer_alive && s->peer_to_witness) s->w_peer_due = s->now + s->peer_witness_lag;
   }
   if (s->now % 20 == 10 && s->witness_link) {
     if (s->drop_pongs > 0) s->drop_pongs--;
@@ -44,6 +45,8 @@ void sim_step(sim *s) {
     }
     s->pong_due = -1;
   }
+  /* the peer's (late) ping reaches the witness: after any pong of this same ms, which it sent a ms ago */
+  if (s->w_peer_due == s->now) s->w_peer_last = s->now;
   if (s->child_done_at == s->now) {
     s->in.child_done = 1;
     s->in.child_rc = s->child_rc_next;

@@ -15,6 +15,8 @@ typedef struct {
   int peer_alive, xo_link, pub_link, witness_link, peer_to_witness, peer_solo;
   int drop_hb;     /* drop this many upcoming heartbeat rounds on both paths */
   int drop_pongs;  /* drop this many upcoming pongs */
+  int peer_witness_lag; /* the peer's pings reach the witness this many ms after its heartbeats reach us */
+  int64_t w_peer_due;
   int64_t w_peer_last, pong_due, pong_sent;
   int child_rc_next; /* rc the action's command will exit with (after 5 ms) */
   int64_t child_done_at;

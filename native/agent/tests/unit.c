@@ -19,6 +19,7 @@ int main(void) {
       {"decide: degraded", test_decide_degraded},
       {"decide: isolated", test_decide_isolated},
       {"decide: partition", test_decide_partition},
+      {"decide: a late last ping to the witness is no sign of life", test_decide_witness_lag},
       {"decide: pure", test_decide_pure},
       {"decide: held", test_decide_held}};
   for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
