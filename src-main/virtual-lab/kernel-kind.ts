@@ -63,7 +63,7 @@ export function machineKernelFacts(nativeDir: string): KernelKindFacts {
     forced: process.env.LOCKSTEP_LAB_KERNEL,
     umlInstalled: false,
     umlProbe: async () => {
-      const r = await runLocal(['bash', join(nativeDir, 'lab/uml/can-run.sh')], { timeoutMs: 40_000 });
+      const r = await runLocal(['bash', join(nativeDir, 'lab/uml/can-run.sh')], { timeoutMs: 60_000 });
       const line = r.stdout.trim().split('\n').pop() ?? '';
       return line === 'ok' ? 'ok' : line.replace(/^no:\s*/, '') || `its boot test failed (exit ${r.code})`;
     },

@@ -2,7 +2,7 @@
 # Can user-mode Linux run on this machine? Boots linux.uml with a two-line init that prints a
 # marker and powers off. Some machines cannot run Debian 12's UML at all (CPUs with AMX state:
 # "ptrace set fp regs failed" and a panic at PID 1), which a CPU-flag guess would only guess.
-# Prints "ok" (exit 0), or "no: REASON" (exit 1). Takes about a second.
+# Prints "ok" (exit 0), or "no: REASON" (exit 1). Takes about a second (longer on a loaded machine).
 set -uo pipefail
 UML_BIN=${LAB_UML_BIN:-linux.uml}
 command -v "$UML_BIN" >/dev/null || { echo "no: $UML_BIN is not installed (apt-get install -y user-mode-linux)"; exit 1; }
@@ -18,10 +18,12 @@ INIT
 chmod 0755 "$d/init"
 # the kernel's power off ends in SIGABRT, which bash would report on stderr
 exec 2>/dev/null
-(TMPDIR=/dev/shm timeout -s KILL 20 "$UML_BIN" "umid=probe$$" "uml_dir=$d" mem=48M root=/dev/root rootfstype=hostfs \
+(TMPDIR=/dev/shm timeout -s KILL 45 "$UML_BIN" "umid=probe$$" "uml_dir=$d" mem=48M root=/dev/root rootfstype=hostfs \
   rootflags=/ ro "init=$d/init" con0=null,fd:1 con=null ssl=null </dev/null >"$d/log" 2>&1) &
 pid=$!
-for _ in $(seq 1 200); do
+# a machine where UML cannot run fails at once (panic at PID 1: the loop ends when the process does);
+# a loaded machine only boots slowly: wait for it (up to 40 s) rather than call it unable
+for _ in $(seq 1 800); do
   grep -q lockstep-uml-probe-ok "$d/log" && break
   kill -0 "$pid" 2>/dev/null || break
   sleep 0.05
