@@ -3,6 +3,8 @@ export interface ConfirmRequest {
   title: string;
   /** what the action destroys, named (hosts, VMs, devices) */
   destroys: string[];
+  /** what the action leaves as it is (said beside what it destroys, so the user knows what stays) */
+  keeps?: string[];
   /** the button that acts, e.g. "Remove the lab" */
   confirmLabel: string;
   /** set when the action would break protection now: the dialog offers the safe order instead of acting */

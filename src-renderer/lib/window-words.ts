@@ -14,6 +14,8 @@ const ACTIONS: Record<string, string> = {
   'link.remove': 'Remove the link',
   'mirror.setup': 'Set up the mirror',
   'mirror.skip': 'Continue without DRBD',
+  'cluster.setup': 'Set up the cluster',
+  'cluster.remove': 'Remove the cluster…',
   'lockstep.protect': 'Protect the guest',
   'lockstep.reprotect': 'Re-protect',
   'lockstep.stop': 'Stop the guest',
