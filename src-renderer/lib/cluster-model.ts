@@ -63,7 +63,12 @@ function clonesOf(resources: ClusterResourceDTO[]): Map<string, ClusterResourceD
 
 function quorumOf(s: RunningCluster, online: string[], offline: string[]): ClusterModel['quorum'] {
   const m = s.mon;
-  if (!m.dc) return { quorate: false, tone: 'warn', text: 'No quorum yet: no Designated Controller is elected (the cluster is starting or its nodes cannot see each other).' };
+  if (!m.dc)
+    return {
+      quorate: false,
+      tone: 'warn',
+      text: 'No quorum yet: no Designated Controller is elected (the cluster is starting or its nodes cannot see each other).',
+    };
   if (!m.quorate)
     return {
       quorate: false,
@@ -142,7 +147,12 @@ export function clusterModel(s: RunningCluster): ClusterModel {
   ].join(' · ');
   let headline: ClusterModel['headline'];
   if (!quorum.quorate) headline = { tone: quorum.tone, text: `Cluster ${s.clusterName}: no quorum`, detail };
-  else if (offline.length) headline = { tone: 'warn', text: `${offline.join(' and ')} ${offline.length > 1 ? 'are' : 'is'} offline: ${online.join(' and ')} carries the cluster`, detail };
+  else if (offline.length)
+    headline = {
+      tone: 'warn',
+      text: `${offline.join(' and ')} ${offline.length > 1 ? 'are' : 'is'} offline: ${online.join(' and ')} carries the cluster`,
+      detail,
+    };
   else if (failures.length)
     headline = { tone: 'warn', text: `Cluster ${s.clusterName} runs, with ${failures.length} failed action${failures.length > 1 ? 's' : ''}`, detail };
   else if (cloneCards.some((c) => !c.promotedOn)) headline = { tone: 'warn', text: `Cluster ${s.clusterName} runs; DRBD is promoted nowhere`, detail };
