@@ -92,6 +92,7 @@ describe('ClusterView', () => {
     expect(q.textContent).toContain("Quorate with the witness's vote: hostb and the witness at 198.18.77.1:5403 outvote hosta.");
     expect(screen.getByTestId('cluster-witness').textContent).toContain('corosync-qnetd run by this app: running');
     expect(screen.getByTestId('cluster-headline').textContent).toContain('hosta is offline: hostb carries the cluster');
+    expect(screen.getByRole('radio', { name: 'Keep the witness at 198.18.77.1:5403' })).toBeTruthy();
   });
 
   it('the local witness not running is said, in the witness’s colour', async () => {
@@ -116,6 +117,8 @@ describe('ClusterView', () => {
     expect(screen.getByTestId('cluster-down-why').textContent).toContain('hostA does not answer SSH; hostB: crm_mon exit 102');
     expect(screen.getByTestId('cluster-down-fix').textContent).toContain('lockstep cluster setup');
     expect(screen.getByRole('button', { name: 'Start it again' })).toBeTruthy();
+    // what the cluster had is not known while it is down: "no change" does not claim there is no witness
+    expect(screen.getByRole('radio', { name: 'As configured (unchanged)' })).toBeTruthy();
     expect(screen.queryByTestId('cluster-picture')).toBeNull();
     expect(screen.queryByTestId('cluster-quorate')).toBeNull();
   });
