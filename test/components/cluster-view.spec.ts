@@ -1,7 +1,7 @@
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import { tick } from 'svelte';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { ClusterStatusDTO, MirrorStatusDTO, Result } from '../../src-main/contract/index.js';
+import type { AppEvent, ClusterStatusDTO, MirrorStatusDTO, PlanDTO, Result } from '../../src-main/contract/index.js';
 import { setDoor } from '../../src-renderer/api.js';
 import ConfirmDialog from '../../src-renderer/components/ConfirmDialog.svelte';
 import { confirmer } from '../../src-renderer/lib/confirm.svelte.js';
@@ -11,10 +11,12 @@ import ClusterView from '../../src-renderer/views/ClusterView.svelte';
 import { confirmNeeded, monXml, running } from './cluster-fixtures.js';
 
 type Call = { name: string; input: Record<string, unknown> };
+const listeners = new Set<(e: AppEvent) => void>();
 
 /** A door that answers `cluster.status` with what the test holds now, `cluster.remove` with `onRemove`, and records every call. */
 function fakeDoor(o: { status: () => ClusterStatusDTO; mirror?: MirrorStatusDTO; onRemove?: (input: Record<string, unknown>) => Result<ClusterStatusDTO> }) {
   const calls: Call[] = [];
+  listeners.clear();
   setDoor({
     kind: 'web',
     invoke: async (name, input) => {
@@ -24,7 +26,10 @@ function fakeDoor(o: { status: () => ClusterStatusDTO; mirror?: MirrorStatusDTO;
       if (name === 'cluster.remove' && o.onRemove) return o.onRemove(input as Record<string, unknown>);
       return { ok: false, error: { code: 'x', message: 'not here' } };
     },
-    onEvent: () => () => {},
+    onEvent: (l) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
   });
   return calls;
 }
@@ -198,5 +203,26 @@ describe('ClusterView', () => {
     const reads = calls.filter((c) => c.name === 'cluster.status').length;
     await new Promise((r) => setTimeout(r, 120));
     expect(calls.filter((c) => c.name === 'cluster.status').length).toBe(reads);
+  });
+
+  it('reads again at once when a cluster plan ends (not on other plans), between polls', async () => {
+    let xml = monXml('healthy');
+    const calls = fakeDoor({ status: () => running(xml, { guest: false }) });
+    render(ClusterView, { pollMs: 60_000 });
+    await waitFor(() => expect(node('hosta').dataset.online).toBe('true'));
+    const reads = () => calls.filter((c) => c.name === 'cluster.status').length;
+    const before = reads();
+    const plan = (kind: string, state: PlanDTO['state']): AppEvent => ({
+      type: 'task-updated',
+      plan: { id: 'p1', kind, title: kind, state, createdAt: 1, updatedAt: 2, steps: [] },
+    });
+    xml = monXml('peer-off');
+    listeners.forEach((l) => l(plan('mirror.setup', 'done')));
+    listeners.forEach((l) => l(plan('cluster.setup', 'running')));
+    await tick();
+    expect(reads()).toBe(before);
+    listeners.forEach((l) => l(plan('cluster.setup', 'done')));
+    await waitFor(() => expect(node('hosta').dataset.online).toBe('false'));
+    expect(reads()).toBe(before + 1);
   });
 });
