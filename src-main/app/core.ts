@@ -108,6 +108,8 @@ export class Core {
       },
       // the guest it runs: the demo guest's files and command line, its disk seeded once (shared with the pair's disk layer)
       guests: tierGuest({ hosts: this.hosts, lab: this.lab, guestDir: join(distDir(), 'guest'), disks: pairDisk(this.mirror) }),
+      lab: this.lab,
+      home: this.home,
     });
     this.lockstep = new LockstepService({
       store: this.store,

@@ -28,6 +28,7 @@ export function makeHandlers(core: Core): Handlers {
     'lab.up': async (i) => core.lab.up(i),
     'lab.status': async () => core.lab.status(),
     'lab.power': async (i) => (i.state === 'off' ? core.lab.powerOff(i.host) : core.lab.powerOn(i.host)),
+    'lab.split': async (i) => core.lab.split(i.state === 'on'),
     'lab.down': async () => core.lab.down(),
     'lab.client': async (i) => runClientProbe(core.lab, i),
     'hosts.discover': async (i) => core.hosts.discover({ cidr: i.cidr, ports: i.ports.split(',').map(Number) }),

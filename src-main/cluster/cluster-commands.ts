@@ -5,6 +5,7 @@
  * directly in the foreground under setsid, as docs/field-notes/pacemaker.md describes.
  */
 
+import { HEURISTICS_PATH } from './corosync-conf.js';
 import { assertResourceId } from './names.js';
 
 export const COROSYNC_CONF = '/etc/corosync/corosync.conf';
@@ -14,12 +15,13 @@ export const CRM_FILE = '/etc/lockstep/cluster.crm';
 /** `sh -c SCRIPT sh ARGS…`: the script is constant, its arguments are $1…. */
 const sh = (script: string, ...args: string[]): string[] => ['sh', '-c', script, 'sh', ...args];
 
-/** What a node needs; prints the missing ones, exit 0 when complete. */
-export const checkPackages = (): string[] =>
+/** What a node needs (corosync-qdevice too with a witness: $1 = yes); prints the missing ones, exit 0 when complete. */
+export const checkPackages = (witness = false): string[] =>
   sh(
-    'm=""; for p in corosync pacemakerd crm crm_mon cibadmin corosync-cfgtool; do command -v "$p" >/dev/null 2>&1 || m="$m $p"; done; ' +
+    'q=; [ "$1" = yes ] && q=corosync-qdevice; m=""; for p in corosync pacemakerd crm crm_mon cibadmin corosync-cfgtool corosync-quorumtool $q; do command -v "$p" >/dev/null 2>&1 || m="$m $p"; done; ' +
       '[ -x /usr/lib/ocf/resource.d/linbit/drbd ] || m="$m ocf:linbit:drbd"; [ -x /usr/lib/drbd/crm-fence-peer.sh ] || m="$m crm-fence-peer.sh"; ' +
       'echo "$m"; [ -z "$m" ]',
+    witness ? 'yes' : 'no',
   );
 
 /** systemd (a real host) or not (lab hosts boot a small init). */
@@ -52,26 +54,51 @@ export const writeBase64Atomic = (path: string): string[] =>
 export const readBase64 = (path: string): string[] => sh('base64 -w0 "$1"', path);
 
 /** Which daemons run: one word per running daemon. */
-export const daemonsRunning = (): string[] => sh('for p in corosync pacemakerd pacemaker-controld; do pidof "$p" >/dev/null 2>&1 && echo "$p"; done; true');
-
-/** Starts corosync, then pacemakerd (each only if not running). $1 = systemd | direct. */
-export const startDaemons = (starter: 'systemd' | 'direct'): string[] =>
-  sh(
-    'set -e; if [ "$1" = systemd ]; then systemctl start corosync; systemctl start pacemaker; exit 0; fi; ' +
-      'if ! pidof corosync >/dev/null; then setsid corosync -f </dev/null >>/var/log/corosync/foreground.log 2>&1 & ' +
-      'for i in $(seq 1 100); do corosync-cfgtool -s >/dev/null 2>&1 && break; sleep 0.1; done; fi; ' +
-      'if ! pidof pacemakerd >/dev/null; then setsid pacemakerd -f </dev/null >>/var/log/pacemaker/foreground.log 2>&1 & fi; true',
-    starter,
-  );
+export const daemonsRunning = (): string[] =>
+  sh('for p in corosync corosync-qdevice pacemakerd pacemaker-controld; do pidof "$p" >/dev/null 2>&1 && echo "$p"; done; true');
 
 /**
- * Stops pacemakerd (it stops the resources it runs on this node first), then corosync; waits up to
- * 60 s for each, then KILL. $1 = systemd | direct.
+ * qdevice's heuristics check, run by corosync-qdevice at every membership change: exit 0 where a
+ * DRBD resource is Primary on this host (a resource's own line starts in column 0; its peers'
+ * lines are indented). Of two halves that cannot see each other but both reach the witness, the
+ * one that passes keeps quorum: the VM stays where it runs.
+ */
+export const HEURISTICS_SCRIPT = [
+  '#!/bin/sh',
+  '# Lockstep Lab: corosync-qdevice heuristics. Generated; edits are overwritten.',
+  '# Passes (exit 0) on the host where a DRBD resource is Primary.',
+  "drbdsetup status 2>/dev/null | grep -q '^[^ ].* role:Primary'",
+  '',
+].join('\n');
+export { HEURISTICS_PATH };
+
+/**
+ * Starts corosync, then corosync-qdevice where corosync.conf names a quorum device, then pacemakerd
+ * (each only if not running). $1 = systemd | direct.
+ */
+export const startDaemons = (starter: 'systemd' | 'direct'): string[] =>
+  sh(
+    'set -e; q=no; grep -q "^ *model: net" "$2" && q=yes; ' +
+      'if [ "$1" = systemd ]; then systemctl start corosync; [ $q = no ] || systemctl start corosync-qdevice; systemctl start pacemaker; exit 0; fi; ' +
+      'if ! pidof corosync >/dev/null; then setsid corosync -f </dev/null >>/var/log/corosync/foreground.log 2>&1 & ' +
+      'for i in $(seq 1 100); do corosync-cfgtool -s >/dev/null 2>&1 && break; sleep 0.1; done; fi; ' +
+      'if [ $q = yes ] && ! pidof corosync-qdevice >/dev/null; then setsid corosync-qdevice -f </dev/null >>/var/log/corosync/qdevice.log 2>&1 & fi; ' +
+      'if ! pidof pacemakerd >/dev/null; then setsid pacemakerd -f </dev/null >>/var/log/pacemaker/foreground.log 2>&1 & fi; true',
+    starter,
+    COROSYNC_CONF,
+  );
+
+/** The quorum as votequorum counts it (`Total votes`, `Quorate`, the Qdevice flag). */
+export const quorumState = (): string[] => ['corosync-quorumtool', '-s'];
+
+/**
+ * Stops pacemakerd (it stops the resources it runs on this node first), then the quorum device,
+ * then corosync; waits up to 60 s for each, then KILL. $1 = systemd | direct.
  */
 export const stopDaemons = (starter: 'systemd' | 'direct'): string[] =>
   sh(
-    'if [ "$1" = systemd ]; then systemctl stop pacemaker; systemctl stop corosync; exit 0; fi; ' +
-      'for p in pacemakerd corosync; do pidof "$p" >/dev/null || continue; kill -TERM $(pidof "$p"); ' +
+    'if [ "$1" = systemd ]; then systemctl stop pacemaker; systemctl stop corosync-qdevice 2>/dev/null; systemctl stop corosync; exit 0; fi; ' +
+      'for p in pacemakerd corosync-qdevice corosync; do pidof "$p" >/dev/null || continue; kill -TERM $(pidof "$p"); ' +
       'for i in $(seq 1 600); do pidof "$p" >/dev/null || break; sleep 0.1; done; ' +
       'pidof "$p" >/dev/null && { echo "$p did not stop in 60 s: SIGKILL" >&2; kill -KILL $(pidof "$p"); }; done; ' +
       'for p in pacemaker-based pacemaker-fenced pacemaker-execd pacemaker-attrd pacemaker-schedulerd pacemaker-controld; do pidof "$p" >/dev/null && kill -KILL $(pidof "$p"); done; true',
@@ -97,13 +124,14 @@ export const cibIds = (): string[] => sh('cibadmin --query --scope resources; ci
  */
 export const removeFiles = (guestRun: 'keep' | 'remove'): string[] =>
   sh(
-    'rm -f "$1" "$2" "$3" /usr/lib/ocf/resource.d/lockstep/guest /var/lib/pacemaker/cib/cib* /etc/lockstep/guests/*.args; ' +
-      'rmdir /usr/lib/ocf/resource.d/lockstep /etc/lockstep/guests 2>/dev/null; [ "$4" = keep ] || rm -rf /run/lockstep-guest; ' +
+    'rm -f "$1" "$2" "$3" "$5" /usr/lib/ocf/resource.d/lockstep/guest /var/lib/pacemaker/cib/cib* /etc/lockstep/guests/*.args; ' +
+      'rmdir /usr/lib/ocf/resource.d/lockstep /etc/lockstep/guests /usr/lib/lockstep 2>/dev/null; [ "$4" = keep ] || rm -rf /run/lockstep-guest; ' +
       '[ -e "$1.lockstep-orig" ] && mv -f "$1.lockstep-orig" "$1"; true',
     COROSYNC_CONF,
     AUTHKEY,
     CRM_FILE,
     guestRun,
+    HEURISTICS_PATH,
   );
 
 /** Pacemaker leaves every resource where it is (cluster remove --keep-guest, and before the app's ids are deleted). */

@@ -62,7 +62,8 @@ export interface ClusterStored {
   crossAddresses: Record<Side, string>;
   drbdResource: string;
   tokenMs: number;
-  witness: { address: string; port: number } | null;
+  /** corosync-qnetd; `local`: run by this app (in the lab's client namespace when netns is set) */
+  witness: { address: string; port: number; local?: { netns?: string } } | null;
   /** corosync's authkey, base64: the same on every node */
   authkey: string;
   /** how each host runs its daemons: systemd units, or started by the app (no systemd: lab hosts) */

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { EventBus } from '../events/event-bus.js';
 import { LockstepError, type Level } from '../contract/index.js';
 import type { ClusterStatusDTO } from '../contract/cluster.js';
+import type { Environment } from '../hosts/environment.js';
 import type { HostsService } from '../hosts/hosts-service.js';
+import { join } from 'node:path';
 import type { Side } from '../hosts/command.js';
 import { bothSides, err, HostPair, SIDES } from '../hosts/pair-exec.js';
 import type { Store } from '../store/store.js';
@@ -15,6 +17,8 @@ import { ids } from './crm-config.js';
 import { removeKind, removeWords, type RemoveContext } from './remove-steps.js';
 import { assertNodeAddress, hasCapitals, nodeNameOf } from './names.js';
 import { crmText, setupKind } from './setup-steps.js';
+import { QNETD_PORT } from './corosync-conf.js';
+import { qnetdPid, startLocalQnetd, stopLocalQnetd } from './qnetd.js';
 
 export interface ClusterDeps {
   store: Store;
@@ -25,6 +29,10 @@ export interface ClusterDeps {
   mirror: MirrorForCluster;
   /** the guest it may run (the demo guest), through the core */
   guests: GuestForCluster;
+  /** the virtual lab (where a local witness runs in the lab's client namespace) */
+  lab: Environment;
+  /** the app's home: a local witness's pid, socket and log live in home/cluster */
+  home: string;
 }
 
 /** The Mirror tier's cluster: Pacemaker + Corosync on the mirrored pair (wires src-main/cluster/* to SSH). */
@@ -69,6 +77,24 @@ export class ClusterService implements RemoveContext {
 
   // ── commands ────────────────────────────────────────────────────────────────────────
 
+  private get qnetdDir(): string {
+    return join(this.deps.home, 'cluster');
+  }
+
+  /**
+   * `--witness local`: corosync-qnetd run by this app — in the lab's client namespace when both
+   * hosts are lab hosts, else on this machine at the address host A's SSH session came from.
+   * `--witness IP`: a qnetd the user runs elsewhere (port 5403).
+   */
+  private async witnessOf(w: string, pair: HostPair): Promise<NonNullable<ClusterStored['witness']>> {
+    if (w !== 'local') return { address: assertNodeAddress(w, 'witness address'), port: QNETD_PORT };
+    const lab = await this.deps.lab.status();
+    const inLab = lab.state === 'up' && SIDES.every((s) => lab.hosts.some((x) => x.address === pair.hosts[s].address && x.port === pair.hosts[s].port));
+    if (lab.state === 'up' && inLab) return { address: lab.clientAddress, port: QNETD_PORT, local: { netns: lab.clientNetns } };
+    const conn = (await pair.check('A', ['printenv', 'SSH_CONNECTION'], { step: 'cluster-witness' })).trim().split(/\s+/)[0] ?? '';
+    return { address: assertNodeAddress(conn, 'this machine’s address as host A sees it'), port: QNETD_PORT, local: {} };
+  }
+
   async setup(i: { tokenMs?: number; witness?: string; guest?: 'demo' }): Promise<ClusterStatusDTO> {
     const m = this.mirror.mirror();
     if (!m)
@@ -94,7 +120,15 @@ export class ClusterService implements RemoveContext {
     publicAddresses.A = assertNodeAddress(publicAddresses.A, 'public address');
     publicAddresses.B = assertNodeAddress(publicAddresses.B, 'public address');
     const unames = await bothSides(async (s) => m.unames[s] ?? (await pair.check(s, ['uname', '-n'], { step: 'cluster-setup' })).trim());
-    const witness = i.witness !== undefined ? { address: assertNodeAddress(i.witness, 'witness address'), port: 5403 } : (old?.witness ?? null);
+    const witness = i.witness !== undefined ? await this.witnessOf(i.witness, pair) : (old?.witness ?? null);
+    // the witness first: qdevice on the hosts connects to it as soon as corosync.conf names it
+    if (witness?.local) {
+      const pid = await startLocalQnetd({ dir: this.qnetdDir, address: witness.address, port: witness.port, netns: witness.local.netns });
+      this.log(
+        'info',
+        `The cluster's witness (corosync-qnetd, pid ${pid}) listens on ${witness.address}:${witness.port}${witness.local.netns ? ` in ${witness.local.netns}` : ''}`,
+      );
+    } else if (old?.witness?.local) await stopLocalQnetd(this.qnetdDir);
     const rec: ClusterStored = {
       version: 1,
       clusterName: CLUSTER_NAME,
@@ -121,7 +155,7 @@ export class ClusterService implements RemoveContext {
           `${pair.name(s)} is called ${rec.nodes[s]} (uname -n): Pacemaker warns about capitals in node names; the node keeps that name because DRBD's crm-fence-peer names nodes by uname -n.`,
         );
     const started = Date.now();
-    const params: ClusterSetupParams = { hosts: m.hosts, tokenMs: rec.tokenMs, witness };
+    const params: ClusterSetupParams = { hosts: m.hosts, tokenMs: rec.tokenMs, witness: witness ? { address: witness.address, port: witness.port } : null };
     const plan = await this.deps.runner.resumeOrRun('cluster.setup', params);
     if (plan.state !== 'done')
       throw new LockstepError(plan.error ?? { code: 'cluster-setup-failed', message: 'The cluster setup did not finish.', fix: 'lockstep cluster setup' });
@@ -154,6 +188,7 @@ export class ClusterService implements RemoveContext {
         mon,
         explanations: crmText(rec).explanations,
         witness: rec.witness ? `${rec.witness.address}:${rec.witness.port}` : null,
+        ...(rec.witness?.local ? { witnessLocal: { running: qnetdPid(this.qnetdDir) !== null } } : {}),
         guest: g ? { name: g.name, address: g.address, node: runningOn(mon, ids(rec.drbdResource, g.name).vm!) } : null,
       };
     }
@@ -172,6 +207,8 @@ export class ClusterService implements RemoveContext {
       });
     }
     const plan = await this.deps.runner.run('cluster.remove', { hosts: rec.hosts, keepGuest });
+    // the local witness goes once no host needs it (a removal left open keeps it for the rerun)
+    if (plan.state === 'done' && rec.witness?.local) await stopLocalQnetd(this.qnetdDir);
     if (plan.state !== 'done')
       throw new LockstepError(
         plan.error ?? {

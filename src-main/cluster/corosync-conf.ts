@@ -5,7 +5,9 @@
  * link 1 = the crossover cable), so losing one cable is not a membership change; node names =
  * `uname -n` (names.ts says why: DRBD's crm-fence-peer needs it, not lowercase); token timing chosen by the caller (3000 ms = Corosync's default; 1000 ms with consensus
  * 1200 ms moved a resource in 2–3 s instead of 6–7 s on the lab); quorum from a qnetd witness
- * (`device { model: net }`, algorithm ffsplit: exactly one half of a clean split keeps quorum),
+ * (`device { model: net }`, algorithm ffsplit: exactly one half of a clean split keeps quorum; of
+ * two equal halves the one whose heuristics pass — the host with the DRBD Primary, where the VM
+ * runs — so a cut of both links never moves the VM),
  * or `two_node` when there is no witness (then the survivor of a lost peer keeps quorum, and only
  * DRBD's resource-level fencing stops two primaries).
  */
@@ -39,6 +41,8 @@ export interface CorosyncSpec {
 export const DEFAULT_TOKEN_MS = 3000;
 export const QNETD_PORT = 5403;
 export const COROSYNC_LOG = '/var/log/corosync/corosync.log';
+/** qdevice's heuristics check (cluster-commands.ts writes it): passes where a DRBD resource is Primary */
+export const HEURISTICS_PATH = '/usr/lib/lockstep/drbd-primary-here';
 
 function bad(message: string, fix: string): LockstepError {
   return new LockstepError({ code: 'bad-cluster-spec', message, fix, step: 'cluster-config' });
@@ -139,6 +143,11 @@ export function renderCorosyncConf(spec: CorosyncSpec): string {
       `            port: ${s.witness.port}`,
       '            algorithm: ffsplit',
       '            tls: off',
+      '        }',
+      '        # of two equal halves, the one whose host has the DRBD Primary (where the VM runs) scores higher',
+      '        heuristics {',
+      '            mode: sync',
+      `            exec_drbd_primary: ${HEURISTICS_PATH}`,
       '        }',
       '    }',
     );

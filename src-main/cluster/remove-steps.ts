@@ -126,7 +126,7 @@ export function removeWords(r: ClusterStored, keepGuest: boolean, guestOn: strin
       ? ` The guest ${g.name} (${g.address}) is left running${guestOn ? ` on ${guestOn}` : ''}, no longer restarted by anyone.`
       : ` It stops the guest ${g.name} (${g.address}${guestOn ? `, running on ${guestOn}` : ''}); --keep-guest leaves it running instead.`;
   return (
-    `This stops Pacemaker and Corosync on ${r.nodes.A} and ${r.nodes.B}, deletes ${[...c.resourceIds, ...c.constraintIds].join(', ')} and the cluster's CIB, ` +
+    `This stops Pacemaker and Corosync${r.witness ? ' (and the quorum device)' : ''} on ${r.nodes.A} and ${r.nodes.B}${r.witness?.local ? `, stops the witness this app runs (corosync-qnetd on ${r.witness.address})` : ''}, deletes ${[...c.resourceIds, ...c.constraintIds].join(', ')} and the cluster's CIB, ` +
     `removes ${cmd.COROSYNC_CONF}, ${cmd.AUTHKEY}, the OCF agent and DRBD's cluster fencing. DRBD ${r.drbdResource} stays up, its roles as they are.${guest}`
   );
 }

@@ -52,7 +52,7 @@ function packagesStep(svc: ClusterContext): Step<ClusterSetupParams> {
     const pair = svc.pair(ctx.params.hosts);
     const got = await bothSides(async (s) => ({
       side: s,
-      r: await pair.exec(s, cmd.checkPackages()),
+      r: await pair.exec(s, cmd.checkPackages(!!svc.stored()!.witness)),
       starter: (await pair.check(s, cmd.detectStarter())).trim(),
     }));
     const missing = got.find((g) => g.r.code !== 0);
@@ -85,12 +85,22 @@ function filesStep(svc: ClusterContext): Step<ClusterSetupParams> {
     const want = corosyncText(rec);
     const out: Side[] = [];
     for (const s of SIDES) {
-      const [conf, key, agent] = await Promise.all([
+      const [conf, key, agent, heur] = await Promise.all([
         readFileExact(pair, s, cmd.COROSYNC_CONF),
         pair.exec(s, cmd.readBase64(cmd.AUTHKEY)),
         readFileExact(pair, s, AGENT_PATH),
+        readFileExact(pair, s, cmd.HEURISTICS_PATH),
       ]);
-      if (conf.stdout !== want || conf.code !== 0 || key.code !== 0 || key.stdout.trim() !== rec.authkey || agent.code !== 0 || agent.stdout !== GUEST_AGENT)
+      const heuristicsOk = !rec.witness || (heur.code === 0 && heur.stdout === cmd.HEURISTICS_SCRIPT);
+      if (
+        conf.stdout !== want ||
+        conf.code !== 0 ||
+        key.code !== 0 ||
+        key.stdout.trim() !== rec.authkey ||
+        agent.code !== 0 ||
+        agent.stdout !== GUEST_AGENT ||
+        !heuristicsOk
+      )
         out.push(s);
     }
     return out;
@@ -114,6 +124,10 @@ function filesStep(svc: ClusterContext): Step<ClusterSetupParams> {
         await pair.check(s, cmd.writeBase64Atomic(cmd.AUTHKEY), { ...o, stdin: rec.authkey });
         await pair.check(s, ['mkdir', '-p', '/usr/lib/ocf/resource.d/lockstep'], o);
         await pair.check(s, cmd.writeFileAtomic(AGENT_PATH, '0755'), { ...o, stdin: GUEST_AGENT });
+        if (rec.witness) {
+          await pair.check(s, ['mkdir', '-p', '/usr/lib/lockstep'], o);
+          await pair.check(s, cmd.writeFileAtomic(cmd.HEURISTICS_PATH, '0755'), { ...o, stdin: cmd.HEURISTICS_SCRIPT });
+        }
         // convergent: a corosync already running takes the new token/quorum settings at once
         if ((await pair.exec(s, cmd.daemonsRunning())).stdout.includes('corosync')) await pair.exec(s, cmd.reloadCorosync());
         ctx.log(
@@ -144,17 +158,25 @@ function fencingStep(svc: ClusterContext): Step<ClusterSetupParams> {
   };
 }
 
-/** Both nodes online, a DC elected, quorate: as seen from every node. */
+/** With a witness: votequorum counts three votes (both nodes + the quorum device) on this host. */
+async function witnessVoting(pair: HostPair, s: Side): Promise<boolean> {
+  const r = await pair.exec(s, cmd.quorumState());
+  return /^Total votes:\s+3\s*$/m.test(r.stdout) && /^Flags:.*\bQdevice\b/m.test(r.stdout);
+}
+
+/** Both nodes online, a DC elected, quorate (and, with a witness, its vote counted): as seen from every node. */
 async function formed(pair: HostPair, rec: ClusterStored): Promise<boolean> {
   const views = await bothSides((s) => monOf(pair, s));
-  return views.every((m) => m !== null && m.dc !== null && m.quorate && SIDES.every((s) => m.nodes.some((n) => n.name === rec.nodes[s] && n.online)));
+  const up = views.every((m) => m !== null && m.dc !== null && m.quorate && SIDES.every((s) => m.nodes.some((n) => n.name === rec.nodes[s] && n.online)));
+  if (!up || !rec.witness) return up;
+  return (await bothSides((s) => witnessVoting(pair, s))).every(Boolean);
 }
 
 /** 4. corosync, then pacemakerd on both; wait for membership and a Designated Controller. */
 function startStep(svc: ClusterContext): Step<ClusterSetupParams> {
   return {
     id: 'cluster-start',
-    title: 'Start Corosync and Pacemaker on both hosts; wait for both nodes and a DC',
+    title: 'Start Corosync (and the quorum device) and Pacemaker on both hosts; wait for both nodes and a DC',
     probe: async (ctx) => formed(svc.pair(ctx.params.hosts), svc.stored()!),
     apply: async (ctx) => {
       const pair = svc.pair(ctx.params.hosts);
@@ -168,7 +190,7 @@ function startStep(svc: ClusterContext): Step<ClusterSetupParams> {
           fix: `On ${pair.name(s)}: read /var/log/corosync/corosync.log and /var/log/pacemaker/pacemaker.log, then: lockstep cluster setup`,
         }),
       );
-      ctx.log('corosync and pacemakerd started on both hosts');
+      ctx.log(`corosync${rec.witness ? ', corosync-qdevice' : ''} and pacemakerd started on both hosts`);
     },
     verify: async (ctx) => {
       const pair = svc.pair(ctx.params.hosts);
@@ -176,10 +198,14 @@ function startStep(svc: ClusterContext): Step<ClusterSetupParams> {
       // the first start waits for dc-deadtime (20 s) before a DC is elected
       const ok = await pollUntil(async () => ((await formed(pair, rec)) ? true : undefined), { timeoutMs: 120_000, intervalMs: 1000, signal: ctx.signal });
       if (!ok)
-        throw err('cluster-not-formed', 'The two hosts did not form a cluster (both nodes online with a Designated Controller) within 2 minutes.', {
-          fix: `Check that UDP port 5405 is open between ${rec.publicAddresses.A} and ${rec.publicAddresses.B} and between ${rec.crossAddresses.A} and ${rec.crossAddresses.B}; corosync-cfgtool -s on each host shows the links; then: lockstep cluster setup`,
-          step: 'cluster-start',
-        });
+        throw err(
+          'cluster-not-formed',
+          `The two hosts did not form a cluster (both nodes online with a Designated Controller${rec.witness ? ', the witness voting' : ''}) within 2 minutes.`,
+          {
+            fix: `${rec.witness ? `Check that both hosts reach the witness at ${rec.witness.address}:${rec.witness.port} (TCP; corosync-quorumtool -s on each host shows its vote). ` : ''}Check that UDP port 5405 is open between ${rec.publicAddresses.A} and ${rec.publicAddresses.B} and between ${rec.crossAddresses.A} and ${rec.crossAddresses.B}; corosync-cfgtool -s on each host shows the links; then: lockstep cluster setup`,
+            step: 'cluster-start',
+          },
+        );
     },
   };
 }

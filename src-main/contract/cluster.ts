@@ -69,6 +69,8 @@ export type ClusterStatusDTO =
       /** what the app configured, and why (each constraint explained) */
       explanations: ClusterExplanationDTO[];
       witness: string | null;
+      /** a witness this app runs (cluster setup --witness local): is its corosync-qnetd running */
+      witnessLocal?: { running: boolean };
       /** the guest Pacemaker runs (cluster setup --guest), and the node it runs on now (null: stopped) */
       guest: { name: string; address: string; node: string | null } | null;
     }

@@ -69,6 +69,11 @@ export const commands = {
     positional: ['host', 'state'],
     long: true,
   },
+  'lab.split': {
+    input: z.object({ state: z.enum(['on', 'off']) }).strict(),
+    summary: 'Split the lab hosts from each other (crossover and public path cut, both still reach the desktop and the client), or heal the split',
+    positional: ['state'],
+  },
   'lab.down': { input: empty, summary: 'Remove every namespace, link and process the virtual lab made', long: true },
   'lab.client': {
     input: z
@@ -275,14 +280,14 @@ export const commands = {
         tokenMs: z.number().int().min(300).max(60_000).optional(),
         witness: z
           .string()
-          .regex(/^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/, 'the IPv4 address of corosync-qnetd')
+          .regex(/^(local|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/, '"local" (this app runs corosync-qnetd) or the IPv4 address of a corosync-qnetd')
           .optional(),
         /** the guest Pacemaker runs on the promoted host (the demo guest, its disk on the DRBD device) */
         guest: z.enum(['demo']).optional(),
       })
       .strict(),
     summary:
-      'Run the mirror under Pacemaker + Corosync (the Mirror tier): two Corosync links, DRBD as a promotable clone, DRBD resource-level fencing; --guest demo: the demo guest as a resource on the promoted host',
+      'Run the mirror under Pacemaker + Corosync (the Mirror tier): two Corosync links, DRBD as a promotable clone, DRBD resource-level fencing; --guest demo: the demo guest as a resource on the promoted host; --witness local|IP: corosync-qnetd as the third vote (local: run by this app)',
     long: true,
   },
   'cluster.status': {
@@ -334,6 +339,7 @@ export interface Outputs {
   'lab.up': LabStatus;
   'lab.status': LabStatus;
   'lab.power': LabStatus;
+  'lab.split': LabStatus;
   'lab.down': LabStatus;
   'lab.client': ClientProbeResult;
   'hosts.discover': DiscoveryResult;

@@ -142,6 +142,7 @@ const LIST: Record<string, Omit<HostProgram, 'name'>> = {
     suse: 'pacemaker-cli',
   }),
   'corosync-cfgtool': pacemaker('makes a running Corosync re-read its configuration', { deb: 'corosync', el: 'corosync', suse: 'corosync' }),
+  'corosync-quorumtool': pacemaker('shows whether the witness (quorum device) votes', { deb: 'corosync', el: 'corosync', suse: 'corosync' }),
   // the guest
   'qemu-system-x86_64': {
     feature: 'runs the guest (both protection modes)',

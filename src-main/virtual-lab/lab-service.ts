@@ -282,6 +282,29 @@ export class VirtualLab implements Environment {
     return nics.map((n) => n.name);
   }
 
+  /**
+   * A split between the two hosts (`lab split on`): both cables between them cut — the crossover
+   * and the public switch's path from one host to the other — while each still reaches the
+   * desktop, the client and the witness (the lab's bridges isolate the hosts' ports from each
+   * other, as two ports of a switch's isolated VLAN). `off` heals it.
+   */
+  async split(on: boolean): Promise<LabStatus> {
+    const { rec } = this.hostOf('hostA', true);
+    for (const host of rec.layout.hosts)
+      for (const n of host.nics)
+        if (n.role !== 'decoy') await mustLocal(['bridge', '-n', rec.layout.wireNs, 'link', 'set', 'dev', n.wirePeer, 'isolated', on ? 'on' : 'off']);
+    this.deps.bus.log(
+      'warn',
+      'lab',
+      on
+        ? 'hostA and hostB split: the crossover and the public path between them are cut; each still reaches the desktop and the client'
+        : 'split healed: hostA and hostB see each other again',
+    );
+    const st = await this.status();
+    this.deps.bus.emit({ type: 'lab-changed', status: st });
+    return st;
+  }
+
   /** Brings a powered-off host back: NICs up, sshd started again (its disk survived, as a real host's would). */
   async powerOn(name: string): Promise<LabStatus> {
     const { rec, host } = this.hostOf(name, true);

@@ -7,7 +7,10 @@
  * no acknowledged write lost → the host returns, DRBD resyncs from its bitmap → `cluster status`
  * agrees with crm_mon read over our own SSH → `cluster remove --keep-guest` names what it leaves,
  * removes every file it made, DRBD keeps running, the guest keeps answering; a second remove finds
- * nothing to do. A second `cluster setup` changes nothing. Driven through the CLI; the test looks at
+ * nothing to do. A second `cluster setup` changes nothing. Then a witness: `cluster setup --witness
+ * local` adds corosync-qnetd (in the lab's client namespace) as the third vote, and a split of both
+ * links between the hosts (each still reaches the witness and the client) leaves the guest where it
+ * runs: the other side loses quorum and never promotes DRBD or starts the guest. Driven through the CLI; the test looks at
  * the hosts over SSH only. The figures (setup seconds, each restart gap as the client saw it) are
  * printed as console lines.
  */
@@ -17,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientProbeResult, ClusterStatusDTO, LabStatus, MirrorStatusDTO, PlanDTO } from '../../src-main/contract/index.js';
 import { parseCrmMon, promotedNode, runningOn } from '../../src-main/cluster/crm-mon.js';
 import { lastResync } from '../../src-main/mirror/kernel-log.js';
+import { qnetdPid } from '../../src-main/cluster/qnetd.js';
 import { labEnv } from '../helpers/lab-env.js';
 import { cli, root } from '../helpers/processes.js';
 import { labCli, waitFor } from '../helpers/lab-cli.js';
@@ -115,6 +119,10 @@ afterAll(() => {
   if (f.mirror_tier_restart_gap_seconds_power_off !== undefined)
     console.log(
       `mirror tier: guest's host powered off → DRBD promoted and the guest started on the other; the client saw a gap of ${Math.round(f.mirror_tier_restart_gap_seconds_power_off * 1000)} ms (${f.mirror_tier_restart_gap_seconds_power_off.toFixed(1)} s)`,
+    );
+  if (f.mirror_tier_split_loser_unquorate_seconds !== undefined)
+    console.log(
+      `mirror tier: both links between the hosts cut, both reach the witness: the side without the guest lost quorum after ${f.mirror_tier_split_loser_unquorate_seconds.toFixed(1)} s (polled every ~2 s); the client's longest gap meanwhile ${f.mirror_tier_split_client_gap_ms} ms`,
     );
   if (f.mirror_tier_resync_bytes !== undefined)
     console.log(
@@ -226,6 +234,71 @@ describe.skipIf(!GUEST_IN_KERNEL_HOSTS)('the Mirror tier on Pacemaker + Corosync
     expect(after.first.count).toBeGreaterThan(acked);
   }, 480_000);
 
+  it('a witness decides a cut of both links: setup --witness local adds corosync-qnetd; the split leaves the guest where it runs, the other side without quorum, DRBD and the guest', async () => {
+    const st = running(ok<ClusterStatusDTO>(['cluster', 'setup', '--witness', 'local']));
+    expect(st.witness).toBe(`${lab.clientAddress}:5403`);
+    expect(st.witnessLocal).toEqual({ running: true });
+    await Promise.all(
+      ['hostA', 'hostB'].map(async (name) => {
+        const q = await mustOnHost(lab, host(name), ['corosync-quorumtool', '-s']);
+        expect(q, name).toMatch(/^Total votes:\s+3\s*$/m);
+        expect(q, name).toMatch(/^Flags:.*Quorate.*Qdevice/m);
+      }),
+    );
+    const keeper = promoted;
+    const other = otherOf(keeper);
+    // qnetd's own tie-breaker would pick hostA (lowest node id); the heuristics pick the DRBD Primary
+    console.log(`split: the guest runs on ${keeper} (the tie-breaker alone would keep hostA)`);
+    const run = spawnCli(['lab', 'client', 'http', '--seconds', '60', '--interval-ms', '200']);
+    await new Promise((r) => setTimeout(r, 3000));
+    const cutAt = Date.now();
+    ok<LabStatus>(['lab', 'split', 'on']);
+    let otherLostQuorumMs: number | null = null;
+    // watch both sides for 45 s: the other side never promotes DRBD and never starts the guest
+    while (Date.now() - cutAt < 45_000) {
+      const [role, qemu, quorum] = await Promise.all([
+        // without quorum Pacemaker stops its DRBD instance there: `drbdadm role` then fails, which is not Primary either
+        onHost(lab, host(other), ['drbdadm', 'role', 'r0']),
+        onHost(lab, host(other), ['sh', '-c', 'pidof qemu-system-x86_64']),
+        onHost(lab, host(other), ['corosync-quorumtool', '-s']),
+      ]);
+      expect(role.stdout.trim().split('/')[0], `${other} promoted DRBD during the split`).not.toBe('Primary');
+      expect(qemu.code, `${other} started the guest during the split`).not.toBe(0);
+      if (otherLostQuorumMs === null && /^Quorate:\s+No/m.test(quorum.stdout)) otherLostQuorumMs = Date.now() - cutAt;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+    expect(otherLostQuorumMs, `${other} still counted itself quorate 45 s into the split`).not.toBeNull();
+    figures.mirror_tier_split_loser_unquorate_seconds = otherLostQuorumMs! / 1000;
+    const q = await mustOnHost(lab, host(keeper), ['corosync-quorumtool', '-s']);
+    expect(q).toMatch(/^Quorate:\s+Yes/m);
+    expect((await mustOnHost(lab, host(keeper), ['drbdadm', 'role', 'r0'])).trim().split('/')[0]).toBe('Primary');
+    expect((await onHost(lab, host(keeper), ['sh', '-c', 'pidof qemu-system-x86_64'])).code).toBe(0);
+    const seen = await probed(run);
+    expect(seen.wentBackwards).toBe(false);
+    expect(seen.last.boot).toBe(seen.first.boot); // the guest never restarted
+    expect(seen.last.count).toBeGreaterThan(acked);
+    figures.mirror_tier_split_client_gap_ms = seen.longestGapMs;
+    acked = seen.last.count;
+    // healed: the other side rejoins, DRBD reconnects and resyncs, nothing moved
+    ok<LabStatus>(['lab', 'split', 'off']);
+    await waitFor(
+      async () => ((await onHost(lab, host(other), ['drbdadm', 'dstate', 'r0'])).stdout.trim() === 'UpToDate/UpToDate' ? true : undefined),
+      180_000,
+      `${other} UpToDate again after the split`,
+      1000,
+    );
+    await waitFor(
+      async () => {
+        const m = (await crmMonOn(other)).mon;
+        return m.quorate && m.nodes.every((n) => n.online) && runningOn(m, VM) === keeper ? true : undefined;
+      },
+      180_000,
+      `${other} back in the cluster`,
+      2000,
+    );
+    await agree(['hostA', 'hostB'], keeper);
+  }, 600_000);
+
   it('remove names what it stops or leaves; --keep-guest leaves the guest answering and no cluster file behind; a second remove has nothing to do', async () => {
     const r = json<ClusterStatusDTO>(['cluster', 'remove']);
     expect(r.ok).toBe(false);
@@ -238,12 +311,14 @@ describe.skipIf(!GUEST_IN_KERNEL_HOSTS)('the Mirror tier on Pacemaker + Corosync
     expect(k.error!.message).toContain(`left running on ${promoted}`);
     expect(k.error!.fix).toBe('lockstep cluster remove --confirm lockstep --keep-guest');
     expect(ok<ClusterStatusDTO>(['cluster', 'remove', '--confirm', 'lockstep', '--keep-guest'])).toEqual({ state: 'none' });
+    // the witness this app ran is gone with the cluster
+    expect(qnetdPid(join(home.path, 'cluster'))).toBeNull();
     for (const name of ['hostA', 'hostB']) {
-      expect((await onHost(lab, host(name), ['sh', '-c', 'pidof corosync pacemakerd'])).code).not.toBe(0);
+      expect((await onHost(lab, host(name), ['sh', '-c', 'pidof corosync corosync-qdevice pacemakerd'])).code).not.toBe(0);
       const left = await onHost(lab, host(name), [
         'sh',
         '-c',
-        'ls -d /etc/corosync/authkey /etc/lockstep/cluster.crm /usr/lib/ocf/resource.d/lockstep /etc/lockstep/guests /var/lib/pacemaker/cib/cib.xml 2>/dev/null; true',
+        'ls -d /etc/corosync/authkey /etc/lockstep/cluster.crm /usr/lib/ocf/resource.d/lockstep /etc/lockstep/guests /var/lib/pacemaker/cib/cib.xml /usr/lib/lockstep/drbd-primary-here 2>/dev/null; true',
       ]);
       expect(left.stdout.trim()).toBe('');
       // corosync.conf is the host's own again (the package's, kept aside at setup), or gone

@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { LockstepError } from '../../src-main/contract/errors.js';
 import { renderCorosyncConf, type CorosyncSpec } from '../../src-main/cluster/corosync-conf.js';
 import { renderCrmConfig } from '../../src-main/cluster/crm-config.js';
+import { HEURISTICS_SCRIPT } from '../../src-main/cluster/cluster-commands.js';
 import { GUEST_AGENT, renderGuestArgs } from '../../src-main/cluster/guest-agent.js';
 import { tierGuestArgv } from '../../src-main/lockstep/tier-guest.js';
 import { nodeNameOf } from '../../src-main/cluster/names.js';
@@ -61,6 +62,26 @@ describe('corosync.conf', () => {
     const w = renderCorosyncConf(pair({ witness: { address: '198.18.74.1' } }));
     expect(w).not.toMatch(/two_node/);
     expect(w).toMatch(/device \{\n\s+model: net\n\s+votes: 1\n\s+net \{\n\s+host: 198\.18\.74\.1\n\s+port: 5403\n\s+algorithm: ffsplit\n\s+tls: off/);
+    // of two equal halves, the one with the DRBD Primary scores higher (qdevice heuristics at every membership change)
+    expect(w).toMatch(/heuristics \{\n\s+mode: sync\n\s+exec_drbd_primary: \/usr\/lib\/lockstep\/drbd-primary-here\n\s+\}\n\s+\}/);
+    expect(renderCorosyncConf(pair())).not.toMatch(/heuristics/);
+  });
+
+  it('the heuristics check passes only where a DRBD resource is Primary (drbdsetup status as DRBD 9 prints it)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'heur-'));
+    try {
+      writeFileSync(join(dir, 'check'), HEURISTICS_SCRIPT, { mode: 0o755 });
+      const run = (status: string) => {
+        writeFileSync(join(dir, 'drbdsetup'), `#!/bin/sh\nprintf '%s' '${status}'\n`, { mode: 0o755 });
+        return spawnSync(join(dir, 'check'), [], { env: { PATH: `${dir}:/usr/bin:/bin` } }).status;
+      };
+      expect(run('r0 role:Primary\n  disk:UpToDate\n  hostB role:Secondary\n    peer-disk:UpToDate\n')).toBe(0);
+      expect(run('r0 role:Secondary\n  disk:UpToDate\n  hostA role:Primary\n    peer-disk:UpToDate\n')).toBe(1);
+      expect(run('r0 role:Secondary\n  disk:UpToDate\n  hostA connection:Connecting\n')).toBe(1);
+      expect(run('')).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('three nodes need a witness', () => {
