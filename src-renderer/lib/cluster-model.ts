@@ -2,11 +2,7 @@ import type { ClusterNodeDTO, ClusterResourceDTO, ClusterStatusDTO } from '../..
 
 /** Pure: the Cluster view's picture of a running cluster (what crm_mon said, in the window's words). */
 
-/**
- * `witnessLocal` (is the app's own corosync-qnetd running) is spelled out here too, so this view
- * builds against a contract from before the field as well; with it, the intersection is a no-op.
- */
-export type RunningCluster = Extract<ClusterStatusDTO, { state: 'running' }> & { witnessLocal?: { running: boolean } };
+export type RunningCluster = Extract<ClusterStatusDTO, { state: 'running' }>;
 export type Tone = 'ok' | 'warn' | 'bad';
 
 export interface NodeCard {
