@@ -114,8 +114,13 @@ export function kernelReadyStep(): Step<LabUpParams> {
       }
     },
     verify: async ({ params: p }) => {
+      // asked patiently: a host whose init said "ready" can take seconds to send its banner on a loaded machine
+      const answers = async (address: string) => {
+        for (let i = 0; i < 3; i++) if (await sshBanner(address, 22, 10_000)) return true;
+        return false;
+      };
       for (const h of p.layout.hosts)
-        if (!(await sshBanner(h.address, 22)))
+        if (!(await answers(h.address)))
           throw new LockstepError({
             code: 'lab-kernel-host',
             message: `${h.name} booted but does not answer SSH on ${h.address}:22.`,

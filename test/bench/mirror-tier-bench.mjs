@@ -80,6 +80,40 @@ export async function mirrorTierBench({ root, cliBin, report, kind }) {
     rep('mirror_tier_resync_bytes', resync.resyncKiB * 1024);
     // from sysfs (512-byte sectors): a Secondary's /dev/drbd0 cannot be opened (blockdev: Wrong medium type)
     rep('mirror_tier_device_bytes', Number((await onHost(root, lab, host(on), 'cat /sys/block/drbd0/size')).trim()) * 512);
+    // 4. a witness (corosync-qnetd run by the app), then both links between the hosts cut: the half
+    //    without the guest loses quorum (when, polled every 0.5 s); the client's longest gap meanwhile
+    t0 = performance.now();
+    const w = j(['cluster', 'setup', '--witness', 'local']);
+    rep('mirror_tier_witness_setup_seconds', (performance.now() - t0) / 1000);
+    const keeper = w.guest.node;
+    const loser = keeper === 'hostA' ? 'hostB' : 'hostA';
+    const during = new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [cliBin, 'lab', 'client', 'http', '--seconds', '45', '--interval-ms', '200', '--json'], {
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.on('close', () => {
+        const v = JSON.parse(out || '{}');
+        return v.ok ? resolve(v.value) : reject(new Error(`client probe: ${out.slice(0, 300)}`));
+      });
+    });
+    await sleep(3000);
+    const cut = performance.now();
+    j(['lab', 'split', 'on']);
+    let unquorate = null;
+    while (unquorate === null && performance.now() - cut < 60_000) {
+      const q = await onHost(root, lab, host(loser), 'corosync-quorumtool -s; true');
+      if (/^Quorate:\s+No/m.test(q)) unquorate = (performance.now() - cut) / 1000;
+      else await sleep(500);
+    }
+    if (unquorate === null) throw new Error(`${loser} kept quorum 60 s into the split`);
+    rep('mirror_tier_split_loser_unquorate_seconds', unquorate);
+    const split = await during;
+    if (split.wentBackwards || split.last?.boot !== split.first?.boot) throw new Error(`the guest restarted or lost writes during the split: ${JSON.stringify(split)}`);
+    rep('mirror_tier_split_client_gap_ms', split.longestGapMs);
+    j(['lab', 'split', 'off']);
     cli(['cluster', 'remove', '--confirm', 'lockstep']);
   } finally {
     cli(['lab', 'down']);
