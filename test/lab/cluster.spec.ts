@@ -22,7 +22,8 @@ import { parseCrmMon, promotedNode, runningOn } from '../../src-main/cluster/crm
 import { lastResync } from '../../src-main/mirror/kernel-log.js';
 import { qnetdPid } from '../../src-main/cluster/qnetd.js';
 import { labEnv } from '../helpers/lab-env.js';
-import { cli, root } from '../helpers/processes.js';
+import { cli, root, startServer, stop } from '../helpers/processes.js';
+import { launchChromium } from '../helpers/browser.js';
 import { labCli, waitFor } from '../helpers/lab-cli.js';
 import { mustOnHost, onHost, stopKernels, type LabHost, type Up } from '../helpers/kernel-lab.js';
 
@@ -298,6 +299,29 @@ describe.skipIf(!GUEST_IN_KERNEL_HOSTS)('the Mirror tier on Pacemaker + Corosync
     );
     await agree(['hostA', 'hostB'], keeper);
   }, 600_000);
+
+  it("the window's Cluster view shows what crm_mon says: both nodes online, the promoted one, where the guest runs, quorum with the witness", async () => {
+    const srv = await startServer(env);
+    const chrome = await launchChromium();
+    try {
+      const page = await chrome.browser.newPage({ viewport: { width: 1280, height: 1000 } });
+      await page.goto(srv.appUrl);
+      await page.getByRole('navigation', { name: 'Views' }).getByRole('button', { name: 'Cluster', exact: true }).click();
+      const { mon } = await crmMonOn(promoted);
+      for (const n of mon.nodes) {
+        const card = page.getByTestId(`cluster-node-${n.name}`);
+        await expect.poll(() => card.getAttribute('data-online'), { timeout: 60_000 }).toBe(String(n.online));
+        expect(await card.getAttribute('data-promoted')).toBe(String(n.name === promotedNode(mon, CLONE)));
+      }
+      expect(await page.getByTestId('cluster-guest-node').getAttribute('data-node')).toBe(runningOn(mon, VM));
+      expect(await page.getByTestId('cluster-quorate').getAttribute('data-quorate')).toBe(String(mon.quorate));
+      expect(await page.getByTestId('cluster-witness').textContent()).toContain(`${lab.clientAddress}:5403`);
+      await page.screenshot({ path: join(root, 'test/ui/screenshots/cluster.png'), fullPage: true });
+    } finally {
+      await chrome.close();
+      await stop(srv.child);
+    }
+  }, 180_000);
 
   it('remove names what it stops or leaves; --keep-guest leaves the guest answering and no cluster file behind; a second remove has nothing to do', async () => {
     const r = json<ClusterStatusDTO>(['cluster', 'remove']);
