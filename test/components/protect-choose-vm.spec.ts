@@ -175,9 +175,9 @@ describe('Protect page: which VM', () => {
     render(ProtectPage);
     await fireEvent.click(screen.getByRole('radio', { name: 'a disk image on hostA' }));
     expect(screen.getByTestId('protect-blocked').textContent).toMatch(/Give the disk image’s path on hostA/);
-    await type(/Disk image on hostA/, '/srv/web 1.qcow2');
+    await type(/Image path on hostA/, '/srv/web 1.qcow2');
     expect(screen.getByTestId('protect-blocked').textContent).toMatch(/no spaces, commas/);
-    await type(/Disk image on hostA/, '/srv/web1.qcow2');
+    await type(/Image path on hostA/, '/srv/web1.qcow2');
     await type(/MAC/, '01:00:5e:00:00:01');
     expect(screen.getByTestId('protect-blocked').textContent).toMatch(/unicast MAC/);
     await type(/MAC/, '52:54:00:AB:CD:EF');

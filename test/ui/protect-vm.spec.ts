@@ -96,4 +96,28 @@ describe('Setup → Protect: which VM', () => {
     await page.waitForTimeout(200);
     expect({ scroll: await horizontalScroll(page), overlaps: await overlappingText(page) }).toEqual({ scroll: [], overlaps: [] });
   }, 180_000);
+
+  it('a disk image on hostA: a real qcow2 read with qemu-img over SSH; Protect is offered once it is checked', async () => {
+    const image = join(home.path, 'web1.qcow2');
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', image, '64M']);
+    await page.setViewportSize({ width: 1280, height: 1400 });
+    await setupPage().getByRole('radio', { name: 'a disk image on hostA' }).click();
+    await setupPage().getByLabel('Image path on hostA').fill(image);
+    await setupPage().getByLabel('Memory (MiB)').fill('256');
+    expect(await setupPage().getByTestId('protect-blocked').innerText()).toMatch(/^Check the image first/);
+    expect(await protectButton().isDisabled()).toBe(true);
+    await setupPage().getByRole('button', { name: 'Check the image' }).click();
+    await setupPage().getByTestId('vm-inspection').waitFor({ timeout: 90_000 });
+    const ins = json<VmInspection>(['vm', 'inspect', 'hostA', '--peer', 'hostB', '--disk', image, '--memory', '256', '--cpus', '1']);
+    expect(ins.vm.disks[0]).toMatchObject({ format: 'qcow2', virtualSizeBytes: 64 * 1024 * 1024 });
+    const details = await setupPage().getByTestId('vm-details').innerText();
+    for (const t of ['256 MiB', `${image} — qcow2, file`, '64 MiB']) expect(details).toContain(t);
+    expect(await setupPage().getByTestId('vm-verdict').getAttribute('data-tier')).toBe(ins.verdict.tier);
+    expect((await setupPage().getByTestId('finding-fix').allTextContents()).sort()).toEqual(ins.findings.map((f) => f.fix).sort());
+    // a plain qcow2 is carried (converted to a raw copy): Protect is offered, nothing said against it
+    expect(ins.verdict.tier).toBe('lockstep');
+    expect(await protectButton().isEnabled()).toBe(true);
+    expect(await setupPage().getByTestId('protect-blocked').count()).toBe(0);
+    await shot('setup-protect-image.png');
+  }, 120_000);
 });
