@@ -80,12 +80,16 @@ beforeAll(async () => {
   cli.json(['lab', 'down']);
   lab = cli.ok<Up>(['lab', 'up']);
   cli.ok(['hosts', 'add-lab']);
+}, 40 * 60_000);
+
+/** SSH to both lab hosts, opened after protect (a session idle through protect's busy minutes may drop on a loaded machine). */
+async function connectHosts(): Promise<void> {
   const [a, b] = lab.hosts;
   const connect = (h: typeof a) =>
     SshSession.connect({ address: h!.address, port: h!.port, user: lab.user, keyFile: lab.keyFile, fingerprint: h!.fingerprint });
   hostA = await connect(a);
   hostB = await connect(b);
-}, 40 * 60_000);
+}
 
 afterAll(async () => {
   cli.json(['agent', 'stop']);
@@ -131,6 +135,7 @@ describe('your own VM in lockstep: protected from its disk image on the namespac
     const protectSeconds = (performance.now() - t0) / 1000;
     expect(p.error).toBeUndefined();
     expect(p.value).toMatchObject({ state: 'lockstep', primary: { name: 'hostA', colo: 'primary' }, secondary: { name: 'hostB', colo: 'secondary' } });
+    await connectHosts();
     // booted from the disk: QEMU's command line has no -kernel, and the guest's own kernel speaks on ttyS0
     for (const [s, role] of [
       [hostA, 'primary'],
