@@ -12,6 +12,7 @@ function drillPair(lockstep: LockstepService, r: PairRecord): DrillPair {
     primary: r.primary,
     secondary: r.secondary,
     guestAddress: r.guestAddress,
+    ...(r.vm?.port !== undefined ? { guestPort: r.vm.port } : {}),
     vm: (role) => {
       const p = vmPaths(HOST_PATHS.run, vmFiles(r, role));
       return { pid: p.pid, qmp: p.qmp };

@@ -14,6 +14,8 @@ export interface DrillPair {
   primary: string;
   secondary: string;
   guestAddress: string;
+  /** a user VM's TCP port the meter watches (absent: the demo guest's counter) */
+  guestPort?: number;
   /** the pid file and QMP socket of the VM in a role right now (after a failover the survivor runs the secondary's files) */
   vm(role: VmRole): { pid: string; qmp: string };
   /** arms the host agents for this pair, deploying them when they are not (a drill measures the path that runs at 3 am) */

@@ -4,11 +4,12 @@ import type { PairStatus } from '../contract/lockstep.js';
 
 export function drillRefusal(s: PairStatus): LockstepError | null {
   if (s.state === 'lockstep') {
-    if (s.vm)
+    // a user VM is watched on the TCP port named at protect; without one the meter has nothing of it to watch
+    if (s.vm && s.vm.port === undefined)
       return new LockstepError({
-        code: 'drill-demo-only',
-        message: `The drills' meter watches the demo guest's counter; this pair runs your VM (${s.vm.source}), and a meter for its service is not built yet: a drill would report a failure the VM did not have.`,
-        fix: "Pull the plug by hand with the host agents armed (lockstep agent deploy, then kill the primary's QEMU), or fail over: lockstep lockstep failover.",
+        code: 'drill-no-port',
+        message: `The drills' meter watches a TCP port of the guest as a client would; this pair runs your VM (${s.vm.source}) and no port of it was named at protect, so a drill could not see what a client saw.`,
+        fix: `Stop the pair and protect it again naming a port its service listens on: lockstep lockstep stop, then lockstep lockstep protect A B --disk ${s.vm.source} --memory ${s.vm.memoryMiB} --cpus ${s.vm.cpus} --port PORT (e.g. 22 for SSH).`,
       });
     if (s.secondaryOutput !== 'stalled') return null;
     return new LockstepError({

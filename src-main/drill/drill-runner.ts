@@ -40,17 +40,26 @@ const AFTER_HANDLED_MS = 6000;
 const METER_CAP_EXTRA_SECONDS = 45;
 const BASELINE_MS = 3000;
 
-/** Runs the meter where a client sits: the lab's client namespace, else this desktop. */
-export async function startMeter(svc: DrillContext, address: string, seconds: number): Promise<{ done: Promise<MeterResult>; endIn(ms: number): void }> {
+/**
+ * Runs the meter where a client sits: the lab's client namespace, else this desktop. `port`: a user
+ * VM's TCP port to watch (connect + close) instead of the demo guest's counter.
+ */
+export async function startMeter(
+  svc: DrillContext,
+  address: string,
+  seconds: number,
+  port?: number,
+): Promise<{ done: Promise<MeterResult>; endIn(ms: number): void }> {
   const lab = await svc.lab.status();
   if (lab.state !== 'up') {
     const control: MeterControl = {};
-    return { done: runMeter(address, seconds, 10, control), endIn: (ms) => (control.endAt = Date.now() + ms) };
+    return { done: runMeter(address, seconds, 10, control, port), endIn: (ms) => (control.endAt = Date.now() + ms) };
   }
   const script = join(svc.distDir, 'main/drill/meter.js');
   let endIn = (_ms: number) => {};
+  const tcp = port !== undefined ? [`tcp=${port}`] : [];
   const done = new Promise<MeterResult>((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', lab.clientNetns, process.execPath, script, address, String(seconds)], {
+    const child = spawn('ip', ['netns', 'exec', lab.clientNetns, process.execPath, script, address, String(seconds), ...tcp], {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     endIn = (ms) => child.stdin.write(`end-in ${Math.max(0, Math.round(ms))}\n`);
@@ -127,7 +136,7 @@ export async function runDrill(svc: DrillContext, drills: DrillsRepo, mode: Dril
   const actorName = svc.hosts.resolve(actorRef).name;
   svc.bus.log('warn', 'drill', `Drill ${mode}: ${EXPECTED[mode]}`);
   const startedAt = Date.now();
-  const meter = await startMeter(svc, r.guestAddress, seconds + METER_CAP_EXTRA_SECONDS);
+  const meter = await startMeter(svc, r.guestAddress, seconds + METER_CAP_EXTRA_SECONDS, r.guestPort);
   const plannedEnd = Date.now() + seconds * 1000;
   const timeline: { t: number; what: string }[] = [];
   const mark = (what: string, at = Date.now()) => timeline.push({ t: at - startedAt, what });

@@ -10,10 +10,14 @@
  * is what the service could deliver, not what a client sees: beside it run an ordinary client
  * (plain-client.ts: one request at a time, a fresh connection each, 1 s timeout, no hedging) and
  * a watch of the client's wire (the first frames from the survivor).
+ * A user VM (issue 21) is watched on the TCP port named at protect (`tcp=PORT`): every poll is a
+ * TCP connect + close (tcp-probe.ts), and the stream is one idle connection held open, whose
+ * survival is checked (its silence says nothing: no counter lines, so its gaps are not measured).
  */
 import type { DowntimeSample } from '../contract/lockstep.js';
-import { followStream, getCounter } from '../hosts/guest-client.js';
-import { ordinaryClient, watchWire, type WireFrame } from './plain-client.js';
+import { followStream } from '../hosts/guest-client.js';
+import { ordinaryClient, probeOf, watchWire, type WireFrame } from './plain-client.js';
+import { holdTcp } from './tcp-probe.js';
 
 const MAX_IN_FLIGHT = 6;
 const POLL_TIMEOUT_MS = 3000;
@@ -49,28 +53,32 @@ export interface MeterControl {
   endAt?: number;
 }
 
-export async function runMeter(address: string, seconds: number, intervalMs = 10, control: MeterControl = {}): Promise<MeterResult> {
+export async function runMeter(address: string, seconds: number, intervalMs = 10, control: MeterControl = {}, port?: number): Promise<MeterResult> {
   const startedAt = Date.now();
   control.endAt = startedAt + seconds * 1000;
   const end = () => control.endAt!;
   const samples: DowntimeSample[] = [];
   const s = { lines: 0, longestGapMs: 0, survived: true, wentBackwards: false, error: undefined as string | undefined, gaps: [] as [number, number][] };
   const wire = watchWire(address, startedAt);
-  const ordinary = ordinaryClient(address, startedAt, end);
+  const probe = probeOf(address, port);
+  const ordinary = ordinaryClient(address, startedAt, end, 10, probe);
   let lastLine = Date.now();
   let lastSeq = -1;
-  const stream = followStream(address, 7000, (line) => {
-    const m = /seq=(\d+)/.exec(line);
-    if (!m) return;
-    const seq = Number(m[1]);
-    if (seq < lastSeq) s.wentBackwards = true;
-    lastSeq = seq;
-    s.lines++;
-    const now = Date.now();
-    s.longestGapMs = Math.max(s.longestGapMs, now - lastLine);
-    if (now - lastLine > 100 && s.lines > 1) s.gaps.push([lastLine - startedAt, now - startedAt]);
-    lastLine = now;
-  });
+  const stream =
+    port !== undefined
+      ? holdTcp(address, port)
+      : followStream(address, 7000, (line) => {
+          const m = /seq=(\d+)/.exec(line);
+          if (!m) return;
+          const seq = Number(m[1]);
+          if (seq < lastSeq) s.wentBackwards = true;
+          lastSeq = seq;
+          s.lines++;
+          const now = Date.now();
+          s.longestGapMs = Math.max(s.longestGapMs, now - lastLine);
+          if (now - lastLine > 100 && s.lines > 1) s.gaps.push([lastLine - startedAt, now - startedAt]);
+          lastLine = now;
+        });
   void stream.ended.then((why) => {
     if (Date.now() < end()) {
       s.survived = false;
@@ -86,9 +94,9 @@ export async function runMeter(address: string, seconds: number, intervalMs = 10
     if (inFlight.size === 0 || (stalled && inFlight.size < MAX_IN_FLIGHT)) {
       const t0 = Date.now();
       newestStart = t0;
-      const p: Promise<void> = getCounter(address, { timeoutMs: POLL_TIMEOUT_MS }).then((r) => {
+      const p: Promise<void> = probe(POLL_TIMEOUT_MS).then((r) => {
         const ms = Date.now() - t0;
-        samples.push(r.ok ? { t: t0 - startedAt, ms, count: r.count } : { t: t0 - startedAt, ms: null });
+        samples.push(r.ok ? { t: t0 - startedAt, ms, ...(r.count !== undefined ? { count: r.count } : {}) } : { t: t0 - startedAt, ms: null });
         if (r.ok) {
           recent.push(ms);
           if (recent.length > 20) recent.shift();
@@ -105,8 +113,10 @@ export async function runMeter(address: string, seconds: number, intervalMs = 10
   await Promise.all(inFlight);
   const plain = await ordinary;
   samples.sort((a, b) => a.t - b.t);
-  s.longestGapMs = Math.max(s.longestGapMs, Date.now() - lastLine);
-  if (s.lines === 0) s.survived = false;
+  if (port === undefined) {
+    s.longestGapMs = Math.max(s.longestGapMs, Date.now() - lastLine);
+    if (s.lines === 0) s.survived = false;
+  }
   stream.socket.destroy();
   return { startedAt, samples, stream: s, ordinary: plain, wire: wire.stop() };
 }
@@ -118,12 +128,19 @@ if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).
     const m = /end-in (\d+)/.exec(String(d));
     if (m) control.endAt = Date.now() + Number(m[1]);
   });
-  // "plain": the ordinary client alone (an idle guest's steady state, for the bench)
-  const plainOnly = process.argv[4] === 'plain';
+  // "plain": the ordinary client alone (an idle guest's steady state, for the bench); "tcp=PORT": a user VM's port
+  const opts = process.argv.slice(4);
+  const plainOnly = opts.includes('plain');
+  const tcp = opts.map((o) => /^tcp=(\d{1,5})$/.exec(o)).find(Boolean);
+  const port = tcp ? Number(tcp[1]) : undefined;
+  const address = process.argv[2]!;
   const started = Date.now();
   const run: Promise<unknown> = plainOnly
-    ? ordinaryClient(process.argv[2]!, started, () => started + Number(process.argv[3] ?? 10) * 1000).then((ordinary) => ({ startedAt: started, ordinary }))
-    : runMeter(process.argv[2]!, Number(process.argv[3] ?? 10), 10, control);
+    ? ordinaryClient(address, started, () => started + Number(process.argv[3] ?? 10) * 1000, 10, probeOf(address, port)).then((ordinary) => ({
+        startedAt: started,
+        ordinary,
+      }))
+    : runMeter(address, Number(process.argv[3] ?? 10), 10, control, port);
   run.then(
     (r) => {
       process.stdout.write(JSON.stringify(r) + '\n');

@@ -1,24 +1,40 @@
 /**
  * What a plain client of the guest sees, for the downtime meter (runs in the client's place):
- * - the ordinary client: one HTTP request at a time, a fresh connection each, 1 s timeout, the
- *   next one ~10 ms after the previous started (or at once when it took longer); no hedging;
+ * - the ordinary client: one HTTP request at a time (a user VM's port: one TCP connect + close),
+ *   a fresh connection each, 1 s timeout, the next one ~10 ms after the previous started (or at
+ *   once when it took longer); no hedging;
  * - the wire: the first frames from the guest on the client's link after a silence (a packet
  *   socket via python3: announce = QEMU's announce-self RARP, arp, ip), on the client's clock.
  */
 import { spawn } from 'node:child_process';
 import type { DowntimeSample } from '../contract/lockstep.js';
 import { getCounter } from '../hosts/guest-client.js';
+import { tcpConnect, type TcpAnswer } from './tcp-probe.js';
 
 export const ORDINARY_TIMEOUT_MS = 1000;
 
-export async function ordinaryClient(address: string, startedAt: number, end: () => number, intervalMs = 10): Promise<DowntimeSample[]> {
+/** One request of a client: the demo guest's counter over HTTP, or a TCP connect to a user VM's port. */
+export type Probe = (timeoutMs: number) => Promise<TcpAnswer & { count?: number }>;
+
+/** What the meter asks: the demo guest's counter (no port), or a TCP connect + close to the port named at protect. */
+export function probeOf(address: string, port?: number): Probe {
+  return port === undefined ? (ms) => getCounter(address, { timeoutMs: ms }) : (ms) => tcpConnect(address, port, ms);
+}
+
+export async function ordinaryClient(
+  address: string,
+  startedAt: number,
+  end: () => number,
+  intervalMs = 10,
+  probe = probeOf(address),
+): Promise<DowntimeSample[]> {
   const samples: DowntimeSample[] = [];
   while (Date.now() < end()) {
     const t0 = Date.now();
-    const r = await getCounter(address, { timeoutMs: ORDINARY_TIMEOUT_MS });
+    const r = await probe(ORDINARY_TIMEOUT_MS);
     const ms = Date.now() - t0;
     const base = { t: t0 - startedAt, ...(r.connectMs !== undefined ? { connectMs: r.connectMs } : {}) };
-    samples.push(r.ok ? { ...base, ms, count: r.count } : { ...base, ms: null });
+    samples.push(r.ok ? { ...base, ms, ...(r.count !== undefined ? { count: r.count } : {}) } : { ...base, ms: null });
     const wait = t0 + intervalMs - Date.now();
     if (wait > 0) await new Promise((res) => setTimeout(res, wait));
   }

@@ -10,6 +10,7 @@ import { lockstepBench } from './lockstep-bench.mjs';
 import { maintenanceBench } from './maintenance-bench.mjs';
 import { fullCopyBench, pairDiskBench } from './pair-disk-bench.mjs';
 import { mirrorTierBench } from './mirror-tier-bench.mjs';
+import { besideDemo, userVmBench } from './user-vm-bench.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const cliBin = join(root, 'dist/main/transports/cli/bin.js');
@@ -309,6 +310,10 @@ if (want('mirrortier')) {
 // only the full-copy half (namespace hosts): `node test/bench/run.mjs fullcopy`
 if (want('fullcopy')) await fullCopyBench({ cliBin, report });
 if (want('lockstep')) await lockstepBench({ cliBin, report, drills: Number(process.env.BENCH_DRILLS ?? 5) });
+if (want('uservm')) {
+  await userVmBench({ cliBin, report, drills: Number(process.env.BENCH_USER_VM_DRILLS ?? 1) });
+  besideDemo(results);
+}
 if (want('maintenance')) await maintenanceBench({ cliBin, report, cycles: Number(process.env.BENCH_MAINTENANCE_CYCLES ?? 2) });
 if (want('long')) longScenarios();
 

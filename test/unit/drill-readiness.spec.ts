@@ -27,11 +27,15 @@ describe('a drill is refused by the pair state, with what is going on and what t
     expect(drillRefusal(lockstep('waiting'))).toBeNull();
     expect(drillRefusal(lockstep())).toBeNull();
   });
-  it("a pair running the user's own VM: refused until the meter watches its service (a report would blame the VM), with the by-hand way", () => {
-    const e = drillRefusal({ ...lockstep('flowing'), vm: { source: 'hostA:/img.qcow2', memoryMiB: 256, cpus: 1, port: 6379 } } as PairStatus)!;
-    expect(e.code).toBe('drill-demo-only');
+  it("a pair running the user's own VM: runs when a port of it was named (the meter watches it), refused with the fix otherwise", () => {
+    const vm = { source: 'hostA:/img.qcow2', memoryMiB: 256, cpus: 1 };
+    expect(drillRefusal({ ...lockstep('flowing'), vm: { ...vm, port: 6379 } } as PairStatus)).toBeNull();
+    const e = drillRefusal({ ...lockstep('flowing'), vm } as PairStatus)!;
+    expect(e.code).toBe('drill-no-port');
     expect(e.message).toContain('hostA:/img.qcow2');
-    expect(e.fix).toMatch(/lockstep agent deploy/);
+    expect(e.fix).toContain('--disk hostA:/img.qcow2 --memory 256 --cpus 1 --port');
+    // the stalled secondary is refused for a user VM too
+    expect(drillRefusal({ ...lockstep('stalled'), vm: { ...vm, port: 6379 } } as PairStatus)?.code).toBe('secondary-stalled');
   });
   it('a re-protect running says wait, not "protect first"', () => {
     const e = drillRefusal(reprotecting)!;
