@@ -9,89 +9,29 @@
  * Prints protect seconds, checkpoint pause, the writer's longest gap and the writes lost.
  * Heavy: run it under the shared lock.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LabStatus, PairStatus } from '../../src-main/contract/index.js';
-import { SshSession } from '../../src-main/hosts/ssh-session.js';
-import { labEnv } from '../helpers/lab-env.js';
-import { labCli, waitFor } from '../helpers/lab-cli.js';
-import { buildTestVm, TEST_VM_PORT, type TestVmBuild } from '../helpers/test-vm/test-vm.js';
+import type { PairStatus } from '../../src-main/contract/index.js';
+import { waitFor } from '../helpers/lab-cli.js';
+import { testVmLab } from '../helpers/test-vm-lab.js';
 
-const NET = '198.18.74';
-const { env, home } = labEnv('uv', NET);
-const cli = labCli(env, 900_000);
-const GUEST = `${NET}.50`;
+const L = testVmLab('uv', '198.18.74');
+const cli = L.cli;
 const MAC = '52:54:00:75:76:01';
-type Up = Extract<LabStatus, { state: 'up' }>;
-let lab: Up;
-let build: TestVmBuild;
-let hostA: SshSession;
-let hostB: SshSession;
 let imageSum = '';
+const redis = (...args: string[]) => L.t.client.redis(...args);
 
 const sha256 = (f: string) => spawnSync('sha256sum', [f], { encoding: 'utf8' }).stdout.split(/\s+/)[0]!;
-
-/** redis-cli in the lab's client namespace: an ordinary client of the guest's service. */
-function redis(...args: string[]): { ok: boolean; out: string } {
-  const r = spawnSync('ip', ['netns', 'exec', lab.clientNetns, 'timeout', '5', 'redis-cli', '-h', GUEST, '-p', String(TEST_VM_PORT), ...args], {
-    encoding: 'utf8',
-    timeout: 15_000,
-  });
-  return { ok: r.status === 0, out: (r.stdout ?? '').trim() };
-}
-
-/**
- * A writer in the client namespace for `seconds`: one SET at a time, a fresh redis-cli each (2 s
- * timeout), a line per attempt: index, ms timestamp after the answer, the answer ("OK" = acknowledged).
- */
-function startWriter(seconds: number): Promise<{ i: number; t: number; ok: boolean }[]> {
-  const script =
-    'i=0; end=$((SECONDS+$1)); while [ $SECONDS -lt $end ]; do i=$((i+1)); ' +
-    'r=$(timeout 2 redis-cli -h "$2" -p "$3" SET "uv:k:$i" "$i" 2>/dev/null); echo "$i $(date +%s%3N) $r"; done';
-  const child = spawn('ip', ['netns', 'exec', lab.clientNetns, 'bash', '-c', script, 'writer', String(seconds), GUEST, String(TEST_VM_PORT)], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += String(d)));
-  return new Promise((resolve) =>
-    child.once('close', () =>
-      resolve(
-        out
-          .trim()
-          .split('\n')
-          .map((l) => l.split(' '))
-          .map(([i, t, r]) => ({ i: Number(i), t: Number(t), ok: r === 'OK' })),
-      ),
-    ),
-  );
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
-  mkdirSync(`${home.path}/images`, { recursive: true });
-  build = buildTestVm(`${home.path}/images/testvm.qcow2`, { address: GUEST, prefixLen: 24 });
-  console.log(`test_vm_build_seconds: ${build.seconds.toFixed(1)} (${build.cached ? 'cached' : 'built'})`);
-  imageSum = sha256(build.path);
-  cli.json(['lab', 'down']);
-  lab = cli.ok<Up>(['lab', 'up']);
-  cli.ok(['hosts', 'add-lab']);
-  const [a, b] = lab.hosts;
-  const connect = (h: typeof a) =>
-    SshSession.connect({ address: h!.address, port: h!.port, user: lab.user, keyFile: lab.keyFile, fingerprint: h!.fingerprint });
-  hostA = await connect(a);
-  hostB = await connect(b);
+  await L.up();
+  imageSum = sha256(L.t.build.path);
 }, 40 * 60_000);
 
-afterAll(async () => {
-  cli.json(['agent', 'stop']);
-  cli.json(['lockstep', 'stop']);
-  hostA?.dispose();
-  hostB?.dispose();
-  cli.json(['lab', 'down']);
-  home.remove();
-}, 180_000);
+afterAll(() => L.down(), 180_000);
 
 describe('your own VM in lockstep: protected from its disk image on the namespace lab', () => {
   it('refuses a hostile path, an image on host B and missing RAM before anything runs', () => {
@@ -99,39 +39,24 @@ describe('your own VM in lockstep: protected from its disk image on the namespac
       const r = cli.json(['lockstep', 'protect', 'hostA', 'hostB', '--disk', disk, '--memory', '256', '--cpus', '1']);
       expect(r.ok, disk).toBe(false);
     }
-    const onB = cli.json(['lockstep', 'protect', 'hostA', 'hostB', '--disk', `hostB:${build.path}`, '--memory', '256', '--cpus', '1']);
+    const onB = cli.json(['lockstep', 'protect', 'hostA', 'hostB', '--disk', `hostB:${L.t.build.path}`, '--memory', '256', '--cpus', '1']);
     expect(onB.error?.code).toBe('bad-arguments');
-    const noRam = cli.json(['lockstep', 'protect', 'hostA', 'hostB', '--disk', `hostA:${build.path}`, '--cpus', '1']);
+    const noRam = cli.json(['lockstep', 'protect', 'hostA', 'hostB', '--disk', `hostA:${L.t.build.path}`, '--cpus', '1']);
     expect(noRam.error?.code).toBe('bad-arguments');
     expect(cli.json<PairStatus>(['lockstep', 'status']).value).toMatchObject({ state: 'unprotected' });
   });
 
   it('protects it: both sides boot from their own disk, lockstep with checkpoints, the image unchanged, Redis answers', async () => {
-    const mtime = statSync(build.path).mtimeMs;
+    const mtime = statSync(L.t.build.path).mtimeMs;
     const t0 = performance.now();
-    const p = cli.json<PairStatus>([
-      'lockstep',
-      'protect',
-      'hostA',
-      'hostB',
-      '--disk',
-      `hostA:${build.path}`,
-      '--memory',
-      '256',
-      '--cpus',
-      '1',
-      '--mac',
-      MAC,
-      '--port',
-      String(TEST_VM_PORT),
-    ]);
+    const p = cli.json<PairStatus>(L.protectArgs(MAC));
     const protectSeconds = (performance.now() - t0) / 1000;
     expect(p.error).toBeUndefined();
     expect(p.value).toMatchObject({ state: 'lockstep', primary: { name: 'hostA', colo: 'primary' }, secondary: { name: 'hostB', colo: 'secondary' } });
     // booted from the disk: QEMU's command line has no -kernel, and the guest's own kernel speaks on ttyS0
     for (const [s, role] of [
-      [hostA, 'primary'],
-      [hostB, 'secondary'],
+      [L.t.hostA, 'primary'],
+      [L.t.hostB, 'secondary'],
     ] as const) {
       const pid = (await s.check(['cat', `/run/lockstep/vm/${role}.pid`])).trim();
       const cmdline = (await s.check(['cat', `/proc/${pid}/cmdline`])).split('\0');
@@ -139,18 +64,18 @@ describe('your own VM in lockstep: protected from its disk image on the namespac
       expect(cmdline.join(' ')).toContain('/var/lib/lockstep/guest/user-disk.img');
       expect(cmdline.join(' ')).toContain('262152k');
     }
-    expect(await hostA.check(['cat', '/run/lockstep/vm/primary-serial.log'])).toMatch(/Linux version 6\.\d+/);
+    expect(await L.t.hostA.check(['cat', '/run/lockstep/vm/primary-serial.log'])).toMatch(/Linux version 6\.\d+/);
     await waitFor(() => (redis('PING').out === 'PONG' ? true : undefined), 120_000, 'Redis to answer PING through the pair', 500);
     // the user's file is never written: the pair runs a raw copy
-    expect(statSync(build.path).mtimeMs).toBe(mtime);
-    expect(sha256(build.path)).toBe(imageSum);
+    expect(statSync(L.t.build.path).mtimeMs).toBe(mtime);
+    expect(sha256(L.t.build.path)).toBe(imageSum);
     await sleep(8000);
     const st = cli.ok<PairStatus>(['lockstep', 'status']);
     expect(st.state).toBe('lockstep');
     if (st.state !== 'lockstep' || p.value.state !== 'lockstep') return;
     expect(st.checkpoints).toBeGreaterThan(p.value.checkpoints);
     expect(st.checkpointPauseMsP50).not.toBeNull();
-    const serialB = await hostB.check(['cat', '/run/lockstep/vm/secondary-serial.log']);
+    const serialB = await L.t.hostB.check(['cat', '/run/lockstep/vm/secondary-serial.log']);
     expect(serialB, "the secondary's guest stays healthy under checkpoints").not.toMatch(/Kernel panic|Oops|BUG:|general protection fault|list_add corruption/);
     console.log(
       `protect_user_vm_seconds: ${protectSeconds.toFixed(1)} (2 GiB qcow2 → raw, copied host to host, boot to Redis inside COLO); checkpoints/s ${st.checkpointsPerSecond.toFixed(2)}, checkpoint pause p50 ${st.checkpointPauseMsP50} ms`,
@@ -161,11 +86,11 @@ describe('your own VM in lockstep: protected from its disk image on the namespac
     const marker = `m-${Date.now()}`;
     expect(redis('SET', 'uv:marker', marker).out).toBe('OK');
     cli.ok(['agent', 'deploy']);
-    const writes = startWriter(25);
+    const writes = L.t.client.startWriter(25, 'uv:k');
     await sleep(8000);
-    const pid = (await hostA.check(['cat', '/run/lockstep/vm/primary.pid'])).trim();
+    const pid = (await L.t.hostA.check(['cat', '/run/lockstep/vm/primary.pid'])).trim();
     const killedAt = Date.now();
-    await hostA.check(['kill', '-9', pid]);
+    await L.t.hostA.check(['kill', '-9', pid]);
     const got = await writes;
     const st = await waitFor(
       () => {
@@ -182,15 +107,9 @@ describe('your own VM in lockstep: protected from its disk image on the namespac
     expect(acked.length).toBeGreaterThan(20);
     expect(after.length, 'the survivor acknowledges writes after the kill').toBeGreaterThan(5);
     // every acknowledged write is on the survivor
-    const lost: number[] = [];
-    for (let k = 0; k < acked.length; k += 200) {
-      const chunk = acked.slice(k, k + 200);
-      const vals = redis('MGET', ...chunk.map((w) => `uv:k:${w.i}`)).out.split('\n');
-      chunk.forEach((w, j) => vals[j] !== String(w.i) && lost.push(w.i));
-    }
+    const lost = L.t.client.lostWrites(got, 'uv:k');
     expect(redis('GET', 'uv:marker').out).toBe(marker);
-    let gap = 0;
-    for (let k = 1; k < acked.length; k++) gap = Math.max(gap, acked[k]!.t - acked[k - 1]!.t);
+    const gap = L.t.client.longestGap(got);
     const firstAfter = after[0] ? after[0].t - killedAt : null;
     console.log(
       `user_vm_kill_primary: ${acked.length} acknowledged writes (${got.length - acked.length} failed attempts), lost ${lost.length}; longest gap between acknowledged writes ${gap} ms; first acknowledged write ${firstAfter} ms after the kill`,
