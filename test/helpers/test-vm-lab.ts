@@ -26,6 +26,7 @@ export function testVmLab(prefix: string, net: string) {
   const cli = labCli(env, 900_000);
   const guest = `${net}.50`;
   let t: TestVmLab | undefined;
+  const fresh: SshSession[] = [];
   return {
     env,
     home,
@@ -49,6 +50,17 @@ export function testVmLab(prefix: string, net: string) {
         SshSession.connect({ address: h!.address, port: h!.port, user: lab.user, keyFile: lab.keyFile, fingerprint: h!.fingerprint });
       t = { lab, build, hostA: await connect(a), hostB: await connect(b), client: redisClient(lab.clientNetns, guest) };
       return t;
+    },
+    /**
+     * A new SSH session to hostA or hostB: the long ones of `up` drop while a synchronous CLI call
+     * blocks this process for minutes (no keepalive answered); closed by `down`.
+     */
+    async connect(which: 'A' | 'B'): Promise<SshSession> {
+      const h = this.t.lab.hosts[which === 'A' ? 0 : 1]!;
+      const lab = this.t.lab;
+      const s = await SshSession.connect({ address: h.address, port: h.port, user: lab.user, keyFile: lab.keyFile, fingerprint: h.fingerprint });
+      fresh.push(s);
+      return s;
     },
     /** `lockstep protect hostA hostB` from the test VM's image, watching Redis */
     protectArgs(mac: string): string[] {
@@ -76,6 +88,7 @@ export function testVmLab(prefix: string, net: string) {
       cli.json(['lockstep', 'stop']);
       t?.hostA.dispose();
       t?.hostB.dispose();
+      for (const s of fresh) s.dispose();
       cli.json(['lab', 'down']);
       home.remove();
     },

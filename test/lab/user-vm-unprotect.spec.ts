@@ -44,7 +44,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // the VM given back is no longer the pair's: `lockstep stop` leaves it, the test stops it by its PID
-  if (pidA) await L.t.hostA.exec(['kill', '-9', pidA]).catch(() => undefined);
+  if (pidA) await (await L.connect('A')).exec(['kill', '-9', pidA]).catch(() => undefined);
   L.down();
 }, 180_000);
 
@@ -57,10 +57,11 @@ describe('unprotect: the VM given back as one plain VM on the host where it runs
     cli.ok(['agent', 'deploy']);
     for (let i = 1; i <= 50; i++) before.push({ i, ok: redis('SET', `uu:k:${i}`, String(i)).out === 'OK', t: Date.now() });
     expect(before.filter((w) => w.ok).length).toBe(50);
-    pidA = await pidFile(L.t.hostA, 'primary');
-    pidB = await pidFile(L.t.hostB, 'secondary');
-    expect(await alive(L.t.hostA, pidA)).toBe(true);
-    expect(await alive(L.t.hostB, pidB)).toBe(true);
+    const [a, b] = [await L.connect('A'), await L.connect('B')];
+    pidA = await pidFile(a, 'primary');
+    pidB = await pidFile(b, 'secondary');
+    expect(await alive(a, pidA)).toBe(true);
+    expect(await alive(b, pidB)).toBe(true);
   }, 900_000);
 
   it('refuses without --confirm, or with a name that is not hostB, saying what it would remove; nothing changes', async () => {
@@ -73,8 +74,8 @@ describe('unprotect: the VM given back as one plain VM on the host where it runs
     const wrong = cli.json<PairStatus>(['lockstep', 'unprotect', '--confirm', 'hostA']);
     expect(wrong.error?.code).toBe('confirm-needed');
     expect(cli.ok<PairStatus>(['lockstep', 'status'])).toMatchObject({ state: 'lockstep', secondary: { name: 'hostB', colo: 'secondary' } });
-    expect(await alive(L.t.hostB, pidB)).toBe(true);
-    expect(await coloMode(L.t.hostA, 'primary')).toBe('primary');
+    expect(await alive(await L.connect('B'), pidB)).toBe(true);
+    expect(await coloMode(await L.connect('A'), 'primary')).toBe('primary');
     expect(cli.ok<AgentStatus>(['agent', 'status']).state).toBe('deployed');
   }, 120_000);
 
@@ -91,18 +92,19 @@ describe('unprotect: the VM given back as one plain VM on the host where it runs
     expect(acked.filter((w) => w.t > t0 + seconds * 1000).length, 'writes acknowledged after the unprotect').toBeGreaterThan(5);
     expect(L.t.client.lostWrites(got, 'uu:w')).toEqual([]);
     expect(L.t.client.lostWrites(before, 'uu:k')).toEqual([]);
+    const [a, b] = [await L.connect('A'), await L.connect('B')];
     // the same QEMU (not a restart) serves on hostA, out of COLO; hostB's is gone
-    expect(await pidFile(L.t.hostA, 'primary')).toBe(pidA);
-    expect(await alive(L.t.hostA, pidA)).toBe(true);
-    expect(await coloMode(L.t.hostA, 'primary')).toBe('none');
-    expect(await exists(L.t.hostA, `${RUN}/secondary.pid`)).toBe(false);
-    expect(await alive(L.t.hostB, pidB)).toBe(false);
+    expect(await pidFile(a, 'primary')).toBe(pidA);
+    expect(await alive(a, pidA)).toBe(true);
+    expect(await coloMode(a, 'primary')).toBe('none');
+    expect(await exists(a, `${RUN}/secondary.pid`)).toBe(false);
+    expect(await alive(b, pidB)).toBe(false);
     for (const f of [RUN, '/var/lib/lockstep/guest', '/var/lib/lockstep/agent', '/etc/lockstep'])
-      expect((await L.t.hostB.exec(['sh', '-c', 'ls -A "$1" 2>/dev/null', 'sh', f])).stdout.trim(), `${f} on hostB`).toBe('');
-    expect((await L.t.hostB.exec(['ip', 'link', 'show', 'dev', 'lsvm0'])).code).not.toBe(0);
+      expect((await b.exec(['sh', '-c', 'ls -A "$1" 2>/dev/null', 'sh', f])).stdout.trim(), `${f} on hostB`).toBe('');
+    expect((await b.exec(['ip', 'link', 'show', 'dev', 'lsvm0'])).code).not.toBe(0);
     // the agents are gone from both hosts; hostA keeps the VM's disk (written while protected) and nothing of the agents
-    for (const f of ['/etc/lockstep/agent.conf', '/etc/lockstep/agent.key', '/var/lib/lockstep/agent']) expect(await exists(L.t.hostA, f), f).toBe(false);
-    expect(await exists(L.t.hostA, '/var/lib/lockstep/guest/user-disk.img')).toBe(true);
+    for (const f of ['/etc/lockstep/agent.conf', '/etc/lockstep/agent.key', '/var/lib/lockstep/agent']) expect(await exists(a, f), f).toBe(false);
+    expect(await exists(a, '/var/lib/lockstep/guest/user-disk.img')).toBe(true);
     expect(cli.ok<AgentStatus>(['agent', 'status']).state).toBe('not-deployed');
     const st = cli.ok<PairStatus>(['lockstep', 'status']);
     expect(st).toMatchObject({ state: 'unprotected' });
