@@ -101,6 +101,11 @@ export class AgentActions {
     );
   }
 
+  /** Takes the agents and their files off these hosts (unprotect); the names of hosts that did not answer. */
+  removeFrom(hostRefs: string[]): Promise<string[]> {
+    return this.agent.removeFrom(hostRefs);
+  }
+
   /** The host's colo-failover over SSH: the same sequence the agents run. */
   async runFailover(side: 'primary' | 'secondary', r: AgentPair): Promise<HostFailoverResult> {
     const ref = side === 'primary' ? r.primary : r.secondary;

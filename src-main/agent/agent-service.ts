@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { InitKind } from './remote-agent.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { AgentHostStatus, AgentStatus, WitnessStatus } from '../contract/agent.js';
 import { LockstepError } from '../contract/index.js';
@@ -16,7 +17,7 @@ import type { AgentPair } from './agent-pair.js';
 import { AGENT_KEY, agentRecordSchema, type AgentHostRecord, type AgentRecord, type DeployParams } from './agent-record.js';
 import { agentHostStatus, summarize, witnessHeard } from './agent-status.js';
 import { deploySteps } from './deploy-steps.js';
-import { agentAnswers, agentLogTail, agentStatusJson, connectionAddresses, holdAgent, initKind, stopAgent } from './remote-agent.js';
+import { agentAnswers, agentLogTail, agentStatusJson, connectionAddresses, holdAgent, initKind, STARTED_MARK, stopAgent } from './remote-agent.js';
 import { secretFile, stopLocalWitness, witnessPid, witnessStatusJson } from './witness.js';
 
 export interface AgentDeps {
@@ -245,6 +246,43 @@ export class AgentService {
         if (s) await holdAgent(s).catch(() => false);
       }),
     );
+  }
+
+  /**
+   * Takes the agents off these hosts and the record's (`lockstep unprotect`): each stopped (held
+   * first), its config, key, unit, binaries and log deleted; the local witness stopped, the secret
+   * and the record forgotten. Returns the names of hosts that did not answer (their agent and files
+   * stay: the record is kept, stopped, so that a rerun finishes the job).
+   */
+  async removeFrom(hostRefs: string[]): Promise<string[]> {
+    const r = this.record();
+    await this.holdAll();
+    const hosts = new Map<string, InitKind | null>(hostRefs.map((h) => [this.deps.hosts.resolve(h).hostId, null]));
+    for (const h of r?.hosts ?? []) hosts.set(h.host, h.how);
+    const left: string[] = [];
+    for (const [ref, known] of hosts) {
+      const name = this.deps.hosts.resolve(ref).name;
+      const s = await this.deps.hosts.session(ref).catch(() => null);
+      if (!s) {
+        left.push(name);
+        continue;
+      }
+      const how = known ?? (await initKind(s));
+      await stopAgent(s, how);
+      await s.exec(['rm', '-rf', AGENT_PATHS.dir]);
+      await s.exec(['rm', '-f', AGENT_PATHS.config, AGENT_PATHS.key, AGENT_PATHS.unit, AGENT_PATHS.pid, AGENT_PATHS.socket, STARTED_MARK]);
+      if (how === 'systemd') await s.exec(['systemctl', 'daemon-reload']);
+      if (await agentAnswers(s).catch(() => true)) left.push(name);
+    }
+    if (r && r.state !== 'stopped' && r.witness.kind === 'local') await stopLocalWitness(this.dir, r.cluster);
+    rmSync(secretFile(this.dir), { force: true });
+    if (left.length) {
+      if (r) this.save({ ...r, state: 'stopped', stoppedAt: r.stoppedAt ?? Date.now() });
+      return left;
+    }
+    this.records.delete();
+    if (r) this.deps.bus.log('info', 'agent', `Host agents removed from ${r.hosts.map((h) => h.name).join(' and ')}, the witness stopped`);
+    return [];
   }
 
   /** Stops both agents (held first, so neither acts on the other going quiet) and the local witness; removes the secret. */

@@ -30,6 +30,7 @@ export function hostAgents(a: AgentActions): HostAgents {
     waitAction: (hostRef, sinceMs, limitMs) => a.waitAction(hostRef, sinceMs, limitMs),
     lastActions: () => a.lastActions(),
     hold: () => a.hold(),
+    removeFrom: (hostRefs) => a.removeFrom(hostRefs),
     runFailover: (side, r) => a.runFailover(side, agentPair(r)),
   };
 }

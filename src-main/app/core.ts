@@ -28,6 +28,7 @@ import { AgentService } from '../agent/agent-service.js';
 import { agentPair, hostAgents } from './agent-pair.js';
 import { VmService } from '../vm/vm-service.js';
 import { MaintenanceService } from '../lockstep/maintenance-service.js';
+import { UnprotectService } from '../lockstep/unprotect-service.js';
 import { watchClients } from '../drill/client-watch.js';
 
 export interface CoreOptions {
@@ -58,6 +59,7 @@ export class Core {
   readonly agent: AgentService;
   readonly vm: VmService;
   readonly maintenance: MaintenanceService;
+  readonly unprotect: UnprotectService;
   readonly startedAt = Date.now();
   private readonly handlers: Handlers;
   private tail?: NodeJS.Timeout;
@@ -142,6 +144,7 @@ export class Core {
     this.lockstep.beforeVmStop = () => this.agent.holdAll();
     this.lockstep.agents = hostAgents(new AgentActions(this.agent));
     this.maintenance = new MaintenanceService(this.lockstep);
+    this.unprotect = new UnprotectService(this.lockstep);
     this.maintenance.watchClients = (address) => watchClients(drillCtx, address);
     this.handlers = makeHandlers(this);
     this.pairWatcher = new PairWatcher(

@@ -37,10 +37,11 @@ export function makeHandlers(core: Core): Handlers {
     'hosts.list': async () => core.hosts.list(),
     'hosts.forget': async (i) => core.hosts.forget(i.host),
     'lockstep.protect': async (i) => core.lockstep.protect(i),
-    'lockstep.status': async () => core.lockstep.status(),
+    'lockstep.status': async () => core.unprotect.status(),
     'lockstep.reprotect': async (i) => core.lockstep.reprotect(false, { verify: i.verify }),
     'lockstep.failover': async () => core.lockstep.failover(),
     'lockstep.stop': async () => core.lockstep.stop(),
+    'lockstep.unprotect': async (i) => core.unprotect.unprotect(i),
     'host.maintenance': async (i) => {
       if (i.action === 'status') return core.maintenance.status();
       if (!i.host)

@@ -154,6 +154,12 @@ export const commands = {
   },
   'lockstep.failover': { input: empty, summary: 'Fail over now (what the host agent does when the primary dies)' },
   'lockstep.stop': { input: empty, summary: 'Stop both VMs of the pair (quit → SIGTERM → SIGKILL)', long: true },
+  'lockstep.unprotect': {
+    input: z.object({ confirm: z.string().max(64).optional() }).strict(),
+    summary:
+      'End the protection: the VM keeps running as one plain VM on the host where it runs now, its disk kept; the other host’s VM, disk copy and files, the host agents and the pair’s record removed (asks for --confirm HOST, the host it is removed from)',
+    long: true,
+  },
   'host.maintenance': {
     input: z
       .object({
@@ -352,6 +358,7 @@ export interface Outputs {
   'lockstep.reprotect': PairStatus;
   'lockstep.failover': PairStatus;
   'lockstep.stop': PairStatus;
+  'lockstep.unprotect': PairStatus;
   'host.maintenance': MaintenanceStatus;
   'agent.deploy': AgentStatus;
   'agent.status': AgentStatus;

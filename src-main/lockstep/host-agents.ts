@@ -16,6 +16,8 @@ export interface HostAgents {
   lastActions(): Promise<DrillAgentAct[]>;
   /** disarms both agents until they are restarted */
   hold(): Promise<void>;
+  /** takes the agents, their config, unit, key and binaries off these hosts and forgets them (unprotect); returns the names of hosts that did not answer */
+  removeFrom(hostRefs: string[]): Promise<string[]>;
   /** the host's colo-failover over SSH: `secondary` takes over, `primary` continues alone */
   runFailover(side: 'primary' | 'secondary', r: PairRecord): Promise<{ ms: number; log: string[] }>;
 }
