@@ -20,7 +20,11 @@ export class DisplayService {
 
   async connect(side: 'primary' | 'secondary'): Promise<DisplayStream> {
     if (!this.locator)
-      throw new LockstepError({ code: 'no-vm', message: 'No protected guest: there is no screen to show.', fix: 'lockstep lockstep protect HOST_A HOST_B --disk …' });
+      throw new LockstepError({
+        code: 'no-vm',
+        message: 'No protected guest: there is no screen to show.',
+        fix: 'lockstep lockstep protect HOST_A HOST_B --disk …',
+      });
     const loc = await this.locator(side);
     const stream = await (await this.deps.hosts.session(loc.host)).openUnixSocket(loc.socket);
     this.open.add(stream);
