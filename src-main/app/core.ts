@@ -18,6 +18,7 @@ import { PreflightService } from '../preflight/preflight-service.js';
 import { LinkService } from '../link/link-service.js';
 import { ConsoleService } from '../console/console-service.js';
 import { DisplayService } from '../console/display-service.js';
+import { screenOf } from '../lockstep/vm-screen.js';
 import { MirrorService } from '../mirror/mirror-service.js';
 import { ClusterService } from '../cluster/cluster-service.js';
 import { tierGuest } from '../lockstep/tier-guest.js';
@@ -129,7 +130,7 @@ export class Core {
     const drillCtx = drillContext(this.lockstep);
     this.drills = new DrillService({ store: this.store, context: drillCtx });
     this.consoles.vmLocator = (side) => this.lockstep.consoleOf(side);
-    this.displays.locator = (side) => this.lockstep.displayOf(side);
+    this.displays.locator = (side) => screenOf(this.lockstep, side);
     this.agent = new AgentService({
       store: this.store,
       bus: this.bus,

@@ -397,17 +397,4 @@ export class LockstepService {
     const role = vmFiles(r, side);
     return { host, argv: ['socat', '-', `UNIX-CONNECT:${vmPaths(HOST_PATHS.run, role).serial}`], title: `${this.side(host, 'none').name} — ${side} VM` };
   }
-
-  /** Where a VM's screen is (QEMU's VNC socket on its host): user VMs only; the demo guest has no screen. */
-  async displayOf(side: 'primary' | 'secondary'): Promise<{ host: string; socket: string; title: string }> {
-    const r = this.record();
-    if (r && r.state !== 'stopped' && !r.vm)
-      throw new LockstepError({
-        code: 'no-screen',
-        message: 'The demo guest has no screen: its serial console is its only console.',
-        fix: 'Use the serial console (Consoles view); a VM of your own protected with --disk gets a graphical console.',
-      });
-    const loc = await this.consoleOf(side);
-    return { host: loc.host, socket: vmPaths(HOST_PATHS.run, vmFiles(r!, side)).vnc, title: `${loc.title} screen` };
-  }
 }

@@ -4,8 +4,10 @@
  * the app, through its SSH connection) reaches it. The demo guest has no screen (serial only).
  */
 export function displayArgs(boot: 'kernel' | 'disk', vncSocket: string): string[] {
-  if (boot === 'kernel') return ['-vga', 'none'];
+  const noScreen = ['-vga', 'none'];
+  if (boot === 'kernel') return noScreen;
   if (!/^\/[A-Za-z0-9._/-]+$/.test(vncSocket) || vncSocket.includes('..'))
     throw new Error(`displayArgs: refusing the VNC socket path ${JSON.stringify(vncSocket)} (an absolute path without commas or spaces)`);
-  return ['-vga', 'std', '-vnc', `unix:${vncSocket}`];
+  const screen = ['-vga', 'std', '-vnc', `unix:${vncSocket}`];
+  return screen;
 }
