@@ -101,6 +101,10 @@ describe('both VMs’ graphical consoles in the window', () => {
     expect(await page.getByTestId('vnc-secondary-note').textContent()).toContain('input here is undone by the next checkpoint');
     expect(await page.locator('[data-testid="vnc"][data-side="primary"]').getByRole('checkbox').isChecked()).toBe(true);
     await page.screenshot({ path: join(shots, 'vm-screens.png'), fullPage: true });
+    // the screen's cost in lockstep: the VGA's memory is in every checkpoint (a figure, not a limit)
+    const st = cli.ok<PairStatus>(['lockstep', 'status']);
+    expect(st.state).toBe('lockstep');
+    if (st.state === 'lockstep') console.log(`user_vm_with_vga_checkpoint_pause_p50_ms: ${st.checkpointPauseMsP50 ?? 'none yet'}`);
   }, 300_000);
 
   it('a /vnc WebSocket without the token (or with a wrong one) is refused, from the page itself', async () => {
