@@ -9,6 +9,8 @@ export interface Door {
   invoke(name: string, input: unknown): Promise<unknown>;
   onEvent(listener: (e: AppEvent) => void): () => void;
   onConnection?(listener: (state: ConnectionState) => void): () => void;
+  /** the WebSocket URL of a VM's screen (RFB) on the local server; absent: this door has none */
+  displayUrl?(side: 'primary' | 'secondary'): string;
 }
 
 export type ConnectionState = 'connecting' | 'open' | 'closed' | 'unauthorized';
@@ -107,6 +109,7 @@ export function webDoor(url: string, token: string, WS: typeof WebSocket = WebSo
       l(state);
       return () => connListeners.delete(l);
     },
+    displayUrl: (side) => `${url.replace(/\/api$/, '/vnc')}?side=${side}&token=${encodeURIComponent(token)}`,
   };
 }
 
@@ -135,6 +138,10 @@ export const api = {
     if (d.onConnection) return d.onConnection(listener);
     listener('open');
     return () => {};
+  },
+  /** where a VM's graphical console is served (web mode's local server); null: not in this window */
+  displayUrl(side: 'primary' | 'secondary'): string | null {
+    return getDoor().displayUrl?.(side) ?? null;
   },
   get kind(): 'electron' | 'web' {
     return getDoor().kind;

@@ -17,6 +17,8 @@ import { LockstepService } from '../lockstep/lockstep-service.js';
 import { PreflightService } from '../preflight/preflight-service.js';
 import { LinkService } from '../link/link-service.js';
 import { ConsoleService } from '../console/console-service.js';
+import { DisplayService } from '../console/display-service.js';
+import { screenOf } from '../lockstep/vm-screen.js';
 import { MirrorService } from '../mirror/mirror-service.js';
 import { ClusterService } from '../cluster/cluster-service.js';
 import { tierGuest } from '../lockstep/tier-guest.js';
@@ -54,6 +56,7 @@ export class Core {
   readonly preflight: PreflightService;
   readonly link: LinkService;
   readonly consoles: ConsoleService;
+  readonly displays: DisplayService;
   readonly mirror: MirrorService;
   readonly cluster: ClusterService;
   readonly agent: AgentService;
@@ -77,6 +80,7 @@ export class Core {
     this.hosts = new HostsService({ hosts: this.store.hosts, pool: this.pool, bus: this.bus, lab: this.lab });
     this.preflight = new PreflightService({ hosts: this.hosts, bus: this.bus, kv: this.store.kv });
     this.consoles = new ConsoleService({ hosts: this.hosts, bus: this.bus });
+    this.displays = new DisplayService({ hosts: this.hosts });
     this.vm = new VmService({ hosts: this.hosts, bus: this.bus });
     // services ask each other's state through narrow functions handed in here, never by store key
     this.link = new LinkService({
@@ -128,6 +132,7 @@ export class Core {
     const drillCtx = drillContext(this.lockstep);
     this.drills = new DrillService({ store: this.store, context: drillCtx });
     this.consoles.vmLocator = (side) => this.lockstep.consoleOf(side);
+    this.displays.locator = (side) => screenOf(this.lockstep, side);
     this.agent = new AgentService({
       store: this.store,
       bus: this.bus,
@@ -217,6 +222,7 @@ export class Core {
     if (this.tail) clearInterval(this.tail);
     this.guestWatcher.stop();
     this.consoles.closeAll();
+    this.displays.closeAll();
     this.pool.closeAll();
     this.store.close();
   }

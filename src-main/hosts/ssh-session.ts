@@ -1,6 +1,7 @@
 import { NodeSSH, type SSHExecCommandResponse } from 'node-ssh';
 import type { ClientChannel } from 'ssh2';
 import { readFileSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
 import { LockstepError } from '../contract/index.js';
 import { keyTypeOfBlob, sha256Fingerprint } from './fingerprint.js';
 import { hostCommandLine } from './host-command.js';
@@ -175,6 +176,20 @@ export class SshSession {
     const cmd = hostCommandLine(argv, this.target.sudo);
     return new Promise((resolve, reject) => {
       conn.exec(cmd, pty ? { pty: { term: 'xterm-256color', cols: pty.cols, rows: pty.rows } } : {}, (err, ch) => (err ? reject(err) : resolve(ch)));
+    });
+  }
+
+  /**
+   * A byte stream to a unix socket on the host (e.g. a VM's VNC server): OpenSSH's streamlocal
+   * forwarding over this connection. A non-root login (sudo) cannot reach root's sockets that way:
+   * then socat under sudo carries the bytes.
+   */
+  async openUnixSocket(path: string): Promise<Duplex> {
+    const conn = this.ssh.connection;
+    if (!conn) throw new LockstepError({ code: 'ssh-closed', message: `The SSH connection to ${hostId(this.target)} is closed.`, host: hostId(this.target) });
+    if (this.target.sudo) return this.stream(['socat', '-', `UNIX-CONNECT:${path}`]);
+    return new Promise((resolve, reject) => {
+      conn.openssh_forwardOutStreamLocal(path, (err, ch) => (err ? reject(err) : resolve(ch)));
     });
   }
 

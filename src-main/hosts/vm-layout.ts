@@ -23,6 +23,8 @@ export const vmPaths = (run: string, files: VmFiles) => ({
   qmp: `${run}/${files}-qmp.sock`,
   qmpOob: `${run}/${files}-qmp-oob.sock`,
   serial: `${run}/${files}-serial.sock`,
+  /** QEMU's VNC server of a user VM (a unix socket: only the host itself reaches it) */
+  vnc: `${run}/${files}-vnc.sock`,
   serialLog: `${run}/${files}-serial.log`,
   trace: `${run}/${files}-trace.log`,
   pid: `${run}/${files}.pid`,

@@ -1,4 +1,5 @@
 import { vmPaths } from '../hosts/vm-layout.js';
+import { displayArgs } from './vm-display.js';
 
 /**
  * Pure: QEMU command lines of a COLO pair (QEMU 7.2 syntax, per native/qemu-tcg/COLO-RECIPE.md).
@@ -36,7 +37,7 @@ function common(s: VmSpec): string[] {
   const p = vmPaths(s.run, s.role);
   return [
     ...['-name', `lockstep-${s.role}`, '-accel', s.accel === 'tcg' ? 'tcg,tb-size=128' : 'kvm', '-m', s.memory, '-smp', String(s.cpus ?? 1)],
-    ...['-nodefaults', '-no-user-config', '-display', 'none', '-vga', 'none'],
+    ...['-nodefaults', '-no-user-config', '-display', 'none', ...displayArgs(s.boot.kind, p.vnc)],
     ...(s.boot.kind === 'kernel' ? ['-kernel', s.boot.kernel, '-initrd', s.boot.initrd, '-append', s.boot.append] : []),
     ...['-chardev', `socket,id=ser0,path=${p.serial},server=on,wait=off,logfile=${p.serialLog}`, '-serial', 'chardev:ser0'],
     ...['-chardev', `socket,id=qmp0,path=${p.qmp},server=on,wait=off`, '-mon', 'chardev=qmp0,mode=control'],

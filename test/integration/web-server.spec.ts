@@ -52,6 +52,22 @@ describe('web mode server', () => {
     expect(await tryOpen(`ws://127.0.0.1:${srv.port}/api?token=${srv.token}`, { Host: 'attacker.example' })).toEqual({ opened: false, status: 421 });
   });
 
+  it('guards a VM’s screen (/vnc) like the API: token, Origin, Host; a bad side is refused before any upgrade', async () => {
+    const vnc = `ws://127.0.0.1:${srv.port}/vnc?side=primary`;
+    expect(await tryOpen(vnc)).toEqual({ opened: false, status: 401 });
+    expect(await tryOpen(`${vnc}&token=wrong`)).toEqual({ opened: false, status: 401 });
+    expect(await tryOpen(`${vnc}&token=${srv.token}`, { Origin: 'http://evil.example' })).toEqual({ opened: false, status: 403 });
+    expect(await tryOpen(`${vnc}&token=${srv.token}`, { Host: 'attacker.example' })).toEqual({ opened: false, status: 421 });
+    expect(await tryOpen(`ws://127.0.0.1:${srv.port}/vnc?side=third&token=${srv.token}`)).toEqual({ opened: false, status: 400 });
+    // with the token and nothing protected: the socket opens and closes at once, saying why
+    const ok = await tryOpen(`${vnc}&token=${srv.token}`);
+    expect(ok.opened).toBe(true);
+    if (!ok.opened) return;
+    const closed = await new Promise<{ code: number; reason: string }>((r) => ok.ws.once('close', (code, reason) => r({ code, reason: String(reason) })));
+    expect(closed.code).toBe(4404);
+    expect(closed.reason).toMatch(/No guest is running|no screen|No protected guest/);
+  });
+
   it('serves the renderer with a CSP and refuses path traversal', async () => {
     const index = await fetch(`${srv.url}/`);
     expect(index.status).toBe(200);

@@ -6,6 +6,8 @@ import type { Core } from '../../app/core.js';
 import { hostAllowed, newToken, originAllowed, tokenMatches } from './auth.js';
 import { serveStatic } from './static-files.js';
 import { attachSocket } from './socket-session.js';
+import { attachDisplay, DISPLAY_PATH, displaySideOf } from './display-socket.js';
+import { LockstepError } from '../../contract/index.js';
 
 export interface WebServer {
   url: string;
@@ -51,14 +53,24 @@ export async function startWebServer(core: Core, opts: WebServerOptions): Promis
     const refuse = (status: number, why: string) => {
       socket.end(`HTTP/1.1 ${status} ${why}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${why}\n`);
     };
-    if (url.pathname !== '/api') return refuse(404, 'Not Found');
+    if (url.pathname !== '/api' && url.pathname !== DISPLAY_PATH) return refuse(404, 'Not Found');
+    // the same checks for the API and a VM's screen: our own page, this launch's token
     if (!hostAllowed(req.headers.host, port)) return refuse(421, 'Misdirected Request');
     if (!originAllowed(req.headers.origin, port)) return refuse(403, 'Forbidden origin');
     if (!tokenMatches(token, url.searchParams.get('token'))) return refuse(401, 'Unauthorized: missing or wrong token');
+    let side: 'primary' | 'secondary' | undefined;
+    if (url.pathname === DISPLAY_PATH) {
+      try {
+        side = displaySideOf(url.searchParams);
+      } catch (e) {
+        return refuse(400, (e as LockstepError).message);
+      }
+    }
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.add(ws);
       ws.on('close', () => sockets.delete(ws));
-      attachSocket(core, ws);
+      if (side) void attachDisplay(core, ws, side);
+      else attachSocket(core, ws);
     });
   });
 
