@@ -4,6 +4,7 @@ import { LockstepError } from '../contract/index.js';
 import { drillReportHtml } from '../drill/report-html.js';
 import { peekGuest } from '../lockstep/guest-peek.js';
 import { runClientProbe } from '../virtual-lab/client-door.js';
+import { unprotectAny } from './unprotect-any.js';
 
 export type Handlers = { [K in CommandName]: (input: ParsedInput<K>) => Promise<Output<K>> };
 
@@ -41,7 +42,7 @@ export function makeHandlers(core: Core): Handlers {
     'lockstep.reprotect': async (i) => core.lockstep.reprotect(false, { verify: i.verify }),
     'lockstep.failover': async () => core.lockstep.failover(),
     'lockstep.stop': async () => core.lockstep.stop(),
-    'lockstep.unprotect': async (i) => core.unprotect.unprotect(i),
+    'lockstep.unprotect': async (i) => unprotectAny(core, i),
     'host.maintenance': async (i) => {
       if (i.action === 'status') return core.maintenance.status();
       if (!i.host)

@@ -17,7 +17,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ClientProbeResult, ClusterStatusDTO, LabStatus, MirrorStatusDTO, PlanDTO } from '../../src-main/contract/index.js';
+import type { ClientProbeResult, ClusterStatusDTO, LabStatus, MirrorStatusDTO, PairStatus, PlanDTO } from '../../src-main/contract/index.js';
 import { parseCrmMon, promotedNode, runningOn } from '../../src-main/cluster/crm-mon.js';
 import { lastResync } from '../../src-main/mirror/kernel-log.js';
 import { qnetdPid } from '../../src-main/cluster/qnetd.js';
@@ -335,7 +335,7 @@ describe.skipIf(!GUEST_IN_KERNEL_HOSTS)('the Mirror tier on Pacemaker + Corosync
     }
   }, 180_000);
 
-  it('remove names what it stops or leaves; --keep-guest leaves the guest answering and no cluster file behind; a second remove has nothing to do', async () => {
+  it('remove (and unprotect) name what they stop or leave; unprotect leaves the guest answering and no cluster file behind; a second remove has nothing to do', async () => {
     const r = json<ClusterStatusDTO>(['cluster', 'remove']);
     expect(r.ok).toBe(false);
     expect(r.error!.code).toBe('confirm-needed');
@@ -350,7 +350,18 @@ describe.skipIf(!GUEST_IN_KERNEL_HOSTS)('the Mirror tier on Pacemaker + Corosync
     const k = json<ClusterStatusDTO>(['cluster', 'remove', '--keep-guest']);
     expect(k.error!.message).toContain(`left running on ${promoted}`);
     expect(k.error!.fix).toBe('lockstep cluster remove --confirm lockstep --keep-guest');
-    expect(ok<ClusterStatusDTO>(['cluster', 'remove', '--confirm', 'lockstep', '--keep-guest'])).toEqual({ state: 'none' });
+    // `lockstep unprotect` is the same removal for a guest the Mirror tier protects: asked once, naming what it removes
+    const u = json<PairStatus>(['lockstep', 'unprotect']);
+    expect(u.error!.code).toBe('confirm-needed');
+    expect(u.error!.message).toContain('protected by the Mirror tier (Pacemaker cluster lockstep)');
+    expect(u.error!.message).toContain(`left running on ${promoted}`);
+    expect(u.error!.fix).toBe('lockstep lockstep unprotect --confirm lockstep');
+    expect(json<PairStatus>(['lockstep', 'unprotect', '--confirm', 'hostA']).error!.code).toBe('confirm-needed');
+    expect(running(ok<ClusterStatusDTO>(['cluster', 'status'])).guest?.node).toBe(promoted);
+    const gone = ok<PairStatus>(['lockstep', 'unprotect', '--confirm', 'lockstep']);
+    expect(gone.state).toBe('unprotected');
+    expect(gone.state === 'unprotected' && gone.why).toContain(`the guest demo keeps running on ${promoted} as a plain VM`);
+    expect(ok<ClusterStatusDTO>(['cluster', 'status'])).toEqual({ state: 'none' });
     // the witness this app ran is gone with the cluster
     expect(qnetdPid(join(home.path, 'cluster'))).toBeNull();
     for (const name of ['hostA', 'hostB']) {
