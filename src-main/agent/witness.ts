@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LockstepError } from '../contract/index.js';
 import { runLocal } from '../hosts/local-exec.js';
+import { livePid } from '../hosts/pid-file.js';
 import { firstJsonLine } from './agent-status.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -43,20 +44,7 @@ export const witnessFiles = (dir: string, cluster: string) => {
 /** The pid in the pid file, if that process is still our witness. */
 export function witnessPid(dir: string, cluster: string): number | null {
   const f = witnessFiles(dir, cluster);
-  let pid: number;
-  try {
-    pid = Number(readFileSync(f.pid, 'utf8').trim());
-  } catch {
-    return null;
-  }
-  if (!Number.isInteger(pid) || pid <= 1) return null;
-  try {
-    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return cmd.includes('--witness-serve') && cmd.includes(f.sock) && !/\) [ZX] /.test(stat) ? pid : null;
-  } catch {
-    return null;
-  }
+  return livePid(f.pid, (cmd) => cmd.includes('--witness-serve') && cmd.includes(f.sock));
 }
 
 export async function witnessStatusJson(bin: string, dir: string, cluster: string): Promise<Record<string, unknown> | null> {

@@ -12,6 +12,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from
 import { join } from 'node:path';
 import { LockstepError } from '../contract/index.js';
 import { runLocal } from '../hosts/local-exec.js';
+import { livePid } from '../hosts/pid-file.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -38,20 +39,7 @@ export function qnetdArgv(q: LocalQnetd): string[] {
 /** The pid in its lock file, if that process is still our qnetd. */
 export function qnetdPid(dir: string): number | null {
   const f = qnetdFiles(dir);
-  let pid: number;
-  try {
-    pid = Number(readFileSync(f.pid, 'utf8').trim());
-  } catch {
-    return null;
-  }
-  if (!Number.isInteger(pid) || pid <= 1) return null;
-  try {
-    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return cmd.startsWith('corosync-qnetd\0') && cmd.includes(f.sock) && !/\) [ZX] /.test(stat) ? pid : null;
-  } catch {
-    return null;
-  }
+  return livePid(f.pid, (cmd) => cmd.startsWith('corosync-qnetd\0') && cmd.includes(f.sock));
 }
 
 async function qnetdTool(dir: string, flags: string[]): Promise<string | null> {
