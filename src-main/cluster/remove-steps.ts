@@ -24,9 +24,16 @@ export interface RemoveContext extends ClusterContext {
   forget(): void;
 }
 
+/**
+ * How long a host gets to send its SSH banner before the removal counts it as off: a loaded host
+ * (a TCG guest, DRBD's fence-peer handler polling the CIB after a split) took more than the usual
+ * 2 s in the lab (2026-12-08), and a host wrongly counted as off keeps the removal open.
+ */
+const PATIENT_REACH_MS = 10_000;
+
 /** The host whose pacemakerd answers (the CIB is changed there), or null. */
 async function pacemakerSide(pair: HostPair): Promise<Side | null> {
-  for (const s of SIDES) if ((await pair.reachable(s)) && (await pair.exec(s, cmd.daemonsRunning())).stdout.includes('pacemakerd')) return s;
+  for (const s of SIDES) if ((await pair.reachable(s, PATIENT_REACH_MS)) && (await pair.exec(s, cmd.daemonsRunning())).stdout.includes('pacemakerd')) return s;
   return null;
 }
 
@@ -86,7 +93,7 @@ function stopStep(svc: RemoveContext): Step<ClusterRemoveParams> {
       const left: Side[] = [];
       await Promise.all(
         todo.map(async (s) => {
-          if (!(await pair.reachable(s))) return void left.push(s);
+          if (!(await pair.reachable(s, PATIENT_REACH_MS))) return void left.push(s);
           await pair.check(s, cmd.stopDaemons(r.starter[s] ?? 'direct'), { step: 'cluster-stop', timeoutMs: 150_000 });
           await pair.check(s, cmd.removeFiles(ctx.params.keepGuest ? 'keep' : 'remove'), { step: 'cluster-stop' });
           ctx.log(`${pair.name(s)}: Pacemaker and Corosync stopped; corosync.conf, authkey, the OCF agent and the guests' argument files removed`);
