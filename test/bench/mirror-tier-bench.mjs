@@ -111,7 +111,8 @@ export async function mirrorTierBench({ root, cliBin, report, kind }) {
     if (unquorate === null) throw new Error(`${loser} kept quorum 60 s into the split`);
     rep('mirror_tier_split_loser_unquorate_seconds', unquorate);
     const split = await during;
-    if (split.wentBackwards || split.last?.boot !== split.first?.boot) throw new Error(`the guest restarted or lost writes during the split: ${JSON.stringify(split)}`);
+    if (split.wentBackwards || split.last?.boot !== split.first?.boot)
+      throw new Error(`the guest restarted or lost writes during the split: ${JSON.stringify(split)}`);
     rep('mirror_tier_split_client_gap_ms', split.longestGapMs);
     j(['lab', 'split', 'off']);
     cli(['cluster', 'remove', '--confirm', 'lockstep']);
