@@ -6,25 +6,14 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { jsonCli } from './json-cli.mjs';
 
 const MODES = ['kill-primary-vm', 'power-off-host', 'cut-public-link', 'kill-secondary', 'cut-crossover'];
 
 export async function lockstepBench({ cliBin, report, drills = 5 }) {
   const home = mkdtempSync(join(tmpdir(), 'lockstep-bench-colo-'));
   const env = { ...process.env, LOCKSTEP_HOME: home, LOCKSTEP_LAB_PREFIX: 'lbc', LOCKSTEP_LAB_NET: '198.18.86' };
-  const cli = (args) => {
-    const r = spawnSync(process.execPath, [cliBin, ...args, '--json'], { env, encoding: 'utf8', timeout: 600_000 });
-    try {
-      return JSON.parse(r.stdout);
-    } catch {
-      throw new Error(`lockstep ${args.join(' ')}: no JSON (exit ${r.status}): ${r.stderr.slice(0, 400)}`);
-    }
-  };
-  const must = (args) => {
-    const o = cli(args);
-    if (!o.ok) throw new Error(`lockstep ${args.join(' ')}: ${JSON.stringify(o.error)}`);
-    return o.value;
-  };
+  const { cli, must } = jsonCli(cliBin, env, 600_000);
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   const pct = (xs, p) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))] : null);
   const t00 = performance.now();

@@ -3,27 +3,15 @@
 // --failback (a second switchover), and one cycle on the secondary's host (no switchover). Each figure is
 // what the maintenance report measured: the drill's meter in the client namespace (an ordinary client
 // and a TCP stream) across each switchover, the time unprotected, the bytes re-protect copied.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { jsonCli } from './json-cli.mjs';
 
 export async function maintenanceBench({ cliBin, report, cycles = 2 }) {
   const home = mkdtempSync(join(tmpdir(), 'lockstep-bench-maint-'));
   const env = { ...process.env, LOCKSTEP_HOME: home, LOCKSTEP_LAB_PREFIX: 'lbm', LOCKSTEP_LAB_NET: '198.18.75' };
-  const cli = (args) => {
-    const r = spawnSync(process.execPath, [cliBin, ...args, '--json'], { env, encoding: 'utf8', timeout: 900_000 });
-    try {
-      return JSON.parse(r.stdout);
-    } catch {
-      throw new Error(`lockstep ${args.join(' ')}: no JSON (exit ${r.status}): ${r.stderr.slice(0, 400)}`);
-    }
-  };
-  const must = (args) => {
-    const o = cli(args);
-    if (!o.ok) throw new Error(`lockstep ${args.join(' ')}: ${JSON.stringify(o.error)}`);
-    return o.value;
-  };
+  const { cli, must } = jsonCli(cliBin, env, 900_000);
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   const max = (xs) => (xs.length ? Math.max(...xs) : null);
   const pct = (xs, p) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))] : null);

@@ -8,11 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { client, onHost } from './pair-disk-bench.mjs';
 
-/** The CLI, plus the client probe in the background: polls until a gap has ended (or `seconds`). */
+/**
+ * The CLI, plus the client probe in the background: polls until a gap has ended (or `seconds`);
+ * `untilRecovered: false` polls for the whole `seconds`.
+ */
 function tierClient(cliBin, env) {
-  const probe = (seconds) =>
+  const probe = (seconds, untilRecovered = true) =>
     new Promise((resolve, reject) => {
-      const args = ['lab', 'client', 'http', '--seconds', String(seconds), '--interval-ms', '200', '--until-recovered', '--json'];
+      const args = ['lab', 'client', 'http', '--seconds', String(seconds), '--interval-ms', '200', ...(untilRecovered ? ['--until-recovered'] : []), '--json'];
       const child = spawn(process.execPath, [cliBin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'ignore'] });
       let out = '';
       child.stdout.on('data', (d) => (out += d));
@@ -87,18 +90,7 @@ export async function mirrorTierBench({ root, cliBin, report, kind }) {
     rep('mirror_tier_witness_setup_seconds', (performance.now() - t0) / 1000);
     const keeper = w.guest.node;
     const loser = keeper === 'hostA' ? 'hostB' : 'hostA';
-    const during = new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [cliBin, 'lab', 'client', 'http', '--seconds', '45', '--interval-ms', '200', '--json'], {
-        env: { ...process.env, ...env },
-        stdio: ['ignore', 'pipe', 'ignore'],
-      });
-      let out = '';
-      child.stdout.on('data', (d) => (out += d));
-      child.on('close', () => {
-        const v = JSON.parse(out || '{}');
-        return v.ok ? resolve(v.value) : reject(new Error(`client probe: ${out.slice(0, 300)}`));
-      });
-    });
+    const during = probe(45, false);
     await sleep(3000);
     const cut = performance.now();
     j(['lab', 'split', 'on']);

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { jsonCli } from './json-cli.mjs';
 import { fileURLToPath } from 'node:url';
 
 const NET = '198.18.73';
@@ -18,19 +19,7 @@ const BUILD = fileURLToPath(new URL('../helpers/test-vm/build.sh', import.meta.u
 export async function userVmBench({ cliBin, report, drills = 1 }) {
   const home = mkdtempSync(join(tmpdir(), 'lockstep-bench-uvm-'));
   const env = { ...process.env, LOCKSTEP_HOME: home, LOCKSTEP_LAB_PREFIX: 'lbu', LOCKSTEP_LAB_NET: NET };
-  const cli = (args) => {
-    const r = spawnSync(process.execPath, [cliBin, ...args, '--json'], { env, encoding: 'utf8', timeout: 900_000 });
-    try {
-      return JSON.parse(r.stdout);
-    } catch {
-      throw new Error(`lockstep ${args.join(' ')}: no JSON (exit ${r.status}): ${r.stderr.slice(0, 400)}`);
-    }
-  };
-  const must = (args) => {
-    const o = cli(args);
-    if (!o.ok) throw new Error(`lockstep ${args.join(' ')}: ${JSON.stringify(o.error)}`);
-    return o.value;
-  };
+  const { cli, must } = jsonCli(cliBin, env, 900_000);
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
   const t00 = performance.now();
   try {

@@ -12,13 +12,14 @@
  * Prints protect seconds, checkpoint pause, the meter's gaps, the writer's longest gap and the writes lost.
  * Heavy: run it under the shared lock.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DrillReport, LabStatus, PairStatus } from '../../src-main/contract/index.js';
 import { SshSession } from '../../src-main/hosts/ssh-session.js';
 import { labEnv } from '../helpers/lab-env.js';
 import { labCli, waitFor } from '../helpers/lab-cli.js';
+import { redisClient } from '../helpers/redis-client.js';
 import { buildTestVm, TEST_VM_PORT, type TestVmBuild } from '../helpers/test-vm/test-vm.js';
 
 const NET = '198.18.74';
@@ -35,40 +36,9 @@ let imageSum = '';
 
 const sha256 = (f: string) => spawnSync('sha256sum', [f], { encoding: 'utf8' }).stdout.split(/\s+/)[0]!;
 
-/** redis-cli in the lab's client namespace: an ordinary client of the guest's service. */
-function redis(...args: string[]): { ok: boolean; out: string } {
-  const r = spawnSync('ip', ['netns', 'exec', lab.clientNetns, 'timeout', '5', 'redis-cli', '-h', GUEST, '-p', String(TEST_VM_PORT), ...args], {
-    encoding: 'utf8',
-    timeout: 15_000,
-  });
-  return { ok: r.status === 0, out: (r.stdout ?? '').trim() };
-}
-
-/**
- * A writer in the client namespace for `seconds`: one SET at a time, a fresh redis-cli each (2 s
- * timeout), a line per attempt: index, ms timestamp after the answer, the answer ("OK" = acknowledged).
- */
-function startWriter(seconds: number): Promise<{ i: number; t: number; ok: boolean }[]> {
-  const script =
-    'i=0; end=$((SECONDS+$1)); while [ $SECONDS -lt $end ]; do i=$((i+1)); ' +
-    'r=$(timeout 2 redis-cli -h "$2" -p "$3" SET "uv:k:$i" "$i" 2>/dev/null); echo "$i $(date +%s%3N) $r"; done';
-  const child = spawn('ip', ['netns', 'exec', lab.clientNetns, 'bash', '-c', script, 'writer', String(seconds), GUEST, String(TEST_VM_PORT)], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += String(d)));
-  return new Promise((resolve) =>
-    child.once('close', () =>
-      resolve(
-        out
-          .trim()
-          .split('\n')
-          .map((l) => l.split(' '))
-          .map(([i, t, r]) => ({ i: Number(i), t: Number(t), ok: r === 'OK' })),
-      ),
-    ),
-  );
-}
+/** redis-cli in the lab's client namespace: an ordinary client of the guest's service (test/helpers/redis-client.ts). */
+const client = () => redisClient(lab.clientNetns, GUEST);
+const redis = (...args: string[]) => client().redis(...args);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -196,7 +166,7 @@ function reprotected(primary: string, secondary: string): void {
  * the meter's held TCP connection survived, one VM runs) and every acknowledged write is on the survivor.
  */
 async function drillWithWriter(mode: 'kill-primary-vm' | 'power-off-host', survivor: string, lost: string): Promise<void> {
-  const writes = startWriter(35);
+  const writes = client().startWriter(35, 'uv:k');
   await sleep(3000);
   const d = cli.json<DrillReport>(['drill', 'run', mode]);
   const got = await writes;
@@ -215,15 +185,9 @@ async function drillWithWriter(mode: 'kill-primary-vm' | 'power-off-host', survi
   const after = acked.filter((w) => w.t > faultAt);
   expect(acked.length).toBeGreaterThan(20);
   expect(after.length, 'the survivor acknowledges writes after the fault').toBeGreaterThan(5);
-  const lostWrites: number[] = [];
-  for (let k = 0; k < acked.length; k += 200) {
-    const chunk = acked.slice(k, k + 200);
-    const vals = redis('MGET', ...chunk.map((w) => `uv:k:${w.i}`)).out.split('\n');
-    chunk.forEach((w, j) => vals[j] !== String(w.i) && lostWrites.push(w.i));
-  }
+  const lostWrites = client().lostWrites(got, 'uv:k');
   expect(redis('GET', 'uv:marker').out).toBe(marker);
-  let gap = 0;
-  for (let k = 1; k < acked.length; k++) gap = Math.max(gap, acked[k]!.t - acked[k - 1]!.t);
+  const gap = client().longestGap(got);
   const g = r.gaps!;
   console.log(
     `user_vm_failover_gap_ms{${mode}}: ${g.headlineMs} (meter on Redis's port: ordinary client ${g.ordinaryClientMs} ms, hedged ${g.hedgedMs} ms, detection ${r.detectionMs} ms); ` +
