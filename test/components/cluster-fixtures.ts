@@ -3,6 +3,7 @@
  * read by the app's own parser) and the app's own pure functions (the explanations of the
  * generated configuration, the words of `cluster remove`'s refusal).
  */
+import { clusterRecord } from '../helpers/cluster-fixture.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterStatusDTO, ErrorDTO } from '../../src-main/contract/index.js';
@@ -31,22 +32,17 @@ export const GUEST = { name: 'demo', address: '198.18.77.50' };
 
 /** What the app stores for the lab's cluster (hosts hosta/hostb, DRBD r0, the demo guest). */
 export function stored(over: Partial<ClusterStored> = {}): ClusterStored {
-  return {
-    version: 1,
-    clusterName: 'lockstep',
+  return clusterRecord({
     hosts: { A: '198.18.77.11:22', B: '198.18.77.12:22' },
+    // the node names of the crm_mon recordings
     nodes: { A: 'hosta', B: 'hostb' },
     publicAddresses: { A: '198.18.77.11', B: '198.18.77.12' },
-    crossAddresses: { A: '10.99.0.1', B: '10.99.0.2' },
-    drbdResource: 'r0',
-    tokenMs: 1000,
-    witness: null,
     authkey: 'a2V5',
     starter: { A: 'direct', B: 'direct' },
     complete: true,
     guest: { ...GUEST, device: '/dev/drbd0', argv: ['qemu-system-x86_64'] },
     ...over,
-  };
+  });
 }
 
 /** `cluster.status` of a running cluster, as ClusterService builds it. */
