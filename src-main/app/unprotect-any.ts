@@ -11,19 +11,12 @@ export async function unprotectAny(core: Core, i: { confirm?: string }): Promise
   const cluster = core.cluster.stored();
   if (core.lockstep.record() || !cluster?.guest) return core.unprotect.unprotect(i);
   const fix = `lockstep lockstep unprotect --confirm ${cluster.clusterName}`;
-  if (i.confirm !== cluster.clusterName) {
-    try {
-      await core.cluster.remove({ keepGuest: true });
-    } catch (e) {
-      if (e instanceof LockstepError && e.code === 'confirm-needed')
-        throw new LockstepError({
-          code: 'confirm-needed',
-          message: `The guest is protected by the Mirror tier (Pacemaker cluster ${cluster.clusterName}). ${e.message}`,
-          fix,
-        });
-      throw e;
-    }
-  }
+  if (i.confirm !== cluster.clusterName)
+    throw new LockstepError({
+      code: 'confirm-needed',
+      message: `The guest is protected by the Mirror tier (Pacemaker cluster ${cluster.clusterName}). ${await core.cluster.removeQuestion(cluster, true)}`,
+      fix,
+    });
   const before = await core.cluster.status().catch(() => null);
   const node = before?.state === 'running' ? before.guest?.node : null;
   await core.cluster.remove({ confirm: cluster.clusterName, keepGuest: true });

@@ -195,17 +195,21 @@ export class ClusterService implements RemoveContext {
     return { state: 'down', clusterName: rec.clusterName, why: why.join('; '), fix: 'lockstep cluster setup   (starts Corosync and Pacemaker again)' };
   }
 
+  /** What a removal stops, deletes and leaves (where the guest runs now, read from crm_mon): the words asked before it runs. */
+  async removeQuestion(rec: ClusterStored, keepGuest: boolean): Promise<string> {
+    const now = rec.guest ? await this.status().catch(() => null) : null;
+    return removeWords(rec, keepGuest, now?.state === 'running' ? (now.guest?.node ?? null) : null);
+  }
+
   /** Stops and removes what setup made; refuses unless `confirm` names the cluster (the error names what stops, and what of the guest). */
   async remove(i: { confirm?: string; keepGuest?: boolean }): Promise<ClusterStatusDTO> {
     const rec = this.stored();
     if (!rec) return { state: 'none' };
     const keepGuest = i.keepGuest === true;
-    if (i.confirm !== rec.clusterName) {
-      const now = rec.guest ? await this.status().catch(() => null) : null;
-      throw err('confirm-needed', removeWords(rec, keepGuest, now?.state === 'running' ? (now.guest?.node ?? null) : null), {
+    if (i.confirm !== rec.clusterName)
+      throw err('confirm-needed', await this.removeQuestion(rec, keepGuest), {
         fix: `lockstep cluster remove --confirm ${rec.clusterName}${keepGuest ? ' --keep-guest' : ''}`,
       });
-    }
     const plan = await this.deps.runner.run('cluster.remove', { hosts: rec.hosts, keepGuest });
     // the local witness goes once no host needs it (a removal left open keeps it for the rerun)
     if (plan.state === 'done' && rec.witness?.local) await stopLocalQnetd(this.qnetdDir);
